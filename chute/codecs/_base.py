@@ -1,0 +1,101 @@
+"""The sans-IO codec interface shared by every format.
+
+A *compressor* turns bytes into compressed bytes; a *decompressor* does the reverse for
+exactly one member (one gzip member, one zstd frame, one bz2 stream...). Neither does
+I/O, starts threads or knows about files. Multi-member streams, trailing data and format
+detection are handled once, for every format, in :mod:`chute.codecs._stream`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+Buffer = bytes | bytearray | memoryview
+
+
+class FlushMode(enum.Enum):
+    """What :meth:`Compressor.flush` guarantees.
+
+    ``SYNC``: everything compressed so far can be decoded by a reader of the growing
+    stream; the compressor keeps its history where the format allows it.
+    ``FULL``: like ``SYNC``, and no later output refers to earlier data (a reader may
+    start decoding from here where the format allows it).
+    """
+
+    SYNC = "sync"
+    FULL = "full"
+
+
+@runtime_checkable
+class Compressor(Protocol):
+    def compress(self, data: Buffer) -> bytes:
+        """Compress ``data``; may return ``b""`` while the codec buffers."""
+
+    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
+        """Return output that makes everything compressed so far decodable."""
+
+    def finish(self) -> bytes:
+        """End the stream (trailer, checksum). The compressor cannot be used after."""
+
+
+@runtime_checkable
+class Decompressor(Protocol):
+    """Decodes one member. ``eof`` is true at its end; bytes after it go to ``unused_data``."""
+
+    eof: bool
+    needs_input: bool
+    unused_data: bytes
+
+    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        """Decode ``data``, returning at most ``max_length`` bytes (-1: no bound).
+
+        When output was held back, call again with ``b""`` until ``needs_input``.
+        """
+
+
+@dataclass(frozen=True)
+class Codec:
+    """Everything the rest of chute knows about one format.
+
+    ``new_compressor(level, **options)`` and ``new_decompressor(**options)`` build
+    sans-IO objects; backend modules are imported only when they are first called, so
+    the registry can be loaded (for detection, suffixes, help) without them.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    new_compressor: Callable[..., Compressor]
+    new_decompressor: Callable[..., Decompressor]
+    levels: tuple[int, int]
+    default_level: int
+    aliases: tuple[str, ...] = ()
+    magic: tuple[bytes, ...] = ()
+    #: Members can simply be concatenated and every reader decodes them all.
+    concatenable: bool = True
+    #: Zero bytes after the last member are accepted (gzip after tar padding, like gzip -d).
+    zero_padding_ok: bool = False
+    fast_level: int | None = None
+    best_level: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def check_level(self, level: int | None) -> int:
+        """Return ``level`` or the default, raising ``ValueError`` outside the range."""
+        if level is None:
+            return self.default_level
+        if isinstance(level, bool) or not isinstance(level, int):
+            raise TypeError(f"level must be an int, not {type(level).__name__}")
+        lo, hi = self.levels
+        if not lo <= level <= hi:
+            raise ValueError(f"{self.name} level must be between {lo} and {hi}, not {level}")
+        return level
+
+    @property
+    def fast(self) -> int:
+        return self.levels[0] if self.fast_level is None else self.fast_level
+
+    @property
+    def best(self) -> int:
+        return self.levels[1] if self.best_level is None else self.best_level

@@ -1,0 +1,95 @@
+"""Brotli (RFC 7932), through Google's ``brotli`` binding.
+
+Brotli has no magic number and no framing for concatenation: it is chosen by name or
+suffix only, and anything after the end of the stream is trailing data. A SYNC flush
+uses the encoder's own flush, so the stream so far is decodable (what
+``Content-Encoding: br`` streaming needs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import CorruptStreamError
+from ._base import Buffer, Codec, FlushMode
+
+
+class BrotliCompressor:
+    def __init__(self, level: int = 11, *, window_bits: int = 22, mode: str = "generic") -> None:
+        import brotli
+
+        modes = {"generic": brotli.MODE_GENERIC, "text": brotli.MODE_TEXT, "font": brotli.MODE_FONT}
+        self._obj = brotli.Compressor(quality=level, lgwin=window_bits, mode=modes[mode])
+
+    def compress(self, data: Buffer) -> bytes:
+        return self._obj.process(bytes(data) if not isinstance(data, bytes) else data)  # type: ignore[no-any-return]
+
+    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
+        return self._obj.flush()  # type: ignore[no-any-return]
+
+    def finish(self) -> bytes:
+        return self._obj.finish()  # type: ignore[no-any-return]
+
+
+class BrotliDecompressor:
+    """Adapts ``brotli.Decompressor`` (output_buffer_limit, can_accept_more_data) to the
+    max_length contract; output beyond ``max_length`` is kept here and returned next."""
+
+    def __init__(self) -> None:
+        import brotli
+
+        self._obj: Any = brotli.Decompressor()
+        self._error = brotli.error
+        self._pending = b""
+        self._extra = b""
+        self.eof = False
+        self.needs_input = True
+        self.unused_data = b""
+
+    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self.eof and not self._extra:
+            raise EOFError("end of stream already reached")
+        self._pending += data
+        out = self._extra
+        self._extra = b""
+        if max_length < 0 or len(out) < max_length:
+            feed = b""
+            if self._pending and self._obj.can_accept_more_data():
+                feed, self._pending = self._pending, b""
+            try:
+                if self._obj.is_finished():
+                    chunk = b""
+                elif max_length < 0:
+                    chunk = self._obj.process(feed)
+                else:
+                    chunk = self._obj.process(feed, output_buffer_limit=max_length - len(out))
+            except self._error as exc:
+                raise CorruptStreamError(f"invalid brotli data ({exc})") from None
+            out += chunk
+        if 0 <= max_length < len(out):
+            out, self._extra = out[:max_length], out[max_length:]
+        finished = self._obj.is_finished()
+        if finished and not self._extra:
+            self.eof = True
+            self.unused_data = self._pending
+            self._pending = b""
+        self.needs_input = (
+            not self.eof and not self._extra and not self._pending and self._obj.can_accept_more_data()
+        )
+        return out
+
+
+def new_compressor(level: int = 11, **options: Any) -> BrotliCompressor:
+    return BrotliCompressor(level, **options)
+
+
+CODEC = Codec(
+    name="brotli",
+    aliases=("br",),
+    suffixes=(".br",),
+    new_compressor=new_compressor,
+    new_decompressor=BrotliDecompressor,
+    levels=(0, 11),
+    default_level=11,
+    concatenable=False,
+)

@@ -1,0 +1,51 @@
+"""bzip2, through the standard library's ``bz2``. A flush ends the stream (see
+:mod:`chute.codecs._restart`); ``bzip2 -d`` decodes the concatenated streams."""
+
+from __future__ import annotations
+
+from ..errors import CorruptStreamError
+from ._base import Buffer, Codec
+from ._restart import RestartingCompressor
+
+
+def new_compressor(level: int = 9) -> RestartingCompressor:
+    import bz2
+
+    return RestartingCompressor(lambda: bz2.BZ2Compressor(level))
+
+
+class Bz2Decompressor:
+    def __init__(self) -> None:
+        import bz2
+
+        self._obj = bz2.BZ2Decompressor()
+
+    @property
+    def eof(self) -> bool:
+        return self._obj.eof
+
+    @property
+    def needs_input(self) -> bool:
+        return self._obj.needs_input
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._obj.unused_data
+
+    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        try:
+            return self._obj.decompress(data, max_length)
+        except OSError as exc:
+            raise CorruptStreamError(f"invalid bzip2 data ({exc})") from None
+
+
+CODEC = Codec(
+    name="bz2",
+    aliases=("bzip2", "bz"),
+    suffixes=(".bz2", ".tbz2", ".tbz"),
+    magic=(b"BZh",),
+    new_compressor=new_compressor,
+    new_decompressor=Bz2Decompressor,
+    levels=(1, 9),
+    default_level=9,
+)

@@ -1,0 +1,98 @@
+"""gzip (RFC 1952).
+
+Two compressors, one format:
+
+* ``blocks`` (default): input is cut into blocks (1 MiB) and each becomes an
+  independent gzip member compressed by libdeflate (the ``deflate`` package). Every gzip
+  reader decodes concatenated members; libdeflate at level 6 is about 3.5x faster than
+  ``gzip -6`` here at a slightly better ratio, and independent members are what
+  :mod:`chute.parallel` compresses on several cores. Levels 1-12 (10-12 are libdeflate's
+  slow, tight levels).
+* ``stream``: one member through zlib-ng (or zlib), keeping the 32 KiB history across
+  flushes. Better when flushing often (real-time streams, HTTP responses), where a new
+  member per flush would lose the history and cost 18 bytes of framing each time.
+
+The header carries no file name and mtime 0, so output is reproducible.
+"""
+
+from __future__ import annotations
+
+from ._base import Buffer, Codec, FlushMode
+from ._zlib_engine import GZIP_WBITS, ZlibStreamCompressor, ZlibStreamDecompressor
+
+BLOCK_SIZE = 1 << 20
+
+
+class GzipBlockCompressor:
+    """Independent gzip members of ``block_size`` input bytes, compressed by libdeflate."""
+
+    def __init__(self, level: int, block_size: int = BLOCK_SIZE) -> None:
+        import deflate
+
+        if block_size <= 0:
+            raise ValueError("block_size must be positive")
+        self._gzip = deflate.gzip_compress
+        self._level = level
+        self._block = block_size
+        self._buf = bytearray()
+        self._emitted = False
+
+    def _member(self, data: Buffer) -> bytes:
+        self._emitted = True
+        return self._gzip(data, self._level)  # type: ignore[no-any-return]
+
+    def compress(self, data: Buffer) -> bytes:
+        view = memoryview(data).cast("B")
+        out: list[bytes] = []
+        if self._buf:
+            take = min(len(view), self._block - len(self._buf))
+            self._buf += view[:take]
+            view = view[take:]
+            if len(self._buf) < self._block:
+                return b""
+            out.append(self._member(self._buf))
+            self._buf = bytearray()
+        while len(view) >= self._block:
+            out.append(self._member(view[: self._block]))
+            view = view[self._block :]
+        self._buf += view
+        return b"".join(out)
+
+    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
+        if not self._buf:
+            return b""
+        out = self._member(self._buf)
+        self._buf = bytearray()
+        return out
+
+    def finish(self) -> bytes:
+        if self._buf or not self._emitted:
+            return self._member(self._buf)
+        return b""
+
+
+def new_compressor(level: int = 6, *, strategy: str = "blocks", block_size: int = BLOCK_SIZE) -> object:
+    """``strategy`` is ``"blocks"`` (libdeflate members) or ``"stream"`` (one member)."""
+    if strategy == "blocks":
+        return GzipBlockCompressor(level, block_size)
+    if strategy == "stream":
+        return ZlibStreamCompressor(min(level, 9), GZIP_WBITS)
+    raise ValueError(f"unknown gzip strategy {strategy!r} (use 'blocks' or 'stream')")
+
+
+def new_decompressor() -> ZlibStreamDecompressor:
+    return ZlibStreamDecompressor(GZIP_WBITS, "gzip")
+
+
+CODEC = Codec(
+    name="gzip",
+    aliases=("gz",),
+    suffixes=(".gz", ".tgz"),
+    magic=(b"\x1f\x8b",),
+    new_compressor=new_compressor,  # type: ignore[arg-type]
+    new_decompressor=new_decompressor,
+    levels=(1, 12),
+    default_level=6,
+    best_level=9,
+    zero_padding_ok=True,
+)

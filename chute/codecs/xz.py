@@ -1,0 +1,69 @@
+"""xz, through the standard library's ``lzma``, with a CRC64 check like ``xz``.
+
+A flush ends the stream (see :mod:`chute.codecs._restart`). Decompression is bounded by
+``memory_limit`` (default 128 MiB, enough for every preset up to ``-9``).
+"""
+
+from __future__ import annotations
+
+from ..errors import ChecksumError, CorruptStreamError, LimitExceededError
+from ._base import Buffer, Codec
+from ._restart import RestartingCompressor
+
+DEFAULT_MEMORY_LIMIT = 128 << 20
+
+
+def new_compressor(level: int = 6, *, threads: int = 0) -> RestartingCompressor:
+    import lzma
+
+    return RestartingCompressor(
+        lambda: lzma.LZMACompressor(format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=level)
+    )
+
+
+class XzDecompressor:
+    def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
+        import lzma
+
+        self._obj = lzma.LZMADecompressor(format=lzma.FORMAT_XZ, memlimit=memory_limit)
+        self._error = lzma.LZMAError
+        self._limit = memory_limit
+
+    @property
+    def eof(self) -> bool:
+        return self._obj.eof
+
+    @property
+    def needs_input(self) -> bool:
+        return self._obj.needs_input
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._obj.unused_data
+
+    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        try:
+            return self._obj.decompress(data, max_length)
+        except self._error as exc:
+            msg = str(exc)
+            if "memory" in msg.lower():
+                raise LimitExceededError(
+                    f"xz stream needs more than the memory limit ({self._limit >> 20} MiB); "
+                    "raise it with --memory"
+                ) from None
+            if "corrupt" in msg.lower() and "check" in msg.lower():
+                raise ChecksumError(f"xz check mismatch ({msg})") from None
+            raise CorruptStreamError(f"invalid xz data ({msg})") from None
+
+
+CODEC = Codec(
+    name="xz",
+    aliases=("lzma",),
+    suffixes=(".xz", ".txz"),
+    magic=(b"\xfd7zXZ\x00",),
+    new_compressor=new_compressor,
+    new_decompressor=XzDecompressor,
+    levels=(0, 9),
+    default_level=6,
+    zero_padding_ok=True,
+)
