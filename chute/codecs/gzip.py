@@ -67,7 +67,9 @@ class GzipBlockCompressor:
 
     def finish(self) -> bytes:
         if self._buf or not self._emitted:
-            return self._member(self._buf)
+            out = self._member(self._buf)
+            self._buf = bytearray()
+            return out
         return b""
 
 

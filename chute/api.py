@@ -1,0 +1,94 @@
+"""One-call helpers: ``compress``, ``decompress``, ``copy``, ``detect``."""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any, BinaryIO
+
+from . import codecs
+from .codecs._stream import StreamDecoder
+from .fileobj import new_compressor, resolve_format
+from .pump import DEFAULT_CHUNK, Progress, Stats, compress_stream, decompress_stream
+
+__all__ = ["compress", "decompress", "copy", "detect"]
+
+
+def compress(data: bytes | bytearray | memoryview, format: str = "zstd", level: int | None = None, **options: Any) -> bytes:
+    """Compress ``data`` in one call into a complete stream of ``format``."""
+    comp = new_compressor(codecs.get(format), level, **options)
+    return comp.compress(data) + comp.finish()
+
+
+def decompress(
+    data: bytes | bytearray | memoryview,
+    format: str | None = None,
+    *,
+    max_output: int | None = None,
+    **options: Any,
+) -> bytes:
+    """Decompress a complete stream (format detected unless given).
+
+    ``max_output`` bounds the result: a stream that decodes to more raises
+    :class:`~chute.errors.LimitExceededError` instead of exhausting memory.
+    """
+    dec = StreamDecoder(format, max_output=max_output, **options)
+    limit = -1 if max_output is None else max_output + 1
+    parts = [dec.decompress(data, limit)]
+    while not dec.eof and not dec.needs_input:
+        parts.append(dec.decompress(b"", limit))
+    dec.end()
+    return b"".join(parts)
+
+
+def detect(prefix: bytes) -> str | None:
+    """Name of the format whose magic number starts ``prefix`` (``None`` if unknown)."""
+    return codecs.detect(prefix)
+
+
+def _as_file(obj: Any, mode: str) -> tuple[BinaryIO, bool]:
+    if isinstance(obj, (str, bytes, os.PathLike)):
+        return io.open(obj, mode), True  # noqa: SIM115
+    return obj, False
+
+
+def copy(
+    src: Any,
+    dst: Any,
+    *,
+    compress: str | None = None,
+    decompress: bool = False,
+    format: str | None = None,
+    level: int | None = None,
+    threads: int | None = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+    **options: Any,
+) -> Stats:
+    """Copy ``src`` to ``dst`` (paths or binary file objects), compressing or decompressing.
+
+    ``compress="zstd"`` (or any format; ``True`` picks one from ``dst``'s suffix, else
+    zstd) compresses; ``decompress=True`` decodes, detecting the format unless
+    ``format`` names it. Returns :class:`~chute.pump.Stats`.
+    """
+    if bool(compress) == bool(decompress):
+        raise ValueError("pass exactly one of compress=FORMAT or decompress=True")
+    s, own_s = _as_file(src, "rb")
+    try:
+        d, own_d = _as_file(dst, "wb")
+        try:
+            if compress:
+                codec = resolve_format(None if compress is True else compress, dst)
+                comp = new_compressor(codec, level, threads=threads, **options)
+                stats = compress_stream(s, d, comp, chunk_size=chunk_size, progress=progress, stats=Stats(format=codec.name))
+            else:
+                dec = StreamDecoder(format, **options)
+                stats = decompress_stream(s, d, dec, chunk_size=chunk_size, progress=progress)
+            d.flush()
+            return stats
+        finally:
+            if own_d:
+                d.close()
+    finally:
+        if own_s:
+            s.close()

@@ -1,0 +1,438 @@
+"""``chute.open()``: buffered binary (and text) file objects over any codec.
+
+One generic reader and one generic writer drive every format. The reader feeds a
+:class:`~chute.codecs._stream.StreamDecoder` from the underlying file in chunks and asks
+it for at most as many bytes as the caller wants, so memory stays bounded even on a
+decompression bomb read through ``read(n)``. The writer hands each ``write()`` to a
+sans-IO compressor and writes what comes back.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import time
+from typing import IO, Any, BinaryIO
+
+from . import codecs
+from .codecs import Codec, Compressor, FlushMode
+from .codecs._stream import StreamDecoder
+
+__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "DEFAULT_FORMAT"]
+
+DEFAULT_FORMAT = "zstd"
+READ_CHUNK = 128 << 10
+_BINARY_MODES = {"r": "rb", "rb": "rb", "w": "wb", "wb": "wb", "a": "ab", "ab": "ab", "x": "xb", "xb": "xb"}
+_TEXT_MODES = {"rt": "rb", "wt": "wb", "at": "ab", "xt": "xb"}
+
+
+def resolve_format(format: str | None, path: Any = None, *, default: str = DEFAULT_FORMAT) -> Codec:
+    """The codec for writing: ``format`` if given, else from ``path``'s suffix, else ``default``."""
+    if format is not None:
+        return codecs.get(format)
+    if isinstance(path, (str, bytes, os.PathLike)):
+        found = codecs.from_suffix(os.fsdecode(path))
+        if found is not None:
+            return found
+    return codecs.get(default)
+
+
+def new_compressor(
+    codec: Codec | str, level: int | None = None, *, threads: int | None = None, **options: Any
+) -> Compressor:
+    """A compressor for ``codec``, multi-threaded when ``threads`` asks for it.
+
+    ``threads``: ``None`` or 1 for one thread, 0 for all usable cores, N for N workers.
+    zstd uses its own workers; other formats go through :mod:`chute.parallel`.
+    """
+    if isinstance(codec, str):
+        codec = codecs.get(codec)
+    level = codec.check_level(level)
+    if threads is not None and threads < 0:
+        raise ValueError("threads must be >= 0")
+    if threads is not None and threads != 1:
+        from .parallel import parallel_compressor
+
+        return parallel_compressor(codec, level, threads=threads, **options)
+    return codec.new_compressor(level, **options)
+
+
+def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:
+    """(binary file object, whether we own it, name)."""
+    if isinstance(file, (str, bytes, os.PathLike)):
+        fp = io.open(file, mode)  # noqa: SIM115 - closed by the chute file object
+        return fp, True, os.fsdecode(file)
+    if hasattr(file, "read") or hasattr(file, "write"):
+        return file, False, getattr(file, "name", "") if isinstance(getattr(file, "name", ""), str) else ""
+    raise TypeError(f"file must be a path or a binary file object, not {type(file).__name__}")
+
+
+class _DecodingRaw(io.RawIOBase):
+    """Raw stream of decompressed bytes; wrapped in a BufferedReader by ChuteReader."""
+
+    def __init__(self, fp: BinaryIO, make_decoder: Any, chunk_size: int) -> None:
+        super().__init__()
+        self._fp = fp
+        self._make_decoder = make_decoder
+        self._decoder: StreamDecoder = make_decoder()
+        self._chunk = chunk_size
+        self._start = fp.tell() if _seekable(fp) else 0
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def decoder(self) -> StreamDecoder:
+        return self._decoder
+
+    def readinto(self, b: Any) -> int:
+        dec = self._decoder
+        view = memoryview(b).cast("B")
+        want = len(view)
+        if want == 0:
+            return 0
+        while not dec.eof:
+            if dec.needs_input:
+                chunk = self._fp.read(self._chunk)
+                if not chunk:
+                    dec.end()
+                    break
+                out = dec.decompress(chunk, want)
+            else:
+                out = dec.decompress(b"", want)
+            if out:
+                n = len(out)
+                view[:n] = out
+                self.pos += n
+                return n
+        return 0
+
+    def rewind(self) -> None:
+        self._fp.seek(self._start)
+        self._decoder = self._make_decoder()
+        self.pos = 0
+
+
+def _seekable(fp: Any) -> bool:
+    try:
+        return bool(fp.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class ChuteReader(io.BufferedIOBase):
+    """A readable, decompressing file object (like ``gzip.GzipFile`` in read mode).
+
+    ``seek()`` works forward always (by decoding) and backward when the underlying file
+    can seek (by decoding again from the start); ``seekable()`` tells which.
+    """
+
+    def __init__(
+        self,
+        fp: BinaryIO,
+        *,
+        format: str | None = None,
+        owns_fp: bool = False,
+        name: str = "",
+        chunk_size: int = READ_CHUNK,
+        **decoder_options: Any,
+    ) -> None:
+        super().__init__()
+        self._fp = fp
+        self._owns = owns_fp
+        self.name = name
+        self.mode = "rb"
+        self._raw = _DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
+        self._buffer = io.BufferedReader(self._raw, buffer_size=chunk_size)
+
+    @property
+    def format(self) -> str | None:
+        """The format being decoded (detected after the first read)."""
+        return self._raw.decoder.format
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return _seekable(self._fp)
+
+    def read(self, size: int | None = -1) -> bytes:
+        self._check_open()
+        return self._buffer.read(size)
+
+    def read1(self, size: int = -1) -> bytes:
+        self._check_open()
+        return self._buffer.read1(size)
+
+    def readinto(self, b: Any) -> int:
+        self._check_open()
+        return self._buffer.readinto(b)
+
+    def readinto1(self, b: Any) -> int:
+        self._check_open()
+        return self._buffer.readinto1(b)
+
+    def peek(self, size: int = 0) -> bytes:
+        self._check_open()
+        return self._buffer.peek(size)
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self._check_open()
+        return self._buffer.readline(size)
+
+    def tell(self) -> int:
+        self._check_open()
+        return self._buffer.tell()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self._check_open()
+        current = self._buffer.tell()
+        if whence == io.SEEK_CUR:
+            offset += current
+        elif whence == io.SEEK_END:
+            raise io.UnsupportedOperation("cannot seek from the end of a compressed stream")
+        elif whence != io.SEEK_SET:
+            raise ValueError(f"invalid whence ({whence})")
+        if offset < 0:
+            raise ValueError("negative seek position")
+        if offset < current:
+            if not self.seekable():
+                raise io.UnsupportedOperation("cannot seek backward in a non-seekable stream")
+            self._raw.rewind()
+            self._buffer = io.BufferedReader(self._raw, buffer_size=self._raw._chunk)
+            current = 0
+        while current < offset:
+            skipped = self._buffer.read(min(offset - current, 1 << 20))
+            if not skipped:
+                break
+            current += len(skipped)
+        return current
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if self._owns:
+                self._fp.close()
+        finally:
+            super().close()
+
+    def fileno(self) -> int:
+        return self._fp.fileno()
+
+
+class ChuteWriter(io.BufferedIOBase):
+    """A writable, compressing file object.
+
+    ``flush()`` makes everything written so far decodable by any reader (a sync point in
+    the compressed stream, then a flush of the underlying file). ``close()`` writes the
+    trailer. ``flush_every=N`` flushes after each N uncompressed bytes and
+    ``flush_interval=S`` at most S seconds after data was written (a background timer
+    checks, so a writer that goes quiet still delivers its last record).
+    """
+
+    def __init__(
+        self,
+        fp: BinaryIO,
+        compressor: Compressor,
+        *,
+        owns_fp: bool = False,
+        name: str = "",
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+    ) -> None:
+        super().__init__()
+        if flush_every is not None and flush_every <= 0:
+            raise ValueError("flush_every must be positive")
+        if flush_interval is not None and flush_interval <= 0:
+            raise ValueError("flush_interval must be positive")
+        self._fp = fp
+        self._comp = compressor
+        self._owns = owns_fp
+        self.name = name
+        self.mode = "wb"
+        self._pos = 0
+        self._unflushed = 0
+        self._flush_every = flush_every
+        self._flush_interval = flush_interval
+        self._lock = threading.Lock()
+        self._last_flush = time.monotonic()
+        self._timer: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._finished = False
+        if flush_interval is not None:
+            self._timer = threading.Thread(target=self._timer_loop, name="chute-flush", daemon=True)
+            self._timer.start()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("write to closed file")
+        self._raise_timer_error()
+        view = memoryview(data).cast("B")
+        n = len(view)
+        with self._lock:
+            out = self._comp.compress(view)
+            if out:
+                self._fp.write(out)
+            self._pos += n
+            self._unflushed += n
+            due = (self._flush_every is not None and self._unflushed >= self._flush_every) or (
+                self._flush_interval is not None
+                and time.monotonic() - self._last_flush >= self._flush_interval
+            )
+            if due:
+                self._flush_locked(FlushMode.SYNC)
+        return n
+
+    def _flush_locked(self, mode: FlushMode) -> None:
+        out = self._comp.flush(mode)
+        if out:
+            self._fp.write(out)
+        self._fp.flush()
+        self._unflushed = 0
+        self._last_flush = time.monotonic()
+
+    def flush(self, mode: FlushMode = FlushMode.SYNC) -> None:  # type: ignore[override]
+        """Make everything written so far decodable (``FULL``: also a restart point)."""
+        if self.closed or self._finished:
+            return
+        self._raise_timer_error()
+        with self._lock:
+            if self._unflushed or mode is FlushMode.FULL:
+                self._flush_locked(mode)
+            else:
+                self._fp.flush()
+
+    def _timer_loop(self) -> None:
+        assert self._flush_interval is not None
+        interval = self._flush_interval
+        while not self._stop.wait(min(interval / 2, 0.05) if interval < 0.1 else interval / 4):
+            with self._lock:
+                if self._stop.is_set():
+                    return
+                if self._unflushed and time.monotonic() - self._last_flush >= interval:
+                    try:
+                        self._flush_locked(FlushMode.SYNC)
+                    except BaseException as exc:  # reported on the next write/close
+                        self._error = exc
+                        return
+
+    def _raise_timer_error(self) -> None:
+        if self._error is not None:
+            err, self._error = self._error, None
+            raise err
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seekable(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join()
+        try:
+            with self._lock:
+                self._raise_timer_error()
+                self._finished = True
+                out = self._comp.finish()
+                if out:
+                    self._fp.write(out)
+                self._fp.flush()
+        finally:
+            try:
+                if self._owns:
+                    self._fp.close()
+            finally:
+                closer = getattr(self._comp, "close", None)
+                if closer is not None:
+                    closer()
+                super().close()
+
+    def fileno(self) -> int:
+        return self._fp.fileno()
+
+
+def open(  # noqa: A001 - mirrors gzip.open / builtins.open
+    file: str | bytes | os.PathLike[str] | IO[bytes],
+    mode: str = "rb",
+    *,
+    format: str | None = None,
+    level: int | None = None,
+    threads: int | None = None,
+    encoding: str | None = None,
+    errors: str | None = None,
+    newline: str | None = None,
+    chunk_size: int = READ_CHUNK,
+    members: str = "all",
+    trailing: str = "error",
+    max_output: int | None = None,
+    memory_limit: int | None = None,
+    flush_every: int | None = None,
+    flush_interval: float | None = None,
+    **codec_options: Any,
+) -> Any:
+    """Open a compressed file for reading or writing, like ``gzip.open``.
+
+    ``file`` is a path or a binary file object (pipes and sockets included: nothing
+    seeks). Modes: ``rb wb ab xb`` and ``rt wt at xt`` (text modes wrap an
+    ``io.TextIOWrapper`` with ``encoding``, ``errors``, ``newline``).
+
+    Reading detects the format from the first bytes unless ``format`` is given, and
+    decodes concatenated members (``members``/``trailing`` choose the policy, see
+    :class:`~chute.codecs._stream.StreamDecoder`). ``max_output`` caps the decompressed
+    size and ``memory_limit`` the zstd/xz window. Writing uses ``format``, else the path's
+    suffix, else zstd; ``ab`` appends a new member, which every reader of the
+    concatenable formats decodes after the old ones. Extra keyword arguments go to the
+    codec (``block_size`` for gzip, ``checksum`` for zstd and lz4...).
+    """
+    text = mode in _TEXT_MODES
+    bmode = _TEXT_MODES.get(mode) or _BINARY_MODES.get(mode)
+    if bmode is None:
+        raise ValueError(f"invalid mode {mode!r}")
+    if not text and (encoding is not None or errors is not None or newline is not None):
+        raise ValueError("encoding, errors and newline are for text modes only")
+    binary: ChuteReader | ChuteWriter
+    if bmode == "rb":
+        if level is not None or flush_every is not None or flush_interval is not None:
+            raise ValueError("level, flush_every and flush_interval are for writing")
+        fp, owns, name = _open_file(file, "rb")
+        binary = ChuteReader(
+            fp,
+            format=format,
+            owns_fp=owns,
+            name=name,
+            chunk_size=chunk_size,
+            members=members,
+            trailing=trailing,
+            max_output=max_output,
+            memory_limit=memory_limit,
+        )
+    else:
+        codec = resolve_format(format, file)
+        if bmode == "ab" and not codec.concatenable:
+            raise ValueError(f"cannot append to a {codec.name} stream (members cannot be concatenated)")
+        comp = new_compressor(codec, level, threads=threads, **codec_options)
+        fp, owns, name = _open_file(file, bmode)
+        binary = ChuteWriter(
+            fp, comp, owns_fp=owns, name=name, flush_every=flush_every, flush_interval=flush_interval
+        )
+    if text:
+        return io.TextIOWrapper(binary, encoding=io.text_encoding(encoding), errors=errors, newline=newline)
+    return binary

@@ -1,0 +1,134 @@
+"""The chunked read -> transform -> write loop behind every chute copy.
+
+One reusable buffer (``readinto``), a fixed chunk size (128 KiB by default), output
+bounded per step, and :class:`Stats` for progress bars and ``-v``. The pump knows no
+format: it drives a compressor or a :class:`~chute.codecs._stream.StreamDecoder`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from .codecs import Compressor
+from .codecs._stream import StreamDecoder
+
+__all__ = ["Stats", "DEFAULT_CHUNK", "compress_stream", "decompress_stream"]
+
+DEFAULT_CHUNK = 128 << 10
+#: Most output one decode step may produce, as a multiple of the chunk size.
+OUTPUT_FACTOR = 8
+
+Progress = Callable[["Stats"], None]
+
+
+@dataclass
+class Stats:
+    """What one copy did. ``bytes_in``/``bytes_out`` count what was read and written."""
+
+    bytes_in: int = 0
+    bytes_out: int = 0
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+    format: str | None = None
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended if self.ended is not None else time.monotonic()) - self.started
+
+    @property
+    def ratio(self) -> float:
+        """Compressed size over uncompressed size (0.25 means 4x smaller)."""
+        big, small = (self.bytes_in, self.bytes_out) if self.bytes_in >= self.bytes_out else (self.bytes_out, self.bytes_in)
+        return small / big if big else 0.0
+
+
+def _reader(src: Any) -> Callable[[bytearray | memoryview], int]:
+    readinto = getattr(src, "readinto", None)
+    if readinto is not None:
+        return readinto  # type: ignore[no-any-return]
+
+    def fallback(buf: bytearray | memoryview) -> int:
+        data = src.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    return fallback
+
+
+def compress_stream(
+    src: BinaryIO,
+    dst: BinaryIO,
+    compressor: Compressor,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+    stats: Stats | None = None,
+) -> Stats:
+    """Compress ``src`` into ``dst`` until EOF and finish the stream."""
+    stats = stats or Stats()
+    buf = bytearray(chunk_size)
+    view = memoryview(buf)
+    readinto = _reader(src)
+    write = dst.write
+    while n := readinto(view):
+        stats.bytes_in += n
+        out = compressor.compress(view[:n])
+        if out:
+            write(out)
+            stats.bytes_out += len(out)
+        if progress is not None:
+            progress(stats)
+    out = compressor.finish()
+    if out:
+        write(out)
+        stats.bytes_out += len(out)
+    closer = getattr(compressor, "close", None)
+    if closer is not None:
+        closer()
+    stats.ended = time.monotonic()
+    if progress is not None:
+        progress(stats)
+    return stats
+
+
+def decompress_stream(
+    src: BinaryIO,
+    dst: BinaryIO | None,
+    decoder: StreamDecoder,
+    *,
+    chunk_size: int = DEFAULT_CHUNK,
+    progress: Progress | None = None,
+    stats: Stats | None = None,
+) -> Stats:
+    """Decode ``src`` into ``dst`` (``None`` only checks) until the stream ends.
+
+    Raises the decoder's errors: truncation, corruption, trailing data, limits.
+    """
+    stats = stats or Stats()
+    limit = chunk_size * OUTPUT_FACTOR
+    write = dst.write if dst is not None else None
+    read = src.read
+    while not decoder.eof:
+        if decoder.needs_input:
+            chunk = read(chunk_size)
+            if not chunk:
+                decoder.end()
+                break
+            stats.bytes_in += len(chunk)
+            out = decoder.decompress(chunk, limit)
+        else:
+            out = decoder.decompress(b"", limit)
+        if out:
+            stats.bytes_out += len(out)
+            if write is not None:
+                write(out)
+        if progress is not None:
+            progress(stats)
+    stats.format = decoder.format
+    stats.ended = time.monotonic()
+    if progress is not None:
+        progress(stats)
+    return stats
