@@ -66,9 +66,18 @@ def compress_stream(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     stats: Stats | None = None,
+    flush_interval: float | None = None,
 ) -> Stats:
-    """Compress ``src`` into ``dst`` until EOF and finish the stream."""
+    """Compress ``src`` into ``dst`` until EOF and finish the stream.
+
+    With ``flush_interval`` (seconds), data that arrived is flushed (made decodable and
+    written through) at most that long after it arrived, even if the source then goes
+    quiet: the loop waits on the source with a timeout rather than blocking in read.
+    """
     stats = stats or Stats()
+    if flush_interval is not None:
+        _compress_realtime(src, dst, compressor, chunk_size, flush_interval, progress, stats)
+        return _finish(dst, compressor, progress, stats)
     buf = bytearray(chunk_size)
     view = memoryview(buf)
     readinto = _reader(src)
@@ -81,9 +90,13 @@ def compress_stream(
             stats.bytes_out += len(out)
         if progress is not None:
             progress(stats)
+    return _finish(dst, compressor, progress, stats)
+
+
+def _finish(dst: BinaryIO, compressor: Compressor, progress: Progress | None, stats: Stats) -> Stats:
     out = compressor.finish()
     if out:
-        write(out)
+        dst.write(out)
         stats.bytes_out += len(out)
     closer = getattr(compressor, "close", None)
     if closer is not None:
@@ -92,6 +105,61 @@ def compress_stream(
     if progress is not None:
         progress(stats)
     return stats
+
+
+def _compress_realtime(
+    src: BinaryIO,
+    dst: BinaryIO,
+    compressor: Compressor,
+    chunk_size: int,
+    interval: float,
+    progress: Progress | None,
+    stats: Stats,
+) -> None:
+    import os
+    import select
+
+    from .codecs import FlushMode
+
+    try:
+        fd = src.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = -1
+    last_flush = time.monotonic()
+    pending = False
+
+    def flush() -> None:
+        nonlocal pending, last_flush
+        out = compressor.flush(FlushMode.SYNC)
+        if out:
+            dst.write(out)
+            stats.bytes_out += len(out)
+        dst.flush()
+        pending = False
+        last_flush = time.monotonic()
+
+    while True:
+        if fd >= 0 and pending:
+            wait = max(0.0, last_flush + interval - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                flush()
+                continue
+        # os.read returns what a pipe holds now; a buffered read() would wait for a full
+        # chunk. Nothing was read through src's buffer before, so none is skipped.
+        data = os.read(fd, chunk_size) if fd >= 0 else src.read(chunk_size)
+        if not data:
+            break
+        stats.bytes_in += len(data)
+        out = compressor.compress(data)
+        if out:
+            dst.write(out)
+            stats.bytes_out += len(out)
+        pending = True
+        if time.monotonic() - last_flush >= interval:
+            flush()
+        if progress is not None:
+            progress(stats)
 
 
 def decompress_stream(

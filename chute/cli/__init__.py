@@ -1,0 +1,101 @@
+"""The ``chute`` command: argument parsing, exit codes, error lines.
+
+``chute [OPTIONS] [FILE...]`` compresses or decompresses (see :mod:`chute.cli.compress`);
+a first argument naming a subcommand (``cat``, ``pack``, ``unpack``, ``ls``,
+``precompress``) runs that instead. Each subcommand is a module exposing
+``build_parser(prog)`` and ``run(args) -> int``, imported only when used.
+
+Errors print one line, ``chute: NAME: reason``, and exit 1; warnings exit 2; a reader
+that closes the pipe ends chute quietly; Ctrl-C exits 130 with no partial output left.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+__all__ = ["main", "SUBCOMMANDS"]
+
+SUBCOMMANDS = {
+    "cat": "chute.cli.cat",
+    "pack": "chute.cli.pack",
+    "unpack": "chute.cli.unpack",
+    "ls": "chute.cli.ls",
+    "precompress": "chute.cli.precompress",
+}
+
+
+def _say(name: str, message: str) -> None:
+    try:
+        sys.stderr.write(f"chute: {name}: {message}\n" if name else f"chute: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _describe_oserror(exc: OSError) -> tuple[str, str]:
+    name = exc.filename if isinstance(exc.filename, str) else ""
+    reason = exc.strerror or str(exc)
+    if exc.filename2:
+        name = f"{name} -> {exc.filename2}"
+    return name, reason[0].lower() + reason[1:] if reason else "error"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    from ..errors import ChuteError
+    from ._common import CliError
+
+    try:
+        from ..atomic import cleanup_on_signals
+
+        cleanup_on_signals()
+        if args and args[0] in SUBCOMMANDS:
+            try:
+                mod = importlib.import_module(SUBCOMMANDS[args[0]])
+            except ModuleNotFoundError as exc:
+                if exc.name != SUBCOMMANDS[args[0]]:
+                    raise
+                _say(args[0], "this subcommand is not available in this build")
+                return 1
+            parser = mod.build_parser(f"chute {args[0]}")
+            from ._common import split_level_flags
+
+            ns = parser.parse_args(split_level_flags(args[1:]))
+            return int(mod.run(ns))
+        from . import compress
+
+        return compress.run_main(args)
+    except CliError as exc:
+        _say(exc.name, exc.message)
+        return 1
+    except ChuteError as exc:
+        _say("", str(exc))
+        return 1
+    except BrokenPipeError:
+        _silence_stdout()
+        return 141
+    except KeyboardInterrupt:
+        _say("", "interrupted")
+        return 130
+    except OSError as exc:
+        if exc.errno == 32:  # EPIPE surfaced as plain OSError
+            _silence_stdout()
+            return 141
+        _say(*_describe_oserror(exc))
+        return 1
+    except MemoryError:
+        _say("", "out of memory")
+        return 1
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,188 @@
+"""Helpers shared by the ``chute`` command and its subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+from ..codecs import Codec
+
+__all__ = [
+    "CliError",
+    "CliWarning",
+    "add_format_args",
+    "resolve_level",
+    "resolve_threads",
+    "parse_size",
+    "open_output",
+    "stdout_binary",
+    "stdin_binary",
+    "refuse_terminal",
+]
+
+
+class CliError(Exception):
+    """An error to print as ``chute: NAME: message`` (exit 1)."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+
+class CliWarning(CliError):
+    """Like :class:`CliError`, but the run goes on and ends with exit status 2."""
+
+
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """``"128M"``, ``"1GiB"``, ``"4096"`` -> bytes (binary units, like zstd's --memory)."""
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    num, unit = (t[:-1], t[-1]) if t and t[-1] in _SIZE_UNITS else (t, "")
+    try:
+        value = int(num) * _SIZE_UNITS[unit]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r} (examples: 4096, 64K, 512M, 2G)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive: {text!r}")
+    return value
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+    return value
+
+
+def add_format_args(parser: argparse.ArgumentParser) -> None:
+    """-F/--format, --level N (and -1..-19 via :func:`split_level_flags`), --fast, --best, -T."""
+    g = parser.add_argument_group("format and level")
+    g.add_argument("-F", "--format", metavar="NAME", help="gzip, zlib, deflate, zstd, lz4, bz2, xz or brotli")
+    g.add_argument("--level", type=int, metavar="N", help="compression level within the format's range (-1 .. -19 too)")
+    g.add_argument("--fast", action="store_true", help="the format's fastest level")
+    g.add_argument("--best", action="store_true", help="the format's best level")
+    g.add_argument(
+        "-T", "--threads", type=_nonneg_int, metavar="N",
+        help="worker threads (0 = all usable cores; default $CHUTE_THREADS or 1)",
+    )
+
+
+def split_level_flags(argv: list[str]) -> list[str]:
+    """Turn gzip-style ``-9`` / ``-19c`` into ``--level=9`` / ``--level=19 -c`` (before ``--``)."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if len(arg) > 1 and arg[0] == "-" and arg[1].isdigit():
+            digits = arg[1:].rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            rest = arg[1 + len(digits) :]
+            if digits.isdigit():
+                out.append(f"--level={digits}")
+                if rest:
+                    out.append("-" + rest)
+                continue
+        out.append(arg)
+    return out
+
+
+def resolve_level(args: argparse.Namespace, codec: Codec) -> int:
+    """The level asked for (flags, then $CHUTE_LEVEL), checked against ``codec``'s range."""
+    if args.fast and args.best:
+        raise CliError("--fast", "--fast and --best exclude each other")
+    if args.fast:
+        return codec.fast
+    if args.best:
+        return codec.best
+    level = args.level
+    if level is None and os.environ.get("CHUTE_LEVEL"):
+        try:
+            level = int(os.environ["CHUTE_LEVEL"])
+        except ValueError:
+            raise CliError("CHUTE_LEVEL", f"not a number: {os.environ['CHUTE_LEVEL']!r}") from None
+    try:
+        return codec.check_level(level)
+    except ValueError as exc:
+        raise CliError("--level", str(exc)) from None
+
+
+def resolve_threads(args: argparse.Namespace) -> int | None:
+    """Threads from -T, else $CHUTE_THREADS, else ``None`` (one thread)."""
+    if args.threads is not None:
+        return int(args.threads)
+    env = os.environ.get("CHUTE_THREADS")
+    if env:
+        try:
+            value = int(env)
+        except ValueError:
+            raise CliError("CHUTE_THREADS", f"not a number: {env!r}") from None
+        if value < 0:
+            raise CliError("CHUTE_THREADS", "must be >= 0")
+        return value
+    return None
+
+
+def stdout_binary() -> BinaryIO:
+    return sys.stdout.buffer
+
+
+def stdin_binary() -> BinaryIO:
+    return sys.stdin.buffer
+
+
+def refuse_terminal(stream: Any, force: bool, what: str = "compressed data") -> None:
+    """Refuse to write binary ``what`` to a terminal unless forced (like gzip and zstd)."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if tty and not force:
+        raise CliError("stdout", f"refusing to write {what} to a terminal (use -f to force)")
+
+
+@contextmanager
+def open_output(path: str | None, *, force: bool = False, like: str | None = None) -> Iterator[BinaryIO]:
+    """Yield a binary file for ``path`` (``None`` or ``-``: standard output).
+
+    A real path is written atomically: a temp file beside it, renamed on success, removed
+    on any error or signal. Without ``force`` an existing ``path`` is an error. ``like``
+    names a file whose mode and times the output takes.
+    """
+    if path is None or path == "-":
+        out = stdout_binary()
+        yield out
+        out.flush()
+        return
+    from ..atomic import AtomicFile, copy_metadata
+
+    if not force and os.path.lexists(path):
+        raise CliError(path, "already exists (use -f to overwrite)")
+    atomic = AtomicFile(path, overwrite=force)
+    try:
+        f = atomic.__enter__()
+    except FileExistsError:
+        raise CliError(path, "already exists (use -f to overwrite)") from None
+    try:
+        yield f
+        if like is not None:
+            f.flush()
+            assert atomic.tmp is not None
+            copy_metadata(like, atomic.tmp)
+    except BaseException:
+        atomic.abort()
+        raise
+    try:
+        atomic.commit()
+    except FileExistsError:
+        atomic.abort()
+        raise CliError(path, "appeared while writing; left untouched (use -f to overwrite)") from None

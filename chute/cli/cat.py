@@ -1,0 +1,77 @@
+"""``chute cat FILE...``: decompress to standard output, like zstdcat / zcat.
+
+``--follow`` keeps reading a growing compressed file (like ``tail -f``); ``--range
+START:END`` prints only that byte range of the decompressed data, without decoding the
+rest when the file is seekable (chute ``--seekable`` output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import CliError, parse_size
+
+
+def _range(text: str) -> tuple[int, int | None]:
+    start_s, sep, end_s = text.partition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError("range must be START:END (END may be empty)")
+    try:
+        start = parse_size(start_s) if start_s not in ("", "0") else 0
+        end = parse_size(end_s) if end_s else None
+    except argparse.ArgumentTypeError as exc:
+        raise argparse.ArgumentTypeError(f"invalid range {text!r}: {exc}") from None
+    if end is not None and end < start:
+        raise argparse.ArgumentTypeError(f"invalid range {text!r}: END before START")
+    return start, end
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Decompress FILEs (or standard input) to standard output.")
+    p.add_argument("files", nargs="*", metavar="FILE", help="compressed files ('-' or none: standard input)")
+    p.add_argument("-F", "--format", metavar="NAME", help="format, when it cannot be detected (brotli, deflate)")
+    p.add_argument("-f", "--force", action="store_true", help="pass data in no known format through unchanged")
+    p.add_argument("--memory", type=parse_size, metavar="SIZE", help="largest zstd/xz window accepted (default 128M)")
+    p.add_argument("-T", "--threads", type=int, metavar="N", help="decompression threads where the format allows")
+    p.add_argument("--follow", action="store_true", help="keep reading as the file grows (like tail -f)")
+    p.add_argument("--range", type=_range, metavar="START:END", help="print only bytes [START, END) of the output")
+    p.add_argument("-q", "--quiet", action="store_true", help="no warnings")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    files = args.files or ["-"]
+    if args.follow:
+        if len(files) != 1 or files[0] == "-":
+            raise CliError("--follow", "follows exactly one FILE (not standard input)")
+        from ..follow import follow
+
+        try:
+            follow(files[0], sys.stdout.buffer, format=args.format)
+        except KeyboardInterrupt:
+            return 0
+        return 0
+    if args.range is not None:
+        if len(files) != 1:
+            raise CliError("--range", "takes exactly one FILE")
+        from ..seekable import read_range
+
+        start, end = args.range
+        read_range(files[0], start, end, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return 0
+    from .compress import run_main
+
+    argv = ["-d", "-c", "--no-progress"]
+    if args.format:
+        argv += ["-F", args.format]
+    if args.force:
+        argv.append("-f")
+    if args.memory:
+        argv += ["--memory", str(args.memory)]
+    if args.threads is not None:
+        argv += ["-T", str(args.threads)]
+    if args.quiet:
+        argv.append("-q")
+    return run_main([*argv, "--", *files])

@@ -1,0 +1,386 @@
+"""The main command: compress, decompress (-d), test (-t) and list (-l) files and pipes.
+
+It mirrors gzip and zstd: ``chute FILE`` writes ``FILE.zst`` and keeps ``FILE``;
+``chute -d FILE.zst`` restores ``FILE``; no FILE or ``-`` filters standard input to
+standard output. Output files appear whole or not at all, keep the source's mode and
+times, and the source is removed (``--rm``) only after success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import stat
+import sys
+from typing import Any, BinaryIO
+
+from .. import __version__
+from ._common import (
+    CliError,
+    CliWarning,
+    add_format_args,
+    open_output,
+    parse_size,
+    refuse_terminal,
+    resolve_level,
+    resolve_threads,
+    split_level_flags,
+    stdin_binary,
+)
+
+DESCRIPTION = """\
+Streaming compression in constant memory. Compress each FILE to FILE.zst (or the
+format chosen with -F), keeping FILE; with -d, decompress (the format is detected from
+the bytes). With no FILE, or FILE '-', read standard input and write standard output.
+
+subcommands (chute SUBCOMMAND --help for details):
+  cat FILE...              decompress to standard output (like zstdcat / zcat)
+  pack PATH... -o ARCHIVE  create a compressed tar archive on the fly
+  unpack ARCHIVE -C DIR    extract an archive safely (ARCHIVE may be '-')
+  ls ARCHIVE               list the members of an archive
+  precompress DIR          write .zst/.br/.gz siblings of static web files
+"""
+
+#: Suffixes that stand for ``.tar.<format>``: decompressing ``x.tgz`` gives ``x.tar``.
+TAR_SHORT_SUFFIXES = frozenset({".tgz", ".tzst", ".tbz2", ".tbz", ".txz"})
+
+EPILOG = """\
+exit status: 0 ok, 1 error, 2 warning (something was skipped).
+environment: CHUTE_THREADS (default for -T), CHUTE_LEVEL (default level), NO_COLOR.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="chute",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("files", nargs="*", metavar="FILE", help="files to process ('-' is standard input)")
+    op = p.add_argument_group("operation").add_mutually_exclusive_group()
+    op.add_argument("-z", "--compress", dest="op", action="store_const", const="compress", help="compress (default)")
+    op.add_argument("-d", "--decompress", "--uncompress", dest="op", action="store_const", const="decompress",
+                    help="decompress")
+    op.add_argument("-t", "--test", dest="op", action="store_const", const="test", help="test integrity")
+    op.add_argument("-l", "--list", dest="op", action="store_const", const="list",
+                    help="list compressed size, size and ratio")
+    out = p.add_argument_group("output")
+    out.add_argument("-c", "--stdout", action="store_true", help="write to standard output")
+    out.add_argument("-o", "--output", metavar="OUT", help="output path ('-' is standard output)")
+    out.add_argument("-k", "--keep", action="store_true", help="keep the source files (default)")
+    out.add_argument("--rm", action="store_true", help="remove each source after it succeeded")
+    out.add_argument("-f", "--force", action="store_true",
+                     help="overwrite outputs; write compressed data to a terminal; pass through unknown data with -dc")
+    out.add_argument("-S", "--suffix", metavar="SUF", help="suffix for compressed files (default: the format's)")
+    add_format_args(p)
+    adv = p.add_argument_group("streaming and limits")
+    adv.add_argument("--memory", type=parse_size, metavar="SIZE",
+                     help="largest zstd/xz window accepted when decompressing (default 128M)")
+    adv.add_argument("--flush-interval", type=float, metavar="MS",
+                     help="flush at most MS milliseconds after data arrives (real-time pipes)")
+    adv.add_argument("--seekable", action="store_true",
+                     help="write a seekable file (zstd seek table, gzip BGZF-style blocks)")
+    adv.add_argument("--chunk-size", type=parse_size, default=128 << 10, metavar="SIZE",
+                     help="read size (default 128K)")
+    ui = p.add_argument_group("messages")
+    ui.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress")
+    ui.add_argument("-v", "--verbose", action="store_true", help="a summary line per file on stderr")
+    ui.add_argument("--progress", dest="progress", action="store_true", default=None,
+                    help="show progress even when stderr is not a terminal")
+    ui.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    p.add_argument("-V", "--version", action="version", version=f"chute {__version__}")
+    return p
+
+
+def run_main(argv: list[str]) -> int:
+    args = build_parser().parse_args(split_level_flags(argv))
+    return Runner(args).run()
+
+
+def _is_tty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.op: str = args.op or "compress"
+        self.files: list[str] = args.files or ["-"]
+        self.status = 0
+        self.threads = resolve_threads(args)
+        if args.keep and args.rm:
+            raise CliError("--rm", "--keep and --rm exclude each other")
+        if args.output is not None and len(self.files) > 1 and args.output != "-":
+            raise CliError("-o", "only one input file can go to one output path")
+        if args.output is not None and self.op in ("test", "list"):
+            raise CliError("-o", f"-o makes no sense with --{self.op}")
+        self.to_stdout = args.stdout or args.output == "-"
+        if self.op == "compress":
+            from ..fileobj import resolve_format
+
+            self.codec = resolve_format(args.format, None)
+            self.level = resolve_level(args, self.codec)
+            self.suffix = args.suffix or self.codec.suffixes[0]
+        elif args.format is not None:
+            from .. import codecs
+
+            try:
+                self.codec = codecs.get(args.format)
+            except ValueError as exc:
+                raise CliError("-F", str(exc)) from None
+        if args.flush_interval is not None and args.flush_interval <= 0:
+            raise CliError("--flush-interval", "must be a positive number of milliseconds")
+        self.show_progress = (
+            args.progress if args.progress is not None else (not args.quiet and _is_tty(sys.stderr))
+        ) and not args.quiet
+        self.list_rows: list[tuple[int, int, str, str]] = []
+
+    # -- per file -------------------------------------------------------------
+    def run(self) -> int:
+        from ..errors import ChuteError
+
+        for name in self.files:
+            try:
+                self.one(name)
+            except CliWarning as exc:
+                if not self.args.quiet:
+                    sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
+                self.status = max(self.status, 2)
+            except CliError as exc:
+                sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
+                self.status = 1
+            except ChuteError as exc:
+                sys.stderr.write(f"chute: {name}: {exc}\n")
+                self.status = 1
+            except (BrokenPipeError, KeyboardInterrupt):
+                raise
+            except OSError as exc:
+                if exc.errno == 32:
+                    raise
+                target = exc.filename if isinstance(exc.filename, str) else name
+                reason = exc.strerror or str(exc)
+                sys.stderr.write(f"chute: {target}: {reason[0].lower() + reason[1:]}\n")
+                self.status = 1
+        if self.op == "list":
+            self.print_list()
+        return self.status if self.status != 2 or not self.args.quiet else 2
+
+    def one(self, name: str) -> None:
+        if name != "-":
+            try:
+                st = os.stat(name)
+            except FileNotFoundError:
+                raise CliError(name, "no such file or directory") from None
+            if stat.S_ISDIR(st.st_mode):
+                raise CliWarning(name, "is a directory -- ignored")
+        if self.op == "compress":
+            self.compress(name)
+        elif self.op == "decompress":
+            self.decompress(name)
+        else:
+            self.check(name)
+
+    def _open_input(self, name: str) -> tuple[BinaryIO, bool, int | None]:
+        if name == "-":
+            return stdin_binary(), False, None
+        f = open(name, "rb")  # noqa: SIM115 - closed by the caller
+        try:
+            size = os.fstat(f.fileno()).st_size if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
+        except OSError:
+            size = None
+        return f, True, size
+
+    def _output_path(self, name: str, derived: str | None) -> str | None:
+        """None means standard output."""
+        if self.to_stdout or (name == "-" and self.args.output is None):
+            return None
+        if self.args.output is not None:
+            return str(self.args.output)
+        return derived
+
+    def _progress(self, label: str, total: int | None) -> Any:
+        if not self.show_progress:
+            return None
+        from .progress import ProgressLine
+
+        return ProgressLine(label, total)
+
+    def _summary(self, name: str, out: str | None, stats: Any) -> None:
+        if not self.args.verbose or self.args.quiet:
+            return
+        from .progress import human
+
+        pct = 100 * stats.bytes_out / stats.bytes_in if stats.bytes_in else 0.0
+        rate = (stats.bytes_in / stats.seconds) if stats.seconds > 0 else 0.0
+        dest = out or "stdout"
+        sys.stderr.write(
+            f"chute: {name if name != '-' else 'stdin'}: {pct:.1f}% ({human(stats.bytes_in)} => "
+            f"{human(stats.bytes_out)}) in {stats.seconds:.2f}s, {human(rate)}/s -> {dest}\n"
+        )
+
+    def _finish_source(self, name: str, out_path: str | None) -> None:
+        if self.args.rm and name != "-" and out_path is not None:
+            os.unlink(name)
+
+    # -- operations -----------------------------------------------------------
+    def compress(self, name: str) -> None:
+        from ..api import copy
+
+        derived = None
+        if name != "-":
+            if name.endswith(self.suffix) and not self.to_stdout and self.args.output is None:
+                raise CliWarning(name, f"already has the {self.suffix} suffix -- unchanged")
+            derived = name + self.suffix
+        out_path = self._output_path(name, derived)
+        if out_path is None:
+            refuse_terminal(sys.stdout, self.args.force)
+        self._same_file_guard(name, out_path)
+        src, owns, size = self._open_input(name)
+        progress = self._progress(name if name != "-" else "stdin", size)
+        options: dict[str, Any] = {}
+        if self.args.seekable:
+            options["seekable"] = True
+        try:
+            with open_output(out_path, force=self.args.force, like=name if name != "-" else None) as dst:
+                if self.args.flush_interval is not None:
+                    from ..fileobj import new_compressor
+                    from ..pump import compress_stream
+
+                    comp = new_compressor(self.codec, self.level, threads=self.threads, **options)
+                    stats = compress_stream(
+                        src, dst, comp, chunk_size=self.args.chunk_size, progress=progress,
+                        flush_interval=self.args.flush_interval / 1000,
+                    )
+                else:
+                    stats = copy(
+                        src, dst, compress=self.codec.name, level=self.level, threads=self.threads,
+                        chunk_size=self.args.chunk_size, progress=progress, **options,
+                    )
+        finally:
+            if progress is not None:
+                progress.close()
+            if owns:
+                src.close()
+        self._finish_source(name, out_path)
+        self._summary(name, out_path, stats)
+
+    def _decoder_options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {}
+        if self.args.memory is not None:
+            opts["memory_limit"] = self.args.memory
+        return opts
+
+    def _strip_suffix(self, name: str) -> str:
+        from .. import codecs
+
+        low = name.lower()
+        if self.args.suffix and low.endswith(self.args.suffix.lower()):
+            return name[: -len(self.args.suffix)]
+        codec = codecs.from_suffix(name)
+        if codec is None:
+            raise CliWarning(name, "unknown suffix -- ignored (use -c or -o to name the output)")
+        suf = max((s for s in codec.suffixes if low.endswith(s)), key=len)
+        return name[: -len(suf)] + (".tar" if suf in TAR_SHORT_SUFFIXES else "")
+
+    def decompress(self, name: str) -> None:
+        from ..api import copy
+
+        derived = None
+        if name != "-" and not self.to_stdout and self.args.output is None:
+            derived = self._strip_suffix(name)
+        out_path = self._output_path(name, derived)
+        self._same_file_guard(name, out_path)
+        src, owns, size = self._open_input(name)
+        progress = self._progress(name if name != "-" else "stdin", size)
+        try:
+            with open_output(out_path, force=self.args.force, like=name if name != "-" else None) as dst:
+                if out_path is None and self.args.force:
+                    stats = self._decompress_or_passthrough(src, dst, progress)
+                else:
+                    stats = copy(
+                        src, dst, decompress=True, format=getattr(self, "codec", None) and self.codec.name,
+                        threads=self.threads, chunk_size=self.args.chunk_size, progress=progress,
+                        **self._decoder_options(),
+                    )
+        finally:
+            if progress is not None:
+                progress.close()
+            if owns:
+                src.close()
+        self._finish_source(name, out_path)
+        self._summary(name, out_path, stats)
+
+    def _decompress_or_passthrough(self, src: BinaryIO, dst: BinaryIO, progress: Any) -> Any:
+        """``-dcf``: like ``zcat -f``, copy data in no known format through unchanged."""
+        from .. import codecs
+        from ..codecs._stream import StreamDecoder
+        from ..pump import Stats, decompress_stream
+
+        head = src.read(codecs.MAX_MAGIC)
+        fmt = getattr(self, "codec", None)
+        if fmt is None and codecs.detect(head) is None:
+            stats = Stats()
+            stats.bytes_in = stats.bytes_out = len(head)
+            dst.write(head)
+            while chunk := src.read(self.args.chunk_size):
+                dst.write(chunk)
+                stats.bytes_in += len(chunk)
+                stats.bytes_out += len(chunk)
+            return stats
+        dec = StreamDecoder(fmt.name if fmt else None, **self._decoder_options())
+        out = dec.decompress(head)
+        dst.write(out)
+        stats = decompress_stream(src, dst, dec, chunk_size=self.args.chunk_size, progress=progress)
+        stats.bytes_in += len(head)
+        stats.bytes_out += len(out)
+        return stats
+
+    def check(self, name: str) -> None:
+        from ..codecs._stream import StreamDecoder
+        from ..pump import decompress_stream
+
+        src, owns, size = self._open_input(name)
+        progress = self._progress(name if name != "-" else "stdin", size)
+        try:
+            dec = StreamDecoder(getattr(self, "codec", None), **self._decoder_options())
+            stats = decompress_stream(src, None, dec, chunk_size=self.args.chunk_size, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
+            if owns:
+                src.close()
+        if self.op == "test":
+            if self.args.verbose and not self.args.quiet:
+                sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")
+        else:
+            self.list_rows.append((stats.bytes_in, stats.bytes_out, dec.format or "?", name))
+
+    def print_list(self) -> None:
+        if not self.list_rows:
+            return
+        w = sys.stdout.write
+        w(f"{'compressed':>14} {'uncompressed':>14} {'ratio':>7}  {'format':<7} name\n")
+        tin = tout = 0
+        for cin, cout, fmt, name in self.list_rows:
+            tin += cin
+            tout += cout
+            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {name}\n")
+        if len(self.list_rows) > 1:
+            w(f"{tin:>14} {tout:>14} {self._ratio(tin, tout):>7}  {'':<7} (totals)\n")
+
+    @staticmethod
+    def _ratio(cin: int, cout: int) -> str:
+        return f"{100 * (1 - cin / cout):.1f}%" if cout else "-"
+
+    def _same_file_guard(self, name: str, out_path: str | None) -> None:
+        if name == "-" or out_path is None:
+            return
+        try:
+            if os.path.samefile(name, out_path):
+                raise CliError(name, "input and output are the same file")
+        except FileNotFoundError:
+            pass
