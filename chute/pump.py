@@ -178,9 +178,14 @@ def decompress_stream(
     stats = stats or Stats()
     limit = chunk_size * OUTPUT_FACTOR
     write = dst.write if dst is not None else None
-    read = src.read
+    # read1: what a pipe holds now, so a live stream is decoded as it arrives; the output
+    # is flushed before each read that may block, so it is delivered as well.
+    read = getattr(src, "read1", src.read)
+    flush = dst.flush if dst is not None else None
     while not decoder.eof:
         if decoder.needs_input:
+            if flush is not None:
+                flush()
             chunk = read(chunk_size)
             if not chunk:
                 decoder.end()

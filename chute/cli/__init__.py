@@ -60,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
                     raise
                 _say(args[0], "this subcommand is not available in this build")
                 return 1
-            parser = mod.build_parser(f"chute {args[0]}")
-            from ._common import split_level_flags
+            from ._common import split_level_flags, usage_errors_exit_1
 
+            parser = usage_errors_exit_1(mod.build_parser(f"chute {args[0]}"))
             ns = parser.parse_args(split_level_flags(args[1:]))
             return int(mod.run(ns))
         from . import compress

@@ -7,11 +7,13 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from ..codecs import Codec
 
 __all__ = [
+    "ChuteArgumentParser",
+    "usage_errors_exit_1",
     "CliError",
     "CliWarning",
     "add_format_args",
@@ -36,6 +38,22 @@ class CliError(Exception):
 
 class CliWarning(CliError):
     """Like :class:`CliError`, but the run goes on and ends with exit status 2."""
+
+
+class ChuteArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one ``chute: ...`` line and exit status 1.
+
+    (argparse's own status 2 would read as "warning" under gzip's conventions.)
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(1, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def usage_errors_exit_1(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give any parser (a subcommand's too) the one-line, exit-1 usage errors."""
+    parser.error = ChuteArgumentParser.error.__get__(parser)  # type: ignore[method-assign]
+    return parser
 
 
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}

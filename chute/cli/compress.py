@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from .. import __version__
 from ._common import (
     CliError,
+    ChuteArgumentParser,
     CliWarning,
     add_format_args,
     open_output,
@@ -51,7 +52,7 @@ environment: CHUTE_THREADS (default for -T), CHUTE_LEVEL (default level), NO_COL
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = ChuteArgumentParser(
         prog="chute",
         description=DESCRIPTION,
         epilog=EPILOG,
@@ -118,11 +119,16 @@ class Runner:
             raise CliError("-o", "only one input file can go to one output path")
         if args.output is not None and self.op in ("test", "list"):
             raise CliError("-o", f"-o makes no sense with --{self.op}")
+        if args.stdout and args.output not in (None, "-"):
+            raise CliError("-o", "-c writes to standard output; it cannot go with -o FILE")
         self.to_stdout = args.stdout or args.output == "-"
         if self.op == "compress":
             from ..fileobj import resolve_format
 
-            self.codec = resolve_format(args.format, None)
+            try:
+                self.codec = resolve_format(args.format, None)
+            except ValueError as exc:
+                raise CliError("-F", str(exc)) from None
             self.level = resolve_level(args, self.codec)
             self.suffix = args.suffix or self.codec.suffixes[0]
         elif args.format is not None:
@@ -268,6 +274,18 @@ class Runner:
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
 
+    def _format_for(self, name: str) -> str | None:
+        """-F if given; else, for formats with no magic number (brotli, deflate), the suffix."""
+        if getattr(self, "codec", None) is not None:
+            return str(self.codec.name)
+        if name != "-":
+            from .. import codecs
+
+            by_suffix = codecs.from_suffix(name)
+            if by_suffix is not None and not by_suffix.magic and "detect" not in by_suffix.extra:
+                return by_suffix.name
+        return None
+
     def _decoder_options(self) -> dict[str, Any]:
         opts: dict[str, Any] = {}
         if self.args.memory is not None:
@@ -299,10 +317,10 @@ class Runner:
         try:
             with open_output(out_path, force=self.args.force, like=name if name != "-" else None) as dst:
                 if out_path is None and self.args.force:
-                    stats = self._decompress_or_passthrough(src, dst, progress)
+                    stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
                 else:
                     stats = copy(
-                        src, dst, decompress=True, format=getattr(self, "codec", None) and self.codec.name,
+                        src, dst, decompress=True, format=self._format_for(name),
                         threads=self.threads, chunk_size=self.args.chunk_size, progress=progress,
                         **self._decoder_options(),
                     )
@@ -314,14 +332,13 @@ class Runner:
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
 
-    def _decompress_or_passthrough(self, src: BinaryIO, dst: BinaryIO, progress: Any) -> Any:
+    def _decompress_or_passthrough(self, src: BinaryIO, dst: BinaryIO, progress: Any, fmt: str | None) -> Any:
         """``-dcf``: like ``zcat -f``, copy data in no known format through unchanged."""
         from .. import codecs
         from ..codecs._stream import StreamDecoder
         from ..pump import Stats, decompress_stream
 
         head = src.read(codecs.MAX_MAGIC)
-        fmt = getattr(self, "codec", None)
         if fmt is None and codecs.detect(head) is None:
             stats = Stats()
             stats.bytes_in = stats.bytes_out = len(head)
@@ -331,7 +348,7 @@ class Runner:
                 stats.bytes_in += len(chunk)
                 stats.bytes_out += len(chunk)
             return stats
-        dec = StreamDecoder(fmt.name if fmt else None, **self._decoder_options())
+        dec = StreamDecoder(fmt, **self._decoder_options())
         out = dec.decompress(head)
         dst.write(out)
         stats = decompress_stream(src, dst, dec, chunk_size=self.args.chunk_size, progress=progress)
@@ -346,7 +363,7 @@ class Runner:
         src, owns, size = self._open_input(name)
         progress = self._progress(name if name != "-" else "stdin", size)
         try:
-            dec = StreamDecoder(getattr(self, "codec", None), **self._decoder_options())
+            dec = StreamDecoder(self._format_for(name), **self._decoder_options())
             stats = decompress_stream(src, None, dec, chunk_size=self.args.chunk_size, progress=progress)
         finally:
             if progress is not None:
