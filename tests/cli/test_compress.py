@@ -228,8 +228,13 @@ def test_flush_interval_delivers_before_eof() -> None:
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+        rest = reader.stdout.read()
+        reader.stdout.close()
         reader.wait(timeout=10)
     assert proc.returncode == 0 and reader.returncode == 0
+    assert rest == b""
 
 
 def test_output_option_and_suffix_mapping(tmp_path: Path) -> None:
