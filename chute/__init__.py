@@ -1,30 +1,14 @@
 """chute: streaming compression and archiving in constant memory.
 
-The public names are listed in ``__all__``; everything else is private. Imports are
-lazy where they cost: ``import chute`` loads no compression backend.
+The public names are listed in ``__all__``; everything else is private. They are loaded
+on first use (PEP 562), so ``import chute`` and ``chute --version`` load no compression
+backend and almost no standard library: a pipe tool must start fast.
 """
 
 from __future__ import annotations
 
-from typing import IO, Any
-
-from . import errors
-from .api import compress, copy, decompress, detect
-from .codecs import FlushMode
-from .errors import (
-    ArchiveError,
-    ChecksumError,
-    ChuteError,
-    CorruptStreamError,
-    FormatError,
-    LimitExceededError,
-    TrailingDataError,
-    TruncatedStreamError,
-    UnknownFormatError,
-    UnsafeArchiveError,
-)
-from .fileobj import ChuteReader, ChuteWriter, open
-from .pump import Stats
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -53,6 +37,48 @@ __all__ = [
     "UnsafeArchiveError",
 ]
 
+# public name -> module that defines it
+_LAZY = {
+    "open": "fileobj",
+    "ChuteReader": "fileobj",
+    "ChuteWriter": "fileobj",
+    "compress": "api",
+    "decompress": "api",
+    "copy": "api",
+    "detect": "api",
+    "FlushMode": "codecs",
+    "Stats": "pump",
+    "ChuteError": "errors",
+    "FormatError": "errors",
+    "UnknownFormatError": "errors",
+    "CorruptStreamError": "errors",
+    "ChecksumError": "errors",
+    "TrailingDataError": "errors",
+    "TruncatedStreamError": "errors",
+    "LimitExceededError": "errors",
+    "ArchiveError": "errors",
+    "UnsafeArchiveError": "errors",
+}
+
+if TYPE_CHECKING:
+    from . import errors
+    from .api import compress, copy, decompress, detect
+    from .codecs import FlushMode
+    from .errors import (
+        ArchiveError,
+        ChecksumError,
+        ChuteError,
+        CorruptStreamError,
+        FormatError,
+        LimitExceededError,
+        TrailingDataError,
+        TruncatedStreamError,
+        UnknownFormatError,
+        UnsafeArchiveError,
+    )
+    from .fileobj import ChuteReader, ChuteWriter, open
+    from .pump import Stats
+
 
 def formats() -> list[str]:
     """Names of every supported format."""
@@ -61,8 +87,16 @@ def formats() -> list[str]:
     return codecs.names()
 
 
-def __getattr__(name: str) -> Any:  # pragma: no cover - trivial
-    raise AttributeError(f"module 'chute' has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    if name == "errors":
+        return importlib.import_module(".errors", __name__)
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chute' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
-_ = IO  # keep the typing import used for re-export tools
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import tempfile
 import threading
 from types import TracebackType
 from typing import BinaryIO
@@ -49,6 +48,8 @@ class AtomicFile:
     def __enter__(self) -> BinaryIO:
         if not self.overwrite and os.path.lexists(self.path):
             raise FileExistsError(self.path)
+        import tempfile
+
         folder = os.path.dirname(os.path.abspath(self.path))
         fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".chute-tmp", dir=folder)
         self.tmp = tmp

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from .codecs import Compressor
@@ -24,15 +23,23 @@ OUTPUT_FACTOR = 8
 Progress = Callable[["Stats"], None]
 
 
-@dataclass
 class Stats:
     """What one copy did. ``bytes_in``/``bytes_out`` count what was read and written."""
 
-    bytes_in: int = 0
-    bytes_out: int = 0
-    started: float = field(default_factory=time.monotonic)
-    ended: float | None = None
-    format: str | None = None
+    __slots__ = ("bytes_in", "bytes_out", "started", "ended", "format")
+
+    def __init__(self, format: str | None = None) -> None:
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.started = time.monotonic()
+        self.ended: float | None = None
+        self.format = format
+
+    def __repr__(self) -> str:
+        return (
+            f"Stats(format={self.format!r}, bytes_in={self.bytes_in}, bytes_out={self.bytes_out}, "
+            f"seconds={self.seconds:.3f})"
+        )
 
     @property
     def seconds(self) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 Buffer = bytes | bytearray | memoryview
@@ -56,30 +55,56 @@ class Decompressor(Protocol):
         """
 
 
-@dataclass(frozen=True)
 class Codec:
     """Everything the rest of chute knows about one format.
 
     ``new_compressor(level, **options)`` and ``new_decompressor(**options)`` build
     sans-IO objects; backend modules are imported only when they are first called, so
     the registry can be loaded (for detection, suffixes, help) without them.
+    ``concatenable``: members can simply be concatenated and every reader decodes them
+    all. ``zero_padding_ok``: zero bytes after the last member are accepted (gzip after
+    tar padding, like ``gzip -d``). (A plain class rather than a dataclass: importing
+    dataclasses costs a pipe tool's start-up several milliseconds.)
     """
 
-    name: str
-    suffixes: tuple[str, ...]
-    new_compressor: Callable[..., Compressor]
-    new_decompressor: Callable[..., Decompressor]
-    levels: tuple[int, int]
-    default_level: int
-    aliases: tuple[str, ...] = ()
-    magic: tuple[bytes, ...] = ()
-    #: Members can simply be concatenated and every reader decodes them all.
-    concatenable: bool = True
-    #: Zero bytes after the last member are accepted (gzip after tar padding, like gzip -d).
-    zero_padding_ok: bool = False
-    fast_level: int | None = None
-    best_level: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "name", "suffixes", "new_compressor", "new_decompressor", "levels", "default_level",
+        "aliases", "magic", "concatenable", "zero_padding_ok", "fast_level", "best_level", "extra",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        suffixes: tuple[str, ...],
+        new_compressor: Callable[..., Compressor],
+        new_decompressor: Callable[..., Decompressor],
+        levels: tuple[int, int],
+        default_level: int,
+        aliases: tuple[str, ...] = (),
+        magic: tuple[bytes, ...] = (),
+        concatenable: bool = True,
+        zero_padding_ok: bool = False,
+        fast_level: int | None = None,
+        best_level: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.suffixes = suffixes
+        self.new_compressor = new_compressor
+        self.new_decompressor = new_decompressor
+        self.levels = levels
+        self.default_level = default_level
+        self.aliases = aliases
+        self.magic = magic
+        self.concatenable = concatenable
+        self.zero_padding_ok = zero_padding_ok
+        self.fast_level = fast_level
+        self.best_level = best_level
+        self.extra: dict[str, Any] = extra or {}
+
+    def __repr__(self) -> str:
+        return f"<Codec {self.name}>"
 
     def check_level(self, level: int | None) -> int:
         """Return ``level`` or the default, raising ``ValueError`` outside the range."""
