@@ -1,0 +1,46 @@
+"""Guard the public names: people import them, so they must not vanish or leak."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import chute
+
+EXPECTED = {
+    "__version__", "open", "compress", "decompress", "copy", "detect", "formats", "FlushMode", "Stats",
+    "ChuteReader", "ChuteWriter", "errors", "ChuteError", "FormatError", "UnknownFormatError",
+    "CorruptStreamError", "ChecksumError", "TrailingDataError", "TruncatedStreamError",
+    "LimitExceededError", "ArchiveError", "UnsafeArchiveError",
+}
+
+
+def test_all_is_exactly_the_public_contract() -> None:
+    assert set(chute.__all__) == EXPECTED
+
+
+def test_every_public_name_resolves() -> None:
+    for name in chute.__all__:
+        assert getattr(chute, name) is not None, name
+
+
+def test_exceptions_subclass_the_builtins_callers_catch() -> None:
+    assert issubclass(chute.TruncatedStreamError, EOFError)
+    assert issubclass(chute.CorruptStreamError, ValueError)
+    assert issubclass(chute.ChecksumError, chute.CorruptStreamError)
+    assert issubclass(chute.TrailingDataError, chute.CorruptStreamError)
+    assert issubclass(chute.UnsafeArchiveError, chute.ArchiveError)
+    for name in EXPECTED:
+        obj = getattr(chute, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, chute.ChuteError)
+
+
+def test_import_loads_no_backend() -> None:
+    code = (
+        "import sys, chute; chute.__version__; "
+        "heavy = [m for m in ('zlib_ng', 'isal', 'deflate', 'lz4', 'brotli', 'backports.zstd', 'lzma', "
+        "'bz2', 'argparse', 'tempfile', 'dataclasses') if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
