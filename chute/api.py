@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import os
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from . import codecs
 from .codecs._stream import StreamDecoder
@@ -14,7 +13,9 @@ from .pump import DEFAULT_CHUNK, Progress, Stats, compress_stream, decompress_st
 __all__ = ["compress", "decompress", "copy", "detect"]
 
 
-def compress(data: bytes | bytearray | memoryview, format: str = "zstd", level: int | None = None, **options: Any) -> bytes:
+def compress(
+    data: bytes | bytearray | memoryview, format: str = "zstd", level: int | None = None, **options: Any
+) -> bytes:
     """Compress ``data`` in one call into a complete stream of ``format``."""
     comp = new_compressor(codecs.get(format), level, **options)
     return comp.compress(data) + comp.finish()
@@ -48,7 +49,7 @@ def detect(prefix: bytes) -> str | None:
 
 def _as_file(obj: Any, mode: str) -> tuple[BinaryIO, bool]:
     if isinstance(obj, (str, bytes, os.PathLike)):
-        return io.open(obj, mode), True  # noqa: SIM115
+        return cast(BinaryIO, open(obj, mode)), True
     return obj, False
 
 
@@ -56,7 +57,7 @@ def copy(
     src: Any,
     dst: Any,
     *,
-    compress: str | None = None,
+    compress: str | bool | None = None,
     decompress: bool = False,
     format: str | None = None,
     level: int | None = None,
@@ -78,9 +79,11 @@ def copy(
         d, own_d = _as_file(dst, "wb")
         try:
             if compress:
-                codec = resolve_format(None if compress is True else compress, dst)
+                codec = resolve_format(compress if isinstance(compress, str) else None, dst)
                 comp = new_compressor(codec, level, threads=threads, **options)
-                stats = compress_stream(s, d, comp, chunk_size=chunk_size, progress=progress, stats=Stats(format=codec.name))
+                stats = compress_stream(
+                    s, d, comp, chunk_size=chunk_size, progress=progress, stats=Stats(format=codec.name)
+                )
             else:
                 dec = StreamDecoder(format, **options)
                 stats = decompress_stream(s, d, dec, chunk_size=chunk_size, progress=progress)

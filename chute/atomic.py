@@ -99,7 +99,7 @@ class AtomicFile:
 
     def _forget(self) -> None:
         with _LIVE_LOCK:
-            _LIVE.discard(self.tmp)  # type: ignore[arg-type]
+            _LIVE.discard(self.tmp)
         self.tmp = None
 
     def __exit__(

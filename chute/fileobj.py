@@ -9,11 +9,12 @@ sans-IO compressor and writes what comes back.
 
 from __future__ import annotations
 
+import builtins
 import io
 import os
 import threading
 import time
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 from . import codecs
 from .codecs import Codec, Compressor, FlushMode
@@ -61,7 +62,7 @@ def new_compressor(
 def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:
     """(binary file object, whether we own it, name)."""
     if isinstance(file, (str, bytes, os.PathLike)):
-        fp = io.open(file, mode)  # noqa: SIM115 - closed by the chute file object
+        fp = cast(BinaryIO, builtins.open(file, mode))  # noqa: SIM115 - closed by the chute file object
         return fp, True, os.fsdecode(file)
     if hasattr(file, "read") or hasattr(file, "write"):
         return file, False, getattr(file, "name", "") if isinstance(getattr(file, "name", ""), str) else ""
@@ -287,8 +288,7 @@ class ChuteWriter(io.BufferedIOBase):
             self._pos += n
             self._unflushed += n
             due = (self._flush_every is not None and self._unflushed >= self._flush_every) or (
-                self._flush_interval is not None
-                and time.monotonic() - self._last_flush >= self._flush_interval
+                self._flush_interval is not None and time.monotonic() - self._last_flush >= self._flush_interval
             )
             if due:
                 self._flush_locked(FlushMode.SYNC)
@@ -302,7 +302,7 @@ class ChuteWriter(io.BufferedIOBase):
         self._unflushed = 0
         self._last_flush = time.monotonic()
 
-    def flush(self, mode: FlushMode = FlushMode.SYNC) -> None:  # type: ignore[override]
+    def flush(self, mode: FlushMode = FlushMode.SYNC) -> None:
         """Make everything written so far decodable (``FULL``: also a restart point)."""
         if self.closed or self._finished:
             return
@@ -369,7 +369,7 @@ class ChuteWriter(io.BufferedIOBase):
         return self._fp.fileno()
 
 
-def open(  # noqa: A001 - mirrors gzip.open / builtins.open
+def open(
     file: str | bytes | os.PathLike[str] | IO[bytes],
     mode: str = "rb",
     *,
@@ -430,9 +430,7 @@ def open(  # noqa: A001 - mirrors gzip.open / builtins.open
             raise ValueError(f"cannot append to a {codec.name} stream (members cannot be concatenated)")
         comp = new_compressor(codec, level, threads=threads, **codec_options)
         fp, owns, name = _open_file(file, bmode)
-        binary = ChuteWriter(
-            fp, comp, owns_fp=owns, name=name, flush_every=flush_every, flush_interval=flush_interval
-        )
+        binary = ChuteWriter(fp, comp, owns_fp=owns, name=name, flush_every=flush_every, flush_interval=flush_interval)
     if text:
         return io.TextIOWrapper(binary, encoding=io.text_encoding(encoding), errors=errors, newline=newline)
     return binary

@@ -26,7 +26,7 @@ Progress = Callable[["Stats"], None]
 class Stats:
     """What one copy did. ``bytes_in``/``bytes_out`` count what was read and written."""
 
-    __slots__ = ("bytes_in", "bytes_out", "started", "ended", "format")
+    __slots__ = ("bytes_in", "bytes_out", "ended", "format", "started")
 
     def __init__(self, format: str | None = None) -> None:
         self.bytes_in = 0
@@ -48,7 +48,9 @@ class Stats:
     @property
     def ratio(self) -> float:
         """Compressed size over uncompressed size (0.25 means 4x smaller)."""
-        big, small = (self.bytes_in, self.bytes_out) if self.bytes_in >= self.bytes_out else (self.bytes_out, self.bytes_in)
+        big, small = (
+            (self.bytes_in, self.bytes_out) if self.bytes_in >= self.bytes_out else (self.bytes_out, self.bytes_in)
+        )
         return small / big if big else 0.0
 
 

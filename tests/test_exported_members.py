@@ -8,10 +8,28 @@ import sys
 import chute
 
 EXPECTED = {
-    "__version__", "open", "compress", "decompress", "copy", "detect", "formats", "FlushMode", "Stats",
-    "ChuteReader", "ChuteWriter", "errors", "ChuteError", "FormatError", "UnknownFormatError",
-    "CorruptStreamError", "ChecksumError", "TrailingDataError", "TruncatedStreamError",
-    "LimitExceededError", "ArchiveError", "UnsafeArchiveError",
+    "__version__",
+    "open",
+    "compress",
+    "decompress",
+    "copy",
+    "detect",
+    "formats",
+    "FlushMode",
+    "Stats",
+    "ChuteReader",
+    "ChuteWriter",
+    "errors",
+    "ChuteError",
+    "FormatError",
+    "UnknownFormatError",
+    "CorruptStreamError",
+    "ChecksumError",
+    "TrailingDataError",
+    "TruncatedStreamError",
+    "LimitExceededError",
+    "ArchiveError",
+    "UnsafeArchiveError",
 }
 
 

@@ -90,7 +90,10 @@ def add_format_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--fast", action="store_true", help="the format's fastest level")
     g.add_argument("--best", action="store_true", help="the format's best level")
     g.add_argument(
-        "-T", "--threads", type=_nonneg_int, metavar="N",
+        "-T",
+        "--threads",
+        type=_nonneg_int,
+        metavar="N",
         help="worker threads (0 = all usable cores; default $CHUTE_THREADS or 1)",
     )
 

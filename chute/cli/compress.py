@@ -16,8 +16,8 @@ from typing import Any, BinaryIO
 
 from .. import __version__
 from ._common import (
-    CliError,
     ChuteArgumentParser,
+    CliError,
     CliWarning,
     add_format_args,
     open_output,
@@ -61,34 +61,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE", help="files to process ('-' is standard input)")
     op = p.add_argument_group("operation").add_mutually_exclusive_group()
     op.add_argument("-z", "--compress", dest="op", action="store_const", const="compress", help="compress (default)")
-    op.add_argument("-d", "--decompress", "--uncompress", dest="op", action="store_const", const="decompress",
-                    help="decompress")
+    op.add_argument(
+        "-d", "--decompress", "--uncompress", dest="op", action="store_const", const="decompress", help="decompress"
+    )
     op.add_argument("-t", "--test", dest="op", action="store_const", const="test", help="test integrity")
-    op.add_argument("-l", "--list", dest="op", action="store_const", const="list",
-                    help="list compressed size, size and ratio")
+    op.add_argument(
+        "-l", "--list", dest="op", action="store_const", const="list", help="list compressed size, size and ratio"
+    )
     out = p.add_argument_group("output")
     out.add_argument("-c", "--stdout", action="store_true", help="write to standard output")
     out.add_argument("-o", "--output", metavar="OUT", help="output path ('-' is standard output)")
     out.add_argument("-k", "--keep", action="store_true", help="keep the source files (default)")
     out.add_argument("--rm", action="store_true", help="remove each source after it succeeded")
-    out.add_argument("-f", "--force", action="store_true",
-                     help="overwrite outputs; write compressed data to a terminal; pass through unknown data with -dc")
+    out.add_argument(
+        "-f",
+        "--force",
+        action="store_true",
+        help="overwrite outputs; write compressed data to a terminal; pass through unknown data with -dc",
+    )
     out.add_argument("-S", "--suffix", metavar="SUF", help="suffix for compressed files (default: the format's)")
     add_format_args(p)
     adv = p.add_argument_group("streaming and limits")
-    adv.add_argument("--memory", type=parse_size, metavar="SIZE",
-                     help="largest zstd/xz window accepted when decompressing (default 128M)")
-    adv.add_argument("--flush-interval", type=float, metavar="MS",
-                     help="flush at most MS milliseconds after data arrives (real-time pipes)")
-    adv.add_argument("--seekable", action="store_true",
-                     help="write a seekable file (zstd seek table, gzip BGZF-style blocks)")
-    adv.add_argument("--chunk-size", type=parse_size, default=128 << 10, metavar="SIZE",
-                     help="read size (default 128K)")
+    adv.add_argument(
+        "--memory",
+        type=parse_size,
+        metavar="SIZE",
+        help="largest zstd/xz window accepted when decompressing (default 128M)",
+    )
+    adv.add_argument(
+        "--flush-interval",
+        type=float,
+        metavar="MS",
+        help="flush at most MS milliseconds after data arrives (real-time pipes)",
+    )
+    adv.add_argument(
+        "--seekable", action="store_true", help="write a seekable file (zstd seek table, gzip BGZF-style blocks)"
+    )
+    adv.add_argument(
+        "--chunk-size", type=parse_size, default=128 << 10, metavar="SIZE", help="read size (default 128K)"
+    )
     ui = p.add_argument_group("messages")
     ui.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress")
     ui.add_argument("-v", "--verbose", action="store_true", help="a summary line per file on stderr")
-    ui.add_argument("--progress", dest="progress", action="store_true", default=None,
-                    help="show progress even when stderr is not a terminal")
+    ui.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="show progress even when stderr is not a terminal",
+    )
     ui.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
     p.add_argument("-V", "--version", action="version", version=f"chute {__version__}")
     return p
@@ -258,13 +279,23 @@ class Runner:
 
                     comp = new_compressor(self.codec, self.level, threads=self.threads, **options)
                     stats = compress_stream(
-                        src, dst, comp, chunk_size=self.args.chunk_size, progress=progress,
+                        src,
+                        dst,
+                        comp,
+                        chunk_size=self.args.chunk_size,
+                        progress=progress,
                         flush_interval=self.args.flush_interval / 1000,
                     )
                 else:
                     stats = copy(
-                        src, dst, compress=self.codec.name, level=self.level, threads=self.threads,
-                        chunk_size=self.args.chunk_size, progress=progress, **options,
+                        src,
+                        dst,
+                        compress=self.codec.name,
+                        level=self.level,
+                        threads=self.threads,
+                        chunk_size=self.args.chunk_size,
+                        progress=progress,
+                        **options,
                     )
         finally:
             if progress is not None:
@@ -320,8 +351,13 @@ class Runner:
                     stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
                 else:
                     stats = copy(
-                        src, dst, decompress=True, format=self._format_for(name),
-                        threads=self.threads, chunk_size=self.args.chunk_size, progress=progress,
+                        src,
+                        dst,
+                        decompress=True,
+                        format=self._format_for(name),
+                        threads=self.threads,
+                        chunk_size=self.args.chunk_size,
+                        progress=progress,
                         **self._decoder_options(),
                     )
         finally:

@@ -36,10 +36,7 @@ class ProgressLine:
         self._next = now + 0.1
         rate = stats.bytes_in / stats.seconds if stats.seconds > 0 else 0.0
         pct = f" {100 * stats.bytes_in / self.total:5.1f}%" if self.total else ""
-        line = (
-            f"\r{self.label}:{pct} {human(stats.bytes_in)} -> {human(stats.bytes_out)}"
-            f"  {human(rate)}/s"
-        )
+        line = f"\r{self.label}:{pct} {human(stats.bytes_in)} -> {human(stats.bytes_out)}  {human(rate)}/s"
         self.stream.write(line[:200] + "\033[K")
         self.stream.flush()
         self._shown = True

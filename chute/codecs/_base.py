@@ -44,9 +44,17 @@ class Compressor(Protocol):
 class Decompressor(Protocol):
     """Decodes one member. ``eof`` is true at its end; bytes after it go to ``unused_data``."""
 
-    eof: bool
-    needs_input: bool
-    unused_data: bytes
+    @property
+    def eof(self) -> bool:
+        """True once the member has ended."""
+
+    @property
+    def needs_input(self) -> bool:
+        """False while output is held back: call again with ``b""``."""
+
+    @property
+    def unused_data(self) -> bytes:
+        """Bytes after the end of the member (valid once ``eof``)."""
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
         """Decode ``data``, returning at most ``max_length`` bytes (-1: no bound).
@@ -68,8 +76,19 @@ class Codec:
     """
 
     __slots__ = (
-        "name", "suffixes", "new_compressor", "new_decompressor", "levels", "default_level",
-        "aliases", "magic", "concatenable", "zero_padding_ok", "fast_level", "best_level", "extra",
+        "aliases",
+        "best_level",
+        "concatenable",
+        "default_level",
+        "extra",
+        "fast_level",
+        "levels",
+        "magic",
+        "name",
+        "new_compressor",
+        "new_decompressor",
+        "suffixes",
+        "zero_padding_ok",
     )
 
     def __init__(

@@ -141,19 +141,21 @@ class StreamDecoder:
                     self.needs_input = not self.eof and (not self._buf or room != 0)
                     break
                 pending, self._buf = self._buf, b""
-            chunk = self._dec.decompress(pending, room)
+            dec = self._dec
+            assert dec is not None
+            chunk = dec.decompress(pending, room)
             pending = b""
             if chunk:
                 out.append(chunk)
                 self.total_out += len(chunk)
                 if room > 0:
                     room -= len(chunk)
-            if self._dec.eof:
+            if dec.eof:
                 self.members += 1
-                self._buf = self._dec.unused_data
+                self._buf = dec.unused_data
                 self._dec = None
                 continue
-            self.needs_input = self._dec.needs_input
+            self.needs_input = dec.needs_input
             break
         if self._max_output is not None and self.total_out > self._max_output:
             raise LimitExceededError(f"decompressed data exceeds the limit of {self._max_output} bytes")
@@ -164,9 +166,7 @@ class StreamDecoder:
         if self.eof:
             return
         if self._dec is not None:
-            raise TruncatedStreamError(
-                f"{self.format} stream is truncated (input ended inside a member)"
-            )
+            raise TruncatedStreamError(f"{self.format} stream is truncated (input ended inside a member)")
         if self._buf:
             if self.codec is None:
                 raise UnknownFormatError("not in a known compressed format")

@@ -73,9 +73,7 @@ class BrotliDecompressor:
             self.eof = True
             self.unused_data = self._pending
             self._pending = b""
-        self.needs_input = (
-            not self.eof and not self._extra and not self._pending and self._obj.can_accept_more_data()
-        )
+        self.needs_input = not self.eof and not self._extra and not self._pending and self._obj.can_accept_more_data()
         return out
 
 

@@ -39,7 +39,7 @@ class GzipBlockCompressor:
 
     def _member(self, data: Buffer) -> bytes:
         self._emitted = True
-        return self._gzip(data, self._level)  # type: ignore[no-any-return]
+        return bytes(self._gzip(data, self._level))
 
     def compress(self, data: Buffer) -> bytes:
         view = memoryview(data).cast("B")

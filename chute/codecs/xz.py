@@ -48,8 +48,7 @@ class XzDecompressor:
             msg = str(exc)
             if "memory" in msg.lower():
                 raise LimitExceededError(
-                    f"xz stream needs more than the memory limit ({self._limit >> 20} MiB); "
-                    "raise it with --memory"
+                    f"xz stream needs more than the memory limit ({self._limit >> 20} MiB); raise it with --memory"
                 ) from None
             if "corrupt" in msg.lower() and "check" in msg.lower():
                 raise ChecksumError(f"xz check mismatch ({msg})") from None

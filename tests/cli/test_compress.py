@@ -43,8 +43,14 @@ def test_compress_file_keeps_source_and_copies_metadata(src: Path) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "suffix", "tool"),
-    [("gzip", ".gz", "gzip"), ("zstd", ".zst", "zstd"), ("lz4", ".lz4", "lz4"), ("bz2", ".bz2", "bzip2"),
-     ("xz", ".xz", "xz"), ("brotli", ".br", "brotli")],
+    [
+        ("gzip", ".gz", "gzip"),
+        ("zstd", ".zst", "zstd"),
+        ("lz4", ".lz4", "lz4"),
+        ("bz2", ".bz2", "bzip2"),
+        ("xz", ".xz", "xz"),
+        ("brotli", ".br", "brotli"),
+    ],
 )
 def test_formats_and_decompress_roundtrip(src: Path, fmt: str, suffix: str, tool: str) -> None:
     if shutil.which(tool) is None:
@@ -180,9 +186,7 @@ def test_refuses_terminal_output() -> None:
 def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
     big = tmp_path / "big.zst"
     big.write_bytes(run("-c", input=DATA * 20).stdout)
-    p = subprocess.run(
-        f"{sys.executable} -m chute cat {big} | head -c 10", shell=True, capture_output=True, timeout=60
-    )
+    p = subprocess.run(f"{sys.executable} -m chute cat {big} | head -c 10", shell=True, capture_output=True, timeout=60)
     assert p.stdout == DATA[:10]
     assert p.stderr == b""
 
@@ -212,9 +216,7 @@ def test_signal_leaves_no_partial_output(tmp_path: Path, sig: signal.Signals) ->
 
 
 def test_flush_interval_delivers_before_eof() -> None:
-    proc = subprocess.Popen(
-        [*CHUTE, "-c", "--flush-interval", "100"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
+    proc = subprocess.Popen([*CHUTE, "-c", "--flush-interval", "100"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     reader = subprocess.Popen([*CHUTE, "-d", "-c"], stdin=proc.stdout, stdout=subprocess.PIPE)
     assert proc.stdin is not None and reader.stdout is not None
     try:
