@@ -19,7 +19,8 @@ def test_commit_renames_into_place(tmp_path: Path) -> None:
     with AtomicFile(target) as f:
         f.write(b"payload")
         assert not target.exists()
-        assert [p.name for p in tmp_path.iterdir()][0].endswith(".chute-tmp")
+        (only,) = tmp_path.iterdir()
+        assert only.name.endswith(".chute-tmp")
     assert target.read_bytes() == b"payload"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
 
