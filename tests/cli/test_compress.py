@@ -254,3 +254,21 @@ def test_output_option_and_suffix_mapping(tmp_path: Path) -> None:
 def test_version_and_module_entry() -> None:
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith(b"chute ")
+
+
+def test_disk_full_is_one_line(src: Path) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([*CHUTE, "-c", str(src)], stdout=full, stderr=subprocess.PIPE, timeout=60)
+    assert r.returncode == 1
+    assert r.stderr.endswith(b"no space left on device\n") and r.stderr.count(b"\n") == 1
+
+
+def test_verbose_summary_and_forced_progress(src: Path) -> None:
+    r = run("-v", "-c", str(src))
+    assert r.returncode == 0
+    assert r.stderr.startswith(f"chute: {src}: ".encode()) and b"-> stdout" in r.stderr
+    r = run("--progress", "-c", str(src))
+    assert b"\r" in r.stderr and b"MiB" in r.stderr
+    assert run("-c", str(src)).stderr == b""  # stderr is not a terminal: no progress
