@@ -9,17 +9,30 @@ file that appeared meanwhile is not clobbered).
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
-import threading
 from types import TracebackType
 from typing import BinaryIO
 
-__all__ = ["AtomicFile", "copy_metadata", "cleanup_on_signals"]
+__all__ = ["AtomicFile", "copy_metadata", "cleanup_on_signals", "Terminated"]
 
+# Temporary files not yet committed or aborted. No lock: a signal handler reads it, and
+# set.add/discard/copy are atomic under the GIL.
 _LIVE: set[str] = set()
-_LIVE_LOCK = threading.Lock()
+
+
+class Terminated(BaseException):
+    """Raised by the handler of :func:`cleanup_on_signals` when SIGTERM/SIGHUP arrives.
+
+    A BaseException, like KeyboardInterrupt, so ``except Exception`` does not swallow
+    it and every ``with AtomicFile`` on the way up removes its temporary file.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 class AtomicFile:
@@ -47,21 +60,34 @@ class AtomicFile:
 
     def __enter__(self) -> BinaryIO:
         if not self.overwrite and os.path.lexists(self.path):
-            raise FileExistsError(self.path)
+            raise FileExistsError(errno.EEXIST, "already exists", self.path)
         import tempfile
 
         folder = os.path.dirname(os.path.abspath(self.path))
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".chute-tmp", dir=folder)
-        self.tmp = tmp
-        with _LIVE_LOCK:
+        # Signals wait while the temporary file exists but is not yet registered, so the
+        # handler of cleanup_on_signals always knows every file it must remove.
+        blocked = _block_signals()
+        try:
+            fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".chute-tmp", dir=folder)
             _LIVE.add(tmp)
-        if self.mode is not None:
-            os.fchmod(fd, self.mode)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)
-        self.file = os.fdopen(fd, "wb")
+        finally:
+            _restore_signals(blocked)
+        try:
+            self.tmp = tmp
+            if self.mode is not None:
+                os.fchmod(fd, self.mode)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(fd, 0o666 & ~umask)
+            self.file = os.fdopen(fd, "wb")
+        except BaseException:  # a signal may land here too: leave nothing behind
+            _LIVE.discard(tmp)
+            self.tmp = None
+            if self.file is None:
+                os.close(fd)
+            _unlink(tmp)
+            raise
         return self.file
 
     def commit(self) -> None:
@@ -78,7 +104,7 @@ class AtomicFile:
                 os.link(self.tmp, self.path)
             except OSError as exc:
                 if isinstance(exc, FileExistsError):
-                    raise
+                    raise FileExistsError(errno.EEXIST, "appeared while writing", self.path) from None
                 os.rename(self.tmp, self.path)  # filesystems without hard links
             else:
                 os.unlink(self.tmp)
@@ -98,7 +124,7 @@ class AtomicFile:
             self._forget()
 
     def _forget(self) -> None:
-        with _LIVE_LOCK:
+        if self.tmp is not None:
             _LIVE.discard(self.tmp)
         self.tmp = None
 
@@ -125,28 +151,47 @@ def copy_metadata(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> N
     os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
+_CLEANUP_SIGNALS = tuple(
+    s for s in (getattr(signal, "SIGINT", None), getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s
+)
+
+
+def _block_signals() -> set[signal.Signals] | None:
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, _CLEANUP_SIGNALS)
+
+
+def _restore_signals(old: set[signal.Signals] | None) -> None:
+    if old is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def remove_live_temp_files() -> None:
     """Remove every temporary file of an AtomicFile still open (used on signals)."""
-    with _LIVE_LOCK:
-        paths = list(_LIVE)
-        _LIVE.clear()
-    for p in paths:
-        try:
-            os.unlink(p)
-        except OSError:
-            pass
+    for p in _LIVE.copy():
+        _unlink(p)
 
 
 def cleanup_on_signals() -> None:
-    """On SIGTERM/SIGHUP remove live temporary files, then die by the same signal.
+    """Make SIGTERM and SIGHUP raise :class:`Terminated` (SIGINT already raises
+    KeyboardInterrupt), after removing live temporary files, so a killed run leaves no
+    partial output. The caller should end with :func:`die_by_signal`.
 
-    SIGINT already raises KeyboardInterrupt, which AtomicFile's ``__exit__`` handles.
+    The handler takes no lock and does no I/O but unlink: it may run between any two
+    bytecodes of the main thread.
     """
 
     def handler(signum: int, frame: object) -> None:
         remove_live_temp_files()
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
+        raise Terminated(signum)
 
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
@@ -154,3 +199,10 @@ def cleanup_on_signals() -> None:
                 signal.signal(sig, handler)
             except (ValueError, OSError):  # not the main thread
                 pass
+
+
+def die_by_signal(signum: int) -> None:
+    """End the process by ``signum`` with its default action, so the parent sees it."""
+    remove_live_temp_files()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)

@@ -80,13 +80,16 @@ def test_sigterm_removes_live_temp_files(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import sys, time
-        from chute.atomic import AtomicFile, cleanup_on_signals
+        from chute.atomic import AtomicFile, Terminated, cleanup_on_signals, die_by_signal
         cleanup_on_signals()
-        with AtomicFile({str(tmp_path / "out")!r}) as f:
-            f.write(b"partial")
-            f.flush()
-            print("ready", flush=True)
-            time.sleep(30)
+        try:
+            with AtomicFile({str(tmp_path / "out")!r}) as f:
+                f.write(b"partial")
+                f.flush()
+                print("ready", flush=True)
+                time.sleep(30)
+        except Terminated as exc:
+            die_by_signal(exc.signum)
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)

@@ -45,6 +45,7 @@ def _describe_oserror(exc: OSError) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
+    from ..atomic import Terminated
     from ..errors import ChuteError
     from ._common import CliError
 
@@ -80,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("", "interrupted")
         return 130
+    except Terminated as exc:
+        from ..atomic import die_by_signal
+
+        die_by_signal(exc.signum)
+        return 128 + exc.signum
     except OSError as exc:
         if exc.errno == 32:  # EPIPE surfaced as plain OSError
             _silence_stdout()

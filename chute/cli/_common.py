@@ -190,20 +190,13 @@ def open_output(path: str | None, *, force: bool = False, like: str | None = Non
         raise CliError(path, "already exists (use -f to overwrite)")
     atomic = AtomicFile(path, overwrite=force)
     try:
-        f = atomic.__enter__()
-    except FileExistsError:
-        raise CliError(path, "already exists (use -f to overwrite)") from None
-    try:
-        yield f
-        if like is not None:
-            f.flush()
-            assert atomic.tmp is not None
-            copy_metadata(like, atomic.tmp)
-    except BaseException:
-        atomic.abort()
-        raise
-    try:
-        atomic.commit()
-    except FileExistsError:
-        atomic.abort()
-        raise CliError(path, "appeared while writing; left untouched (use -f to overwrite)") from None
+        with atomic as f:
+            yield f
+            if like is not None:
+                f.flush()
+                assert atomic.tmp is not None
+                copy_metadata(like, atomic.tmp)
+    except FileExistsError as exc:
+        if exc.filename != path:
+            raise
+        raise CliError(path, f"{exc.strerror}; left untouched (use -f to overwrite)") from None
