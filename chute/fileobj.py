@@ -75,6 +75,9 @@ class _DecodingRaw(io.RawIOBase):
     def __init__(self, fp: BinaryIO, make_decoder: Any, chunk_size: int) -> None:
         super().__init__()
         self._fp = fp
+        # read1: what a pipe or socket holds now. read(n) on a buffered pipe waits for n
+        # bytes, so a flushed record of a live stream would wait for the next 128 KiB.
+        self._read = getattr(fp, "read1", fp.read)
         self._make_decoder = make_decoder
         self._decoder: StreamDecoder = make_decoder()
         self._chunk = chunk_size
@@ -96,7 +99,7 @@ class _DecodingRaw(io.RawIOBase):
             return 0
         while not dec.eof:
             if dec.needs_input:
-                chunk = self._fp.read(self._chunk)
+                chunk = self._read(self._chunk)
                 if not chunk:
                     dec.end()
                     break
@@ -109,6 +112,10 @@ class _DecodingRaw(io.RawIOBase):
                 self.pos += n
                 return n
         return 0
+
+    def tell(self) -> int:
+        """Decompressed bytes produced so far (what BufferedReader.tell() builds on)."""
+        return self.pos
 
     def rewind(self) -> None:
         self._fp.seek(self._start)
@@ -201,6 +208,8 @@ class ChuteReader(io.BufferedIOBase):
         if offset < current:
             if not self.seekable():
                 raise io.UnsupportedOperation("cannot seek backward in a non-seekable stream")
+            # detach: a dropped BufferedReader would close the raw stream it still holds
+            self._buffer.detach()
             self._raw.rewind()
             self._buffer = io.BufferedReader(self._raw, buffer_size=self._raw._chunk)
             current = 0

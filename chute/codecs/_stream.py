@@ -25,15 +25,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import (
+    CorruptStreamError,
     LimitExceededError,
     TrailingDataError,
     TruncatedStreamError,
     UnknownFormatError,
 )
-from . import MAX_MAGIC, could_be_magic, detect, get
+from . import MAX_MAGIC, all_codecs, could_be_magic, detect, get
 from ._base import Buffer, Codec, Decompressor
 
 MEMBER_POLICIES = ("all", "first")
+#: zstd and lz4 share the skippable frame: magic 0x184D2A5? (little-endian), 4-byte size, payload.
+SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
 TRAILING_POLICIES = ("error", "ignore")
 
 
@@ -61,6 +64,9 @@ class StreamDecoder:
         self._dec: Decompressor | None = None
         self._buf = b""  # bytes seen between members, not yet given to a decompressor
         self._padding = False
+        self._padding_len = 0
+        self._skip = 0  # bytes left of a skippable frame met before the format is known
+        self._skipped = 0  # skippable frames dropped before the format was known
         self.members = 0
         self.total_in = 0
         self.total_out = 0
@@ -85,8 +91,30 @@ class StreamDecoder:
         self.unused_data = rest
         self._buf = b""
 
+    def _skip_leading_frames(self) -> bool:
+        """Drop skippable frames that precede the first member of an undetected stream.
+
+        They say nothing about the format (zstd and lz4 share them), so detection looks
+        past them, without buffering their payload. True: ``self._buf`` is ready to detect.
+        """
+        while True:
+            if self._skip:
+                take = min(self._skip, len(self._buf))
+                self._buf = self._buf[take:]
+                self._skip -= take
+                if self._skip:
+                    return False
+            if self._buf[:4] not in SKIPPABLE_MAGICS:
+                return bool(self._buf)
+            if len(self._buf) < 8:
+                return False
+            self._skip = 8 + int.from_bytes(self._buf[4:8], "little")
+            self._skipped += 1
+
     def _between_members(self) -> bool:
         """Decide what ``self._buf`` holds. True: a new member was started."""
+        if self.codec is None and not self._skip_leading_frames():
+            return False
         buf = self._buf
         if self.codec is None:
             name = detect(buf)
@@ -100,27 +128,58 @@ class StreamDecoder:
             if self._members_policy == "first":
                 self._stop(buf)
                 return False
-            if codec.zero_padding_ok and not buf.strip(b"\0"):
-                self._padding = True
-                self._buf = b""
-                return False
-            starts = codec.concatenable and not self._padding and any(buf.startswith(m) for m in codec.magic)
+            if codec.zero_padding_ok:
+                rest = buf.lstrip(b"\0")
+                if len(rest) < len(buf):
+                    self._padding = True
+                    self._padding_len += len(buf) - len(rest)
+                    buf = self._buf = rest
+                    if not buf:
+                        return False
+            closed = self._padding_closes()
+            starts = codec.concatenable and not closed and any(buf.startswith(m) for m in codec.magic)
             if not starts:
                 maybe = (
                     codec.concatenable
-                    and not self._padding
+                    and not closed
                     and len(buf) < MAX_MAGIC
                     and any(m.startswith(buf) for m in codec.magic)
                 )
                 if maybe:
                     return False
                 if self._trailing == "ignore":
-                    self._stop(buf)
+                    self._stop(bytes(self._padding_len) + buf)
                     return False
                 what = "data after zero padding" if self._padding else "trailing data"
                 raise TrailingDataError(f"{what} after the end of the {codec.name} stream")
+            self._padding = False
+            self._padding_len = 0
         self._dec = self._new_member()
         return True
+
+    def _padding_closes(self) -> bool:
+        """True if zero padding was seen and no member may follow it.
+
+        gzip: zeros end the stream (tar padding). xz: stream padding comes in 4-byte
+        units and may separate concatenated streams.
+        """
+        if not self._padding:
+            return False
+        unit = self.codec.extra.get("padding_unit") if self.codec is not None else None
+        return not unit or self._padding_len % unit != 0
+
+    def _cut_in_header(self, buf: bytes) -> bool:
+        """True if ``buf`` is the incomplete start of a member: the input ended in its magic."""
+        codec = self.codec
+        if codec is None:
+            if buf[:4] in SKIPPABLE_MAGICS:
+                return len(buf) < 8
+            candidates = all_codecs()
+        elif self.members and (self._padding_closes() or self._members_policy == "first" or not codec.concatenable):
+            return False
+        else:
+            candidates = [codec]
+        return any(len(buf) < len(m) and m.startswith(buf) for c in candidates for m in c.magic)
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
         """Decode ``data``; at most ``max_length`` bytes of output (-1: no bound)."""
@@ -167,14 +226,28 @@ class StreamDecoder:
             return
         if self._dec is not None:
             raise TruncatedStreamError(f"{self.format} stream is truncated (input ended inside a member)")
+        if self._skip:
+            raise TruncatedStreamError("stream is truncated (input ended inside a skippable frame)")
         if self._buf:
+            if self.codec is not None and self._trailing == "ignore":
+                self._stop(bytes(self._padding_len) + self._buf)
+                return
+            if self._cut_in_header(self._buf):
+                raise TruncatedStreamError(
+                    f"{self.format or 'compressed'} stream is truncated (input ended in a header)"
+                )
             if self.codec is None:
                 raise UnknownFormatError("not in a known compressed format")
-            if self._trailing == "ignore":
-                self._stop(self._buf)
-                return
             raise TrailingDataError(f"trailing data after the end of the {self.format} stream")
-        if not self.members:
+        unit = self.codec.extra.get("padding_unit") if self.codec is not None else None
+        if self._padding and unit and self._padding_len % unit:
+            if self._trailing == "ignore":
+                self._stop(bytes(self._padding_len))
+                return
+            raise CorruptStreamError(
+                f"{self.format} stream padding of {self._padding_len} bytes is not a multiple of {unit}"
+            )
+        if not self.members and not self._skipped:
             raise TruncatedStreamError("empty input: no compressed data")
         self.eof = True
         self.needs_input = False

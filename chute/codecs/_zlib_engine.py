@@ -12,12 +12,15 @@ import zlib
 from types import ModuleType
 from typing import Any
 
-from ..errors import CorruptStreamError
+from ..errors import ChecksumError, CorruptStreamError
 from ._base import Buffer, FlushMode
 
 GZIP_WBITS = 31
 ZLIB_WBITS = 15
 RAW_WBITS = -15
+# How zlib ("incorrect data check", "incorrect length check") and ISA-L ("Incorrect
+# checksum found") report a CRC32/Adler-32/ISIZE mismatch.
+_CHECK_WORDS = ("checksum", "data check", "length check")
 
 
 def _compress_module() -> ModuleType:
@@ -108,7 +111,10 @@ class ZlibStreamDecompressor:
             else:
                 out = self._obj.decompress(data, max_length)
         except errors() as exc:
-            raise CorruptStreamError(f"invalid {self._what} data ({exc})") from None
+            msg = str(exc)
+            if any(word in msg.lower() for word in _CHECK_WORDS):
+                raise ChecksumError(f"{self._what} checksum mismatch ({msg})") from None
+            raise CorruptStreamError(f"invalid {self._what} data ({msg})") from None
         self._tail = self._obj.unconsumed_tail
         self.eof = bool(self._obj.eof)
         if self.eof:

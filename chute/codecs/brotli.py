@@ -33,7 +33,14 @@ class BrotliCompressor:
 
 class BrotliDecompressor:
     """Adapts ``brotli.Decompressor`` (output_buffer_limit, can_accept_more_data) to the
-    max_length contract; output beyond ``max_length`` is kept here and returned next."""
+    max_length contract; output beyond ``max_length`` is kept here and returned next.
+
+    One ``process()`` call may stop early with decoded bytes still inside the decoder
+    (at most about 32 KiB per call on a flushed, unfinished stream), while
+    ``can_accept_more_data()`` already says True: this adapter keeps calling with empty
+    input until the decoder has nothing more to give, so a SYNC-flushed prefix decodes
+    in full and ``needs_input`` is only true when output really waits for input.
+    """
 
     def __init__(self) -> None:
         import brotli
@@ -49,31 +56,38 @@ class BrotliDecompressor:
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
         if self.eof and not self._extra:
             raise EOFError("end of stream already reached")
-        self._pending += data
-        out = self._extra
+        if len(data):
+            self._pending += data
+        parts = [self._extra] if self._extra else []
+        size = len(self._extra)
         self._extra = b""
-        if max_length < 0 or len(out) < max_length:
-            feed = b""
-            if self._pending and self._obj.can_accept_more_data():
-                feed, self._pending = self._pending, b""
-            try:
-                if self._obj.is_finished():
-                    chunk = b""
-                elif max_length < 0:
-                    chunk = self._obj.process(feed)
+        obj = self._obj
+        drained = False
+        try:
+            while (max_length < 0 or size < max_length) and not obj.is_finished():
+                feed = b""
+                if self._pending and obj.can_accept_more_data():
+                    feed, self._pending = self._pending, b""
+                if max_length < 0:
+                    chunk = obj.process(feed)
                 else:
-                    chunk = self._obj.process(feed, output_buffer_limit=max_length - len(out))
-            except self._error as exc:
-                raise CorruptStreamError(f"invalid brotli data ({exc})") from None
-            out += chunk
+                    chunk = obj.process(feed, output_buffer_limit=max_length - size)
+                if chunk:
+                    parts.append(chunk)
+                    size += len(chunk)
+                elif not feed and (not self._pending or not obj.can_accept_more_data()):
+                    drained = True
+                    break
+        except self._error as exc:
+            raise CorruptStreamError(f"invalid brotli data ({exc})") from None
+        out = b"".join(parts)
         if 0 <= max_length < len(out):
             out, self._extra = out[:max_length], out[max_length:]
-        finished = self._obj.is_finished()
-        if finished and not self._extra:
+        if obj.is_finished() and not self._extra:
             self.eof = True
             self.unused_data = self._pending
             self._pending = b""
-        self.needs_input = not self.eof and not self._extra and not self._pending and self._obj.can_accept_more_data()
+        self.needs_input = not self.eof and not self._extra and not self._pending and drained
         return out
 
 

@@ -66,10 +66,21 @@ class Lz4Compressor:
 
 
 class Lz4Decompressor:
+    """Adapts ``lz4.frame.LZ4FrameDecompressor`` to chute's contract.
+
+    The binding reports ``needs_input`` as soon as it has consumed all input, even when
+    LZ4F still holds decoded bytes (its output buffer filled just as the input ran out):
+    those bytes would only come out with the next input, so a flushed prefix of a live
+    stream would miss its end. This adapter drains them with empty calls.
+    """
+
+    DRAIN = 1 << 20
+
     def __init__(self) -> None:
         import lz4.frame as lf
 
         self._obj = lf.LZ4FrameDecompressor()
+        self._needs_input = True
 
     @property
     def eof(self) -> bool:
@@ -77,20 +88,32 @@ class Lz4Decompressor:
 
     @property
     def needs_input(self) -> bool:
-        return self._obj.needs_input  # type: ignore[no-any-return]
+        return self._needs_input and not self._obj.eof
 
     @property
     def unused_data(self) -> bytes:
         return self._obj.unused_data or b""
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        obj = self._obj
         try:
-            return self._obj.decompress(data, max_length)  # type: ignore[no-any-return]
+            out = obj.decompress(data, max_length)
+            if obj.eof or not obj.needs_input:
+                self._needs_input = False
+                return out  # type: ignore[no-any-return]
+            while max_length < 0 or len(out) < max_length:
+                more = obj.decompress(b"", self.DRAIN if max_length < 0 else max_length - len(out))
+                if not more:
+                    break
+                out += more
         except RuntimeError as exc:
             msg = str(exc)
             if "checksum" in msg.lower():
                 raise ChecksumError(f"lz4 checksum mismatch ({msg})") from None
             raise CorruptStreamError(f"invalid lz4 data ({msg})") from None
+        # a full max_length may leave more decoded bytes behind: ask for a call with b""
+        self._needs_input = max_length < 0 or len(out) < max_length
+        return out  # type: ignore[no-any-return]
 
 
 def new_compressor(level: int = 1, **options: Any) -> Lz4Compressor:

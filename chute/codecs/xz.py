@@ -65,4 +65,5 @@ CODEC = Codec(
     levels=(0, 9),
     default_level=6,
     zero_padding_ok=True,
+    extra={"padding_unit": 4},  # stream padding: 4-byte units, also between streams
 )
