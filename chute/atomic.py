@@ -21,6 +21,7 @@ __all__ = ["AtomicFile", "copy_metadata", "cleanup_on_signals", "Terminated"]
 # Temporary files not yet committed or aborted. No lock: a signal handler reads it, and
 # set.add/discard/copy are atomic under the GIL.
 _LIVE: set[str] = set()
+_WAKEUP_FD: int | None = None
 
 
 class Terminated(BaseException):
@@ -193,12 +194,33 @@ def cleanup_on_signals() -> None:
         remove_live_temp_files()
         raise Terminated(signum)
 
+    global _WAKEUP_FD
+    if _WAKEUP_FD is None:
+        # A signal that lands just before a blocking read() is only handled when the
+        # read returns, which on a quiet pipe may be never. The C-level handler writes
+        # to this pipe, so readers that select() on it too wake up (see chute.pump).
+        r, w = os.pipe()
+        os.set_blocking(r, False)
+        os.set_blocking(w, False)
+        try:
+            signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        except ValueError:  # not the main thread
+            os.close(r)
+            os.close(w)
+        else:
+            _WAKEUP_FD = r
+
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if sig is not None:
             try:
                 signal.signal(sig, handler)
             except (ValueError, OSError):  # not the main thread
                 pass
+
+
+def wakeup_fd() -> int | None:
+    """The read end of the signal wakeup pipe, once :func:`cleanup_on_signals` ran."""
+    return _WAKEUP_FD
 
 
 def die_by_signal(signum: int) -> None:

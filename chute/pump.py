@@ -7,6 +7,10 @@ format: it drives a compressor or a :class:`~chute.codecs._stream.StreamDecoder`
 
 from __future__ import annotations
 
+import io
+import os
+import select
+import stat
 import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -54,10 +58,44 @@ class Stats:
         return small / big if big else 0.0
 
 
+def _interruptible(src: Any, read: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Wrap ``read`` so that a signal ends a read that waits on a quiet pipe.
+
+    Only for unbuffered sources (``io.FileIO``) that are not regular files, and only once
+    :func:`chute.atomic.cleanup_on_signals` has set up its wakeup pipe: the read first
+    waits in select() on the source and on that pipe, and the loop around it gives the
+    interpreter the chance to run the signal handler.
+    """
+    from .atomic import wakeup_fd
+
+    wake = wakeup_fd()
+    if wake is None or not isinstance(src, io.FileIO):
+        return read
+    try:
+        fd = src.fileno()
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return read
+    except (OSError, ValueError):
+        return read
+
+    def wait_then_read(arg: Any) -> Any:
+        while True:
+            ready, _, _ = select.select([fd, wake], [], [])
+            if wake in ready:
+                try:
+                    os.read(wake, 512)
+                except BlockingIOError:
+                    pass
+            if fd in ready:
+                return read(arg)
+
+    return wait_then_read
+
+
 def _reader(src: Any) -> Callable[[bytearray | memoryview], int]:
     readinto = getattr(src, "readinto", None)
     if readinto is not None:
-        return readinto  # type: ignore[no-any-return]
+        return _interruptible(src, readinto)
 
     def fallback(buf: bytearray | memoryview) -> int:
         data = src.read(len(buf))
@@ -125,9 +163,7 @@ def _compress_realtime(
     progress: Progress | None,
     stats: Stats,
 ) -> None:
-    import os
-    import select
-
+    from .atomic import wakeup_fd
     from .codecs import FlushMode
 
     try:
@@ -147,10 +183,18 @@ def _compress_realtime(
         pending = False
         last_flush = time.monotonic()
 
+    wake = wakeup_fd()
+    watch = [fd] if wake is None else [fd, wake]
     while True:
-        if fd >= 0 and pending:
-            wait = max(0.0, last_flush + interval - time.monotonic())
-            ready, _, _ = select.select([fd], [], [], wait)
+        if fd >= 0:
+            wait = max(0.0, last_flush + interval - time.monotonic()) if pending else None
+            ready, _, _ = select.select(watch, [], [], wait)
+            if wake is not None and wake in ready:
+                try:
+                    os.read(wake, 512)
+                except BlockingIOError:
+                    pass
+                continue  # the loop lets the interpreter run the signal handler
             if not ready:
                 flush()
                 continue
@@ -189,7 +233,7 @@ def decompress_stream(
     write = dst.write if dst is not None else None
     # read1: what a pipe holds now, so a live stream is decoded as it arrives; the output
     # is flushed before each read that may block, so it is delivered as well.
-    read = getattr(src, "read1", src.read)
+    read = _interruptible(src, getattr(src, "read1", src.read))
     flush = dst.flush if dst is not None else None
     while not decoder.eof:
         if decoder.needs_input:

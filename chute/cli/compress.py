@@ -212,9 +212,11 @@ class Runner:
             self.check(name)
 
     def _open_input(self, name: str) -> tuple[BinaryIO, bool, int | None]:
+        # Unbuffered: the pump then waits on pipes in a way a signal can interrupt, and
+        # nothing hides in a read buffer.
         if name == "-":
-            return stdin_binary(), False, None
-        f = open(name, "rb")  # noqa: SIM115 - closed by the caller
+            return stdin_binary().raw, False, None  # type: ignore[attr-defined]
+        f = open(name, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
         try:
             size = os.fstat(f.fileno()).st_size if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
         except OSError:
@@ -374,7 +376,9 @@ class Runner:
         from ..codecs._stream import StreamDecoder
         from ..pump import Stats, decompress_stream
 
-        head = src.read(codecs.MAX_MAGIC)
+        head = b""
+        while len(head) < codecs.MAX_MAGIC and (more := src.read(codecs.MAX_MAGIC - len(head))):
+            head += more
         if fmt is None and codecs.detect(head) is None:
             stats = Stats()
             stats.bytes_in = stats.bytes_out = len(head)
