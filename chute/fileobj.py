@@ -20,7 +20,7 @@ from . import codecs
 from .codecs import Codec, Compressor, FlushMode
 from .codecs._stream import StreamDecoder
 
-__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "DEFAULT_FORMAT"]
+__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "usable_cores", "DEFAULT_FORMAT"]
 
 DEFAULT_FORMAT = "zstd"
 READ_CHUNK = 128 << 10
@@ -44,19 +44,31 @@ def new_compressor(
 ) -> Compressor:
     """A compressor for ``codec``, multi-threaded when ``threads`` asks for it.
 
-    ``threads``: ``None`` or 1 for one thread, 0 for all usable cores, N for N workers.
-    zstd uses its own workers; other formats go through :mod:`chute.parallel`.
+    ``threads``: ``None`` compresses in the caller's thread; N >= 1 uses N worker
+    threads (zstd: its own workers, so ``threads=1`` is ``zstd -T1``: compression
+    overlaps the caller's I/O); 0 uses every usable core. Formats other than zstd go
+    through :mod:`chute.parallel` for N > 1.
     """
     if isinstance(codec, str):
         codec = codecs.get(codec)
     level = codec.check_level(level)
     if threads is not None and threads < 0:
         raise ValueError("threads must be >= 0")
+    if codec.name == "zstd" and threads is not None and not options.get("seekable"):
+        return codec.new_compressor(level, threads=threads or usable_cores(), **options)
     if threads is not None and threads != 1:
         from .parallel import parallel_compressor
 
         return parallel_compressor(codec, level, threads=threads, **options)
     return codec.new_compressor(level, **options)
+
+
+def usable_cores() -> int:
+    """CPUs this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:

@@ -279,7 +279,7 @@ class Runner:
                     from ..fileobj import new_compressor
                     from ..pump import compress_stream
 
-                    comp = new_compressor(self.codec, self.level, threads=self.threads, **options)
+                    comp = new_compressor(self.codec, self.level, threads=self._threads_for(size), **options)
                     stats = compress_stream(
                         src,
                         dst,
@@ -294,7 +294,7 @@ class Runner:
                         dst,
                         compress=self.codec.name,
                         level=self.level,
-                        threads=self.threads,
+                        threads=self._threads_for(size),
                         chunk_size=self.args.chunk_size,
                         progress=progress,
                         **options,
@@ -306,6 +306,13 @@ class Runner:
                 src.close()
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
+
+    def _threads_for(self, size: int | None) -> int | None:
+        """-T or $CHUTE_THREADS if given; else zstd gets one worker (like ``zstd``'s
+        default, compression overlapping I/O) and other formats the caller's thread."""
+        if self.threads is not None:
+            return self.threads
+        return 1 if self.codec.name == "zstd" else None
 
     def _format_for(self, name: str) -> str | None:
         """-F if given; else, for formats with no magic number (brotli, deflate), the suffix."""
