@@ -1,0 +1,89 @@
+"""Shared helpers for the benchmark scripts: run a command, time it, read its peak RSS.
+
+Every measurement is a fresh process run through ``/usr/bin/time -f`` (GNU time) when it
+is installed, else through ``os.wait4`` (same numbers: wall time and ``ru_maxrss``). The
+best of ``repeat`` runs is kept: on a shared machine the minimum is the least noisy
+estimate of what a program costs.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+MAKE_CORPUS = HERE.parent.parent / "shared" / "bench" / "make-corpus"
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_kib: int
+    out_bytes: int
+
+
+def ensure_corpus() -> Path:
+    """Build the standard corpus (kept between runs) and return its folder."""
+    script = MAKE_CORPUS if MAKE_CORPUS.exists() else Path("/work/shared/bench/make-corpus")
+    if not (CORPUS / "mixed.bin").exists():
+        subprocess.run([sys.executable, str(script), str(CORPUS)], check=True, stdout=subprocess.DEVNULL)
+    return CORPUS
+
+
+GNU_TIME = Path("/usr/bin/time")
+
+
+def measure(cmd: str, *, stdin: Path | None = None, stdout: Path | None = None) -> Run:
+    """Run ``cmd`` through the shell once; wall time, peak RSS, size of ``stdout``.
+
+    Peak RSS comes from GNU time, which forks from a small process: measured from this
+    Python process instead, the child's ``ru_maxrss`` would start at our own RSS.
+    """
+    import tempfile
+
+    fin = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
+    fout = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
+    with tempfile.NamedTemporaryFile("r") as report:
+        argv = ["/bin/sh", "-c", "exec " + cmd]
+        if GNU_TIME.exists():
+            argv = [str(GNU_TIME), "-f", "%e %M", "-o", report.name, *argv]
+        try:
+            t0 = time.perf_counter()
+            proc = subprocess.run(argv, stdin=fin, stdout=fout, check=False)
+            seconds = time.perf_counter() - t0
+        finally:
+            if stdin:
+                fin.close()  # type: ignore[union-attr]
+            if stdout:
+                fout.close()  # type: ignore[union-attr]
+        if proc.returncode != 0:
+            raise RuntimeError(f"command failed ({proc.returncode}): {cmd}")
+        rss = 0
+        fields = report.read().split()
+        if len(fields) >= 2:
+            rss = int(fields[-1])
+    size = stdout.stat().st_size if stdout else 0
+    return Run(seconds, rss, size)
+
+
+def best(cmd: str, repeat: int, **kw: Path | None) -> Run:
+    runs = [measure(cmd, **kw) for _ in range(repeat)]
+    return min(runs, key=lambda r: r.seconds)
+
+
+def chute_cmd() -> str:
+    """How to run chute: the venv's entry point if there is one, else ``python -m chute``."""
+    exe = Path(sys.executable).with_name("chute")
+    return shlex.quote(str(exe)) if exe.exists() else f"{shlex.quote(sys.executable)} -m chute"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
