@@ -1,0 +1,184 @@
+"""``WSGICompressionMiddleware``: compressed HTTP responses for any WSGI application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ._policy import DEFAULT_SKIP_TYPES, Options, merge_vary, new_compressor, padding_value, weaken_etag
+from .negotiate import choose_encoding
+
+__all__ = ["WSGICompressionMiddleware"]
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class WSGICompressionMiddleware:
+    """The WSGI twin of :class:`chute.web.CompressionMiddleware`, with the same options and rules.
+
+    The body size is known when the application returns a one-item list/tuple or sets
+    Content-Length; otherwise the body is compressed as it is iterated, each item flushed. An
+    application that writes through the legacy ``write()`` callable gets its response unchanged.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        minimum_size: int = 500,
+        encodings: Iterable[str] = ("zstd", "br", "gzip"),
+        levels: dict[str, int] | None = None,
+        skip_types: Iterable[str] = DEFAULT_SKIP_TYPES,
+        breach_padding: int = 0,
+        decompress_requests: bool = False,
+        max_request_size: int = 10 << 20,
+    ) -> None:
+        self.app = app
+        self.options = Options(
+            minimum_size=minimum_size,
+            encodings=encodings,
+            levels=levels,
+            skip_types=skip_types,
+            breach_padding=breach_padding,
+            decompress_requests=decompress_requests,
+            max_request_size=max_request_size,
+        )
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        from .request import RequestBodyError
+
+        if self.options.decompress_requests:
+            from .request import wsgi_request_decoder
+
+            refusal = wsgi_request_decoder(environ, self.options.max_request_size)
+            if refusal is not None:
+                return _refuse(refusal, start_response)
+        state = _State(start_response)
+        try:
+            result = self.app(environ, state.start_response)
+            return _Response(self.options, environ, state, result)
+        except RequestBodyError as exc:
+            if state.committed:
+                raise
+            return _refuse(exc, start_response)
+
+
+def _refuse(exc: Any, start_response: Callable[..., Any]) -> list[bytes]:
+    body = f"{exc.reason}\n".encode()
+    start_response(
+        exc.wsgi_status(), [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+class _State:
+    """Captures the application's start_response until the first body piece decides."""
+
+    def __init__(self, start_response: Callable[..., Any]) -> None:
+        self.real = start_response
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.exc_info: Any = None
+        self.committed = False
+        self.legacy_write = False
+
+    def start_response(self, status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., Any]:
+        if exc_info is not None and self.committed:
+            raise exc_info[1].with_traceback(exc_info[2])
+        self.status, self.headers, self.exc_info = status, list(headers), exc_info
+        return self._write
+
+    def commit(self, headers: list[tuple[str, str]]) -> None:
+        self.committed = True
+        self._server_write = self.real(self.status, headers, self.exc_info)
+
+    def _write(self, data: bytes) -> None:
+        if not self.committed:
+            self.legacy_write = True
+            self.commit(self.headers)
+        self._server_write(data)
+
+
+class _Response:
+    """The iterable handed back to the server: compresses the application's body lazily."""
+
+    def __init__(self, options: Options, environ: dict[str, Any], state: _State, result: Iterable[bytes]) -> None:
+        self.options = options
+        self.environ = environ
+        self.state = state
+        self.result = result
+        self._iter = self._generate()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._iter
+
+    def close(self) -> None:
+        close = getattr(self.result, "close", None)
+        if close is not None:
+            close()
+
+    def _generate(self) -> Iterator[bytes]:
+        state = self.state
+        whole = isinstance(self.result, (list, tuple)) and len(self.result) <= 1
+        it = iter(self.result)
+        first = b""
+        exhausted = False
+        for piece in it:  # the application may call start_response lazily, on its first piece
+            if piece:
+                first = piece
+                break
+        else:
+            exhausted = True
+        if state.legacy_write:
+            if first:
+                yield first
+            yield from it
+            return
+        if state.status is None:
+            raise RuntimeError("WSGI application did not call start_response")
+        headers = {k.lower(): v for k, v in state.headers}
+        size: int | None = len(first) if whole or exhausted else None
+        length = headers.get("content-length")
+        if size is None and length is not None and length.strip().isdigit() and int(length) >= len(first):
+            size = int(length)  # a Content-Length shorter than the first piece is wrong: ignored
+        method = self.environ.get("REQUEST_METHOD", "GET")
+        reason = self.options.skip_reason(
+            method=method,
+            range_requested="HTTP_RANGE" in self.environ,
+            status=int(state.status.split(None, 1)[0]),
+            headers=headers,
+            size=size,
+        )
+        encoding = choose_encoding(self.environ.get("HTTP_ACCEPT_ENCODING"), self.options.encodings)
+        if reason is not None or encoding is None:
+            out = state.headers
+            if reason in (None, "small") and method != "HEAD":
+                out = [(k, v) for k, v in out if k.lower() != "vary"]
+                out.append(("Vary", merge_vary(headers.get("vary"))))
+            state.commit(out)
+            if first:
+                yield first
+            yield from it
+            return
+        out = [(k, v) for k, v in state.headers if k.lower() not in ("content-length", "vary", "etag", "accept-ranges")]
+        out.append(("Content-Encoding", encoding))
+        out.append(("Vary", merge_vary(headers.get("vary"))))
+        if "etag" in headers:
+            out.append(("ETag", weaken_etag(headers["etag"])))
+        if self.options.breach_padding:
+            out.append(("Chute-Padding", padding_value(self.options.breach_padding)))
+        if whole or exhausted:
+            data = self.options.whole.compress(encoding, first)
+            out.append(("Content-Length", str(len(data))))
+            state.commit(out)
+            yield data
+            return
+        state.commit(out)
+        c = new_compressor(encoding, self.options.levels[encoding])
+        yield c.compress(first) + c.flush()
+        for piece in it:
+            if piece:
+                data = c.compress(piece) + c.flush()
+                if data:
+                    yield data
+        yield c.finish()

@@ -1,0 +1,80 @@
+"""Real servers for the web tests: uvicorn (ASGI) and waitress (WSGI) on 127.0.0.1, free ports."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from chute.web import CompressionMiddleware, WSGICompressionMiddleware
+
+from . import apps
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def serve_asgi(app: Any) -> Iterator[str]:
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    _wait_port(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def serve_wsgi(app: Any) -> Iterator[str]:
+    from waitress.server import create_server
+
+    port = free_port()
+    server = create_server(app, host="127.0.0.1", port=port, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    _wait_port(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def asgi_url() -> Iterator[str]:
+    app = apps.recording_asgi(CompressionMiddleware(apps.asgi_app, decompress_requests=True, max_request_size=1 << 20))
+    yield from serve_asgi(app)
+
+
+@pytest.fixture(scope="session")
+def wsgi_url() -> Iterator[str]:
+    app = WSGICompressionMiddleware(apps.wsgi_app, decompress_requests=True, max_request_size=1 << 20)
+    yield from serve_wsgi(app)
+
+
+@pytest.fixture(params=["asgi", "wsgi"])
+def url(request: pytest.FixtureRequest) -> str:
+    return str(request.getfixturevalue(f"{request.param}_url"))
