@@ -84,6 +84,10 @@ def copy(
                 stats = compress_stream(
                     s, d, comp, chunk_size=chunk_size, progress=progress, stats=Stats(format=codec.name)
                 )
+            elif threads is not None and threads != 1 and progress is None:
+                from .parallel import parallel_decompress
+
+                stats = parallel_decompress(s, d, threads=threads, format=format, chunk_size=chunk_size, **options)
             else:
                 dec = StreamDecoder(format, **options)
                 stats = decompress_stream(s, d, dec, chunk_size=chunk_size, progress=progress)

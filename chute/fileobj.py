@@ -54,9 +54,11 @@ def new_compressor(
     level = codec.check_level(level)
     if threads is not None and threads < 0:
         raise ValueError("threads must be >= 0")
+    if not options.get("seekable", True):
+        del options["seekable"]
     if codec.name == "zstd" and threads is not None and not options.get("seekable"):
         return codec.new_compressor(level, threads=threads or usable_cores(), **options)
-    if threads is not None and threads != 1:
+    if (threads is not None and threads != 1) or options.get("seekable"):
         from .parallel import parallel_compressor
 
         return parallel_compressor(codec, level, threads=threads, **options)
@@ -434,6 +436,17 @@ def open(
         if level is not None or flush_every is not None or flush_interval is not None:
             raise ValueError("level, flush_every and flush_interval are for writing")
         fp, owns, name = _open_file(file, "rb")
+        # --- seekable files (issue 4): a seek table or BGZF members -> O(1) seeks.
+        plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
+        if plain and format in (None, "zstd", "gzip"):
+            from .seekable import open_seekable
+
+            seekable_reader = open_seekable(fp, format, owns_fp=owns, name=name)
+            if seekable_reader is not None and text:
+                return io.TextIOWrapper(seekable_reader, io.text_encoding(encoding), errors, newline)
+            if seekable_reader is not None:
+                return seekable_reader
+        # --- end of the seekable branch
         binary = ChuteReader(
             fp,
             format=format,

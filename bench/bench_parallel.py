@@ -1,0 +1,91 @@
+"""Parallel compression bench (issue 4): run with `python bench/bench_parallel.py [FILE]`.
+
+Compares chute at threads 1, 2, 4 with the native tools on the same input in the same run
+and prints ratios. Peak RSS is measured per run in a child process (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHILD = """
+import sys, time, resource, chute
+fmt, level, threads, seekable, src, dst, mode = sys.argv[1:8]
+t = time.perf_counter()
+if mode == "c":
+    opts = {"seekable": True} if seekable == "1" else {}
+    with open(src, "rb") as s, chute.open(dst, "wb", format=fmt, level=int(level), threads=int(threads), **opts) as d:
+        while chunk := s.read(1 << 20):
+            d.write(chunk)
+else:
+    with open(dst, "wb") as d:
+        chute.copy(src, d, decompress=True, threads=int(threads))
+r = resource.getrusage(resource.RUSAGE_SELF)
+print(time.perf_counter() - t, r.ru_maxrss, r.ru_utime + r.ru_stime)
+"""
+
+
+REPEAT = int(os.environ.get("REPEAT", "3"))  # best of REPEAT runs: the machine is shared
+
+
+def chute_run(fmt: str, level: int, threads: int, src: str, dst: str, seekable: bool = False, mode: str = "c"):
+    args = [fmt, str(level), str(threads), "1" if seekable else "0", src, dst, mode]
+    runs = []
+    for _ in range(REPEAT):
+        out = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True).stdout
+        secs, rss, cpu = out.split()
+        runs.append((float(secs), int(rss) // 1024, float(cpu)))
+    return min(runs)
+
+
+def tool_run(cmd: list[str], src: str, dst: str) -> float:
+    best = float("inf")
+    for _ in range(REPEAT):
+        with open(src, "rb") as s, open(dst, "wb") as d:
+            t = time.perf_counter()
+            subprocess.run(cmd, stdin=s, stdout=d, check=True)
+            best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    src = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus", "mixed.bin")
+    size = os.path.getsize(src)
+    mb = size / 1e6
+    tmp = "/tmp/chute-bench-parallel"
+    os.makedirs(tmp, exist_ok=True)
+    print(f"input {src}: {mb:.1f} MB, {os.cpu_count()} CPUs, best of {REPEAT}, load {os.getloadavg()[0]:.2f}\n")
+    print(f"{'format':8} {'T':>2} {'MB/s':>8} {'speedup':>8} {'ratio':>7} {'RSS MiB':>8} {'CPU s':>6}")
+    for fmt, level in (("gzip", 6), ("zstd", 3), ("lz4", 1)):
+        base = None
+        for threads in (1, 2, 4):
+            dst = f"{tmp}/out.{fmt}"
+            secs, rss, cpu = chute_run(fmt, level, threads, src, dst)
+            base = base or secs
+            ratio = os.path.getsize(dst) / size
+            print(f"{fmt:8} {threads:>2} {mb / secs:8.1f} {base / secs:8.2f} {ratio:7.4f} {rss:8d} {cpu:6.2f}")
+    print()
+    secs, *_ = chute_run("gzip", 6, 2, src, f"{tmp}/c.gz")
+    tsecs = tool_run(["pigz", "-6", "-p2", "-c"], src, f"{tmp}/p.gz")
+    c_ratio, p_ratio = os.path.getsize(f"{tmp}/c.gz") / size, os.path.getsize(f"{tmp}/p.gz") / size
+    print(f"gzip -6 T2: chute {secs:.2f}s ratio {c_ratio:.4f}; pigz -6 -p2 {tsecs:.2f}s ratio {p_ratio:.4f}; ", end="")
+    print(f"chute is {tsecs / secs:.2f}x faster")
+    secs, *_ = chute_run("zstd", 3, 2, src, f"{tmp}/c.zst")
+    tsecs = tool_run(["zstd", "-3", "-T2", "-c"], src, f"{tmp}/z.zst")
+    print(f"zstd -3 T2: chute {secs:.2f}s, zstd -3 -T2 {tsecs:.2f}s: chute time / zstd time = {secs / tsecs:.2f}")
+    chute_run("zstd", 3, 2, src, f"{tmp}/s.zst", seekable=True)
+    d1, *_ = chute_run("zstd", 3, 1, f"{tmp}/s.zst", f"{tmp}/s.out", mode="d")
+    d2, *_ = chute_run("zstd", 3, 2, f"{tmp}/s.zst", f"{tmp}/s.out", mode="d")
+    print(f"seekable zstd decompression: T1 {mb / d1:.0f} MB/s, T2 {mb / d2:.0f} MB/s: {d1 / d2:.2f}x")
+    chute_run("gzip", 6, 2, src, f"{tmp}/s.gz", seekable=True)
+    d1, *_ = chute_run("gzip", 6, 1, f"{tmp}/s.gz", f"{tmp}/s.out", mode="d")
+    d2, *_ = chute_run("gzip", 6, 2, f"{tmp}/s.gz", f"{tmp}/s.out", mode="d")
+    print(f"BGZF gzip decompression: T1 {mb / d1:.0f} MB/s, T2 {mb / d2:.0f} MB/s: {d1 / d2:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

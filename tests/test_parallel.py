@@ -1,0 +1,169 @@
+"""Block-parallel compression and decompression (chute.parallel)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+
+import chute
+from chute.parallel import ParallelCompressor, parallel_compressor, parallel_decompress
+
+TOOLS = {"gzip": "gzip", "zstd": "zstd", "lz4": "lz4", "bz2": "bzip2", "xz": "xz"}
+BLOCK = 1 << 16
+
+
+def sample(n: int) -> bytes:
+    rnd = os.urandom(max(1, n // 4))
+    text = b"the quick brown fox jumps over the lazy dog %d\n" * (n // 40 + 1)
+    return (rnd + text)[:n]
+
+
+def compress(fmt: str, data: bytes, threads: int, *, chunk: int = 10_000, **opts: object) -> bytes:
+    buf = io.BytesIO()
+    with chute.open(buf, "wb", format=fmt, threads=threads, **opts) as f:
+        for pos in range(0, len(data), chunk):
+            f.write(data[pos : pos + chunk])
+    return buf.getvalue()
+
+
+SIZES = [0, 1, BLOCK - 1, BLOCK, 3 * BLOCK, 3 * BLOCK + 7]
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("fmt", sorted(TOOLS))
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_round_trip_and_reference_tool(fmt: str, threads: int) -> None:
+    if shutil.which(TOOLS[fmt]) is None:
+        pytest.skip(f"{TOOLS[fmt]} not installed")
+    for size in SIZES:
+        data = sample(size)
+        # a small block size puts member boundaries at the awkward places SIZES names
+        comp = parallel_compressor(fmt, None, threads=threads, block_size=BLOCK)
+        out = comp.compress(data[:5]) + comp.compress(data[5:]) + comp.finish()
+        assert chute.decompress(out) == data, (fmt, threads, size)
+        done = subprocess.run([TOOLS[fmt], "-dc"], input=out, capture_output=True, check=True)
+        assert done.stdout == data, (fmt, threads, size)
+
+
+@pytest.mark.parametrize("fmt", ["gzip", "zstd", "lz4", "bz2", "xz"])
+def test_open_with_threads_round_trips(fmt: str) -> None:
+    data = sample(300_000)
+    opts = {} if fmt == "zstd" else {"block_size": BLOCK}  # zstd uses its own workers
+    assert chute.decompress(compress(fmt, data, 2, **opts)) == data
+
+
+@pytest.mark.parametrize("fmt", ["gzip", "lz4", "zstd"])
+def test_flush_makes_everything_decodable(fmt: str) -> None:
+    comp = parallel_compressor(fmt, None, threads=2, block_size=BLOCK)
+    data = sample(100_000)
+    out = comp.compress(data) + comp.flush()
+    dec = chute.codecs._stream.StreamDecoder(fmt)
+    assert dec.decompress(out) == data
+    comp.close()
+
+
+def test_output_is_ordered_and_memory_bounded() -> None:
+    """compress() blocks once 2 x threads blocks are in flight; results come out in order."""
+    inflight = 0
+    peak = 0
+    lock = threading.Lock()
+
+    def slow_member(data: object) -> bytes:
+        nonlocal inflight, peak
+        with lock:
+            inflight += 1
+        time.sleep(0.002)
+        with lock:
+            inflight -= 1
+        return bytes(memoryview(data))  # type: ignore[arg-type]
+
+    comp = ParallelCompressor(slow_member, threads=2, block_size=100)
+    data = bytes(range(256)) * 40
+    out = comp.compress(data)
+    assert len(comp._pending) <= 4
+    out += comp.finish()
+    assert out == data
+    assert peak <= 4
+
+
+def test_worker_error_propagates() -> None:
+    def broken(data: object) -> bytes:
+        raise OSError(28, "No space left on device")
+
+    comp = ParallelCompressor(broken, threads=2, block_size=10)
+    with pytest.raises(OSError, match="No space"):
+        comp.compress(b"x" * 100)
+        comp.finish()
+    comp.close()
+
+
+def test_threads_zero_means_all_cores() -> None:
+    data = sample(50_000)
+    assert chute.decompress(compress("gzip", data, 0)) == data
+
+
+def test_workers_are_daemons() -> None:
+    comp = parallel_compressor("gzip", 6, threads=3)
+    names = [t for t in threading.enumerate() if t.name.startswith("chute-worker")]
+    assert names and all(t.daemon for t in names)
+    comp.finish()
+
+
+@pytest.mark.parametrize("fmt", ["zstd", "gzip"])
+def test_parallel_decompress_seekable(tmp_path, fmt: str) -> None:
+    data = sample(700_000)
+    path = tmp_path / "x"
+    path.write_bytes(compress(fmt, data, 2, seekable=True, block_size=30_000))
+    out = io.BytesIO()
+    with open(path, "rb") as src:
+        stats = parallel_decompress(src, out, threads=2)
+    assert out.getvalue() == data
+    assert stats.bytes_out == len(data) and stats.bytes_in == path.stat().st_size
+    out = io.BytesIO()
+    chute.copy(path, out, decompress=True, threads=4)
+    assert out.getvalue() == data
+
+
+@pytest.mark.parametrize("fmt", ["zstd", "gzip", "bz2", "xz", "lz4"])
+def test_parallel_decompress_falls_back(fmt: str) -> None:
+    data = sample(200_000)
+    out = io.BytesIO()
+    parallel_decompress(io.BytesIO(chute.compress(data, fmt)), out, threads=2)
+    assert out.getvalue() == data
+
+
+def test_parallel_decompress_corrupt_frame_is_an_error(tmp_path) -> None:
+    data = sample(200_000)
+    blob = bytearray(compress("zstd", data, 2, seekable=True, block_size=20_000))
+    blob[100] ^= 0xFF
+    with pytest.raises(chute.errors.CorruptStreamError):
+        parallel_decompress(io.BytesIO(bytes(blob)), io.BytesIO(), threads=2)
+
+
+def test_seekable_rejects_other_formats() -> None:
+    with pytest.raises(ValueError, match="seekable"):
+        parallel_compressor("lz4", None, threads=2, seekable=True)
+
+
+def test_ctrl_c_stops_within_a_second() -> None:
+    import _thread
+
+    def stuck(data: object) -> bytes:
+        time.sleep(3)
+        return b""
+
+    comp = ParallelCompressor(stuck, threads=1, block_size=10)
+    timer = threading.Timer(0.2, _thread.interrupt_main)
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        comp.compress(b"x" * 10)
+        comp.finish()
+    assert time.monotonic() - started < 1.0
+    comp.close()
