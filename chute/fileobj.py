@@ -56,6 +56,8 @@ def new_compressor(
         raise ValueError("threads must be >= 0")
     if not options.get("seekable", True):
         del options["seekable"]
+    if not codec.concatenable and not options.get("seekable"):
+        threads = None  # brotli, zlib, raw deflate: one stream, so one thread
     if codec.name == "zstd" and threads is not None and not options.get("seekable"):
         return codec.new_compressor(level, threads=threads or usable_cores(), **options)
     if (threads is not None and threads != 1) or options.get("seekable"):

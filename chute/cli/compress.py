@@ -42,6 +42,9 @@ subcommands (chute SUBCOMMAND --help for details):
   precompress DIR          write .zst/.br/.gz siblings of static web files
 """
 
+#: Without -T, regular files at least this big are compressed on every core.
+AUTO_THREADS_MIN = 16 << 20
+
 #: Suffixes that stand for ``.tar.<format>``: decompressing ``x.tgz`` gives ``x.tar``.
 TAR_SHORT_SUFFIXES = frozenset({".tgz", ".tzst", ".tbz2", ".tbz", ".txz"})
 
@@ -308,10 +311,14 @@ class Runner:
         self._summary(name, out_path, stats)
 
     def _threads_for(self, size: int | None) -> int | None:
-        """-T or $CHUTE_THREADS if given; else zstd gets one worker (like ``zstd``'s
-        default, compression overlapping I/O) and other formats the caller's thread."""
+        """-T or $CHUTE_THREADS if given; else every core for a file big enough to
+        profit (AUTO_THREADS_MIN), else zstd one worker (like ``zstd``'s default:
+        compression overlapping I/O) and other formats the caller's thread. Formats that
+        cannot be split (brotli, zlib, deflate) always use one thread."""
         if self.threads is not None:
             return self.threads
+        if size is not None and size >= AUTO_THREADS_MIN and self.args.flush_interval is None:
+            return 0
         return 1 if self.codec.name == "zstd" else None
 
     def _format_for(self, name: str) -> str | None:
