@@ -160,7 +160,7 @@ _CLEANUP_SIGNALS = tuple(
 def _block_signals() -> set[signal.Signals] | None:
     if not hasattr(signal, "pthread_sigmask"):
         return None
-    return signal.pthread_sigmask(signal.SIG_BLOCK, _CLEANUP_SIGNALS)
+    return {signal.Signals(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, _CLEANUP_SIGNALS)}
 
 
 def _restore_signals(old: set[signal.Signals] | None) -> None:

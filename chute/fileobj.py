@@ -353,9 +353,9 @@ class ChuteWriter(io.BufferedIOBase):
                         return
 
     def _raise_timer_error(self) -> None:
+        # Sticky: once the background flush failed, the stream is broken for good.
         if self._error is not None:
-            err, self._error = self._error, None
-            raise err
+            raise self._error
 
     def tell(self) -> int:
         return self._pos
@@ -468,5 +468,10 @@ def open(
         fp, owns, name = _open_file(file, bmode)
         binary = ChuteWriter(fp, comp, owns_fp=owns, name=name, flush_every=flush_every, flush_interval=flush_interval)
     if text:
-        return io.TextIOWrapper(binary, encoding=io.text_encoding(encoding), errors=errors, newline=newline)
+        # With a flush policy, text must reach the writer at once: TextIOWrapper's own
+        # buffer would otherwise hold small writes where the policy cannot see them.
+        policy = flush_every is not None or flush_interval is not None
+        return io.TextIOWrapper(
+            binary, encoding=io.text_encoding(encoding), errors=errors, newline=newline, write_through=policy
+        )
     return binary

@@ -1,0 +1,93 @@
+"""Cost of a log call through chute's compressing handlers vs the stdlib RotatingFileHandler.
+
+    python bench/bench_logging.py [--lines N] [--repeat R]
+
+Each handler logs the same N formatted records (about 120 bytes each) with rotation every
+1 MiB. "per call" is the wall time of the logging loop divided by N: what the application
+waits for. "drain" is the extra time until the background compressions are done (the
+application does not wait for it). Target (issue 5): compressing / plain <= 1.2x per call.
+The plain run's rotated files are then compressed by the native ``zstd -3`` in the same run
+(a logrotate-style ``compress`` step) for comparison with chute's background work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from chute.logging import CompressedFileHandler, CompressingRotatingFileHandler
+
+MAX_BYTES = 1 << 20
+
+
+def run(make: Callable[[Path], logging.Handler], lines: int, folder: Path) -> tuple[float, float, int]:
+    h = make(folder / "app.log")
+    h.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log = logging.getLogger(f"bench.{id(h)}")
+    log.handlers[:] = [h]
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    t0 = time.perf_counter()
+    for i in range(lines):
+        log.info("request %d from 10.0.%d.%d took %d ms user=%s", i, i % 256, i % 100, i % 997, "alice" * (i % 3))
+    loop = time.perf_counter() - t0
+    wait = getattr(h, "wait", None)
+    if wait is not None:
+        wait()
+    drain = time.perf_counter() - t0 - loop
+    h.close()
+    size = sum(p.stat().st_size for p in folder.iterdir())
+    return loop, drain, size
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=200_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    cases: dict[str, Callable[[Path], logging.Handler]] = {
+        "stdlib RotatingFileHandler": lambda p: logging.handlers.RotatingFileHandler(
+            p, maxBytes=MAX_BYTES, backupCount=10_000
+        ),
+        "CompressingRotating zstd": lambda p: CompressingRotatingFileHandler(
+            p, maxBytes=MAX_BYTES, backupCount=10_000, format="zstd"
+        ),
+        "CompressingRotating gzip": lambda p: CompressingRotatingFileHandler(
+            p, maxBytes=MAX_BYTES, backupCount=10_000, format="gzip"
+        ),
+        "CompressedFileHandler zstd 1s": lambda p: CompressedFileHandler(
+            p.with_suffix(".log.zst"), format="zstd", flush_interval=1.0
+        ),
+    }
+    best: dict[str, tuple[float, float, int]] = {}
+    native = float("inf")
+    for _ in range(args.repeat):
+        for name, make in cases.items():
+            with tempfile.TemporaryDirectory(dir=".") as d:
+                r = run(make, args.lines, Path(d))
+                if name not in best or r[0] < best[name][0]:
+                    best[name] = r
+                if name.startswith("stdlib") and shutil.which("zstd"):
+                    rotated = [str(p) for p in Path(d).iterdir() if p.name != "app.log"]
+                    t0 = time.perf_counter()
+                    subprocess.run(["zstd", "-q", "-3", "--rm", *rotated], check=True)
+                    native = min(native, time.perf_counter() - t0)
+    base = best["stdlib RotatingFileHandler"][0]
+    print(f"{args.lines} records, rotation every {MAX_BYTES} bytes, best of {args.repeat}\n")
+    print("| handler | per call (us) | vs stdlib | background drain (s) | bytes on disk |")
+    print("|---|---|---|---|---|")
+    for name, (loop, drain, size) in best.items():
+        print(f"| {name} | {loop / args.lines * 1e6:.2f} | {loop / base:.2f}x | {drain:.3f} | {size} |")
+    if native != float("inf"):
+        print(f"\nnative `zstd -q -3 --rm` on the stdlib run's rotated files: {native:.3f} s")
+
+
+if __name__ == "__main__":
+    main()

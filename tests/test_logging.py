@@ -1,0 +1,229 @@
+"""chute.logging: compressing rotating handlers and the live compressed handler."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import chute
+from chute.logging import CompressedFileHandler, CompressingRotatingFileHandler, CompressingTimedRotatingFileHandler
+
+
+def _logger(name: str, handler: logging.Handler) -> logging.Logger:
+    log = logging.getLogger(name)
+    log.handlers[:] = [handler]
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return log
+
+
+def test_stdlib_logging_not_shadowed() -> None:
+    import chute.logging as cl
+
+    assert logging.__file__ != cl.__file__
+    assert logging.handlers.RotatingFileHandler is not None
+
+
+@pytest.mark.parametrize(("fmt", "tool"), [("zstd", ["zstd", "-dc"]), ("gzip", ["zcat"])])
+def test_many_threads_many_rotations(tmp_path: Path, fmt: str, tool: list[str]) -> None:
+    path = tmp_path / "app.log"
+    h = CompressingRotatingFileHandler(path, maxBytes=4000, backupCount=1000, format=fmt)
+    log = _logger(f"t.many.{fmt}", h)
+    n_threads, n_lines = 8, 400
+
+    def work(t: int) -> None:
+        for i in range(n_lines):
+            log.info("thread %d line %05d %s", t, i, "x" * (i % 37))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    h.wait()
+    h.close()
+    suffix = ".zst" if fmt == "zstd" else ".gz"
+    backups = sorted(tmp_path.glob("app.log.*" + suffix), key=lambda p: -int(p.name.split(".")[2]))
+    assert len(backups) > 20
+    assert not list(tmp_path.glob("*rotating*")) and not list(tmp_path.glob(".*"))
+    text = b"".join(subprocess.run([*tool, str(b)], capture_output=True, check=True).stdout for b in backups)
+    text += path.read_bytes()
+    lines = text.decode().splitlines()
+    assert len(lines) == n_threads * n_lines
+    for tid in range(n_threads):
+        mine = [line for line in lines if line.startswith(f"thread {tid} ")]
+        assert [int(line.split()[3]) for line in mine] == list(range(n_lines))  # each once, in order
+    # the library reads them the same way
+    assert b"".join(chute.open(b).read() for b in backups) + path.read_bytes() == text
+
+
+def test_backup_count_limits_compressed_files(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    h = CompressingRotatingFileHandler(path, maxBytes=100, backupCount=3, format="zstd", compresslevel=3)
+    log = _logger("t.count", h)
+    for i in range(50):
+        log.info("line %03d %s", i, "y" * 40)
+        h.wait()  # one rotation at a time so the newest backups are known exactly
+    h.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst"]
+    last = [chute.open(tmp_path / f"app.log.{i}.zst").read().decode() for i in (3, 2, 1)]
+    assert (
+        "".join(last).splitlines()[-1] + "\n" + path.read_text()
+        == "".join(f"line {i:03d} {'y' * 40}\n" for i in range(50))[
+            -(len("".join(last).splitlines()[-1]) + 1 + len(path.read_text())) :
+        ]
+    )
+
+
+def test_log_call_does_not_wait_on_compression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import chute.logging as cl
+
+    gate = threading.Event()
+    real = cl._compress_file
+
+    def slow(*a: object) -> None:
+        gate.wait(10)
+        real(*a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cl, "_compress_file", slow)
+    h = CompressingRotatingFileHandler(tmp_path / "a.log", maxBytes=50, backupCount=5)
+    log = _logger("t.nowait", h)
+    t0 = time.monotonic()
+    for _ in range(20):
+        log.info("%s", "z" * 60)  # a rollover each call, compression blocked
+    assert time.monotonic() - t0 < 2
+    assert len(list(tmp_path.glob("a.log.rotating-*"))) >= 19  # plain files waiting, none lost
+    gate.set()
+    h.wait()
+    h.close()
+    assert len(list(tmp_path.glob("a.log.*.zst"))) == 5
+
+
+CHILD = r"""
+import logging, sys, os
+sys.path.insert(0, {root!r})
+from chute.logging import CompressingRotatingFileHandler
+import chute.logging as cl
+real = cl._compress_file
+def slow(src, dst, fmt, lvl):
+    print("compressing", flush=True)
+    import time; time.sleep(60)
+cl._compress_file = slow
+h = CompressingRotatingFileHandler({path!r}, maxBytes=200, backupCount=10)
+h.setFormatter(logging.Formatter("%(message)s"))
+log = logging.getLogger("child"); log.addHandler(h); log.setLevel(logging.INFO)
+for i in range(30):
+    log.info("line %03d %s", i, "w" * 30)
+h.stream.flush()
+print("done", flush=True)
+import time; time.sleep(60)
+"""
+
+
+def test_sigkill_during_compression_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    code = CHILD.format(root=str(Path(chute.__file__).parent.parent), path=str(path))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = ""
+    while "done" not in seen:
+        seen += proc.stdout.readline()
+    # leave a torn temp file too, like a compression killed halfway
+    (tmp_path / ".app.log.rotating-00000000000000000001.zst.abc.chute-tmp").write_bytes(b"\x28\xb5")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert list(tmp_path.glob("app.log.rotating-*"))
+    h = CompressingRotatingFileHandler(path, maxBytes=200, backupCount=10)  # restart recovers
+    h.wait()
+    h.close()
+    assert not list(tmp_path.glob("*rotating*")) and not list(tmp_path.glob(".*"))
+    backups = [tmp_path / f"app.log.{i}.zst" for i in range(10, 0, -1)]
+    text = "".join(chute.open(b).read().decode() for b in backups if b.exists()) + path.read_text()
+    assert text == "".join(f"line {i:03d} {'w' * 30}\n" for i in range(30))[-len(text) :]
+    assert text.startswith("line 00") and len(text.splitlines()) >= 20
+
+
+def test_recovery_after_compressed_but_plain_not_removed(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    plain = tmp_path / "app.log.rotating-00000000000000000005"
+    plain.write_text("hello\n")
+    (tmp_path / (plain.name + ".zst")).write_bytes(chute.compress(b"hello\n"))
+    h = CompressingRotatingFileHandler(path, maxBytes=100, backupCount=2)
+    h.wait()
+    h.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst"]
+    assert chute.open(tmp_path / "app.log.1.zst").read() == b"hello\n"
+
+
+def test_recovery_installs_compressed_leftover(tmp_path: Path) -> None:
+    (tmp_path / "app.log.1.zst").write_bytes(chute.compress(b"older\n"))
+    (tmp_path / "app.log.rotating-00000000000000000007.zst").write_bytes(chute.compress(b"newer\n"))
+    h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=100, backupCount=3)
+    h.wait()
+    h.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst", "app.log.2.zst"]
+    assert chute.open(tmp_path / "app.log.1.zst").read() == b"newer\n"
+    assert chute.open(tmp_path / "app.log.2.zst").read() == b"older\n"
+
+
+def test_timed_handler(tmp_path: Path) -> None:
+    path = tmp_path / "t.log"
+    h = CompressingTimedRotatingFileHandler(path, when="S", backupCount=2, format="gzip")
+    log = _logger("t.timed", h)
+    want = []
+    now = int(time.time())
+    for i in range(6):
+        h.rolloverAt = now - 100 + 10 * i  # force a rollover at this record, named 10 s after the last
+        log.info("tick %d", i)
+        want.append(f"tick {i}")
+        h.wait()
+    h.wait()
+    h.close()
+    gz = sorted(tmp_path.glob("t.log.*.gz"))
+    assert len(gz) == 2, sorted(tmp_path.iterdir())
+    assert not [p for p in tmp_path.iterdir() if not p.name.endswith(".gz") and p.name != "t.log"]
+    got = b"".join(subprocess.run(["zcat", str(p)], capture_output=True, check=True).stdout for p in gz)
+    lines = (got + path.read_bytes()).decode().splitlines()
+    assert lines == want[-3:]  # two compressed backups (one record each) and the live file
+
+
+def test_compressed_file_handler_live(tmp_path: Path) -> None:
+    path = tmp_path / "live.log.zst"
+    h = CompressedFileHandler(path, flush_interval=0.05)
+    log = _logger("t.live", h)
+    log.info("first")
+    time.sleep(0.3)
+    # the real zstd reads it while it is written (it reports the missing end on stderr)
+    res = subprocess.run(["zstd", "-dc", str(path)], capture_output=True)
+    assert res.stdout == b"first\n"
+    log.info("second")
+    h.flush()
+    res = subprocess.run(["zstd", "-dc", str(path)], capture_output=True)
+    assert res.stdout == b"first\nsecond\n"
+    h.close()
+    assert subprocess.run(["zstd", "-dc", str(path)], capture_output=True, check=True).stdout == b"first\nsecond\n"
+    h2 = CompressedFileHandler(path, format="zstd")  # append: a new frame
+    _logger("t.live", h2).info("third")
+    h2.close()
+    assert chute.open(path).read() == b"first\nsecond\nthird\n"
+
+
+def test_compressed_file_handler_gzip_zcat(tmp_path: Path) -> None:
+    path = tmp_path / "live.log.gz"
+    h = CompressedFileHandler(path, mode="w", flush_every=1, compresslevel=1)
+    log = _logger("t.livegz", h)
+    log.info("héllo")
+    assert subprocess.run(["zcat", str(path)], capture_output=True).stdout == "héllo\n".encode()
+    h.close()
