@@ -1,0 +1,99 @@
+"""``chute pack PATH... -o ARCHIVE``: tar and compress on the fly (PAX format).
+
+The compression format comes from ``-F``, else the archive's suffix (``.tar.zst``, ``.tgz``,
+``.tar.xz``...; plain ``.tar`` means none), else zstd. ``-`` as a PATH adds standard input
+as one member (``--stdin-name``), spooled since its size is unknown until its end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ._common import CliError, add_format_args, open_output, parse_size, refuse_terminal, resolve_level, resolve_threads
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Archive PATHs into a (compressed) tar file.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files and folders to add; '-' adds standard input")
+    p.add_argument("-o", "--output", required=True, metavar="ARCHIVE", help="archive to write ('-': standard output)")
+    p.add_argument("-C", "--directory", metavar="DIR", help="take PATHs relative to DIR")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN", help="skip names matching a glob")
+    p.add_argument("--stdin-name", default="stdin", metavar="NAME", help="member name for '-' (default: stdin)")
+    p.add_argument("--owner", action="store_true", help="record owners (uid/gid and names); default 0/0")
+    p.add_argument("--dereference", action="store_true", help="archive what symlinks point to")
+    p.add_argument(
+        "--spool-limit",
+        type=parse_size,
+        default=None,
+        metavar="SIZE",
+        help="memory for an entry of unknown size before it spills to a temp file (default 16M)",
+    )
+    p.add_argument("-f", "--force", action="store_true", help="overwrite ARCHIVE; write to a terminal")
+    add_format_args(p)
+    return p
+
+
+def _codec_name(args: argparse.Namespace) -> str | None:
+    from .. import codecs
+
+    if args.format:
+        if args.format in ("none", "tar"):
+            return None
+        try:
+            return codecs.get(args.format).name
+        except (KeyError, ValueError, LookupError):
+            raise CliError("-F", f"unknown format {args.format!r}") from None
+    out = args.output
+    if out != "-":
+        if out.endswith(".tar"):
+            return None
+        c = codecs.from_suffix(out)
+        if c is not None:
+            return c.name
+    return "zstd"
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import codecs
+    from ..fileobj import open as chute_open
+    from ..tar.writer import DEFAULT_SPOOL_LIMIT, TarWriter, exclude_patterns
+
+    fmt = _codec_name(args)
+    level = resolve_level(args, codecs.get(fmt)) if fmt else None
+    threads = resolve_threads(args)
+    if args.output == "-":
+        refuse_terminal(sys.stdout, args.force, "archive data")
+    base = args.directory
+    if base is not None and not os.path.isdir(base):
+        raise CliError(base, "no such folder (-C)")
+    exclude = exclude_patterns(args.exclude) if args.exclude else None
+    for path in args.paths:
+        full = path if base is None or path == "-" else os.path.join(base, path)
+        if path != "-" and not os.path.lexists(full):
+            raise CliError(full, "no such file or folder")
+    with open_output(args.output, force=args.force) as out:
+        sink = chute_open(out, "wb", format=fmt, level=level, threads=threads) if fmt else out
+        tw = TarWriter(
+            sink,
+            owner=args.owner,
+            spool_limit=args.spool_limit or DEFAULT_SPOOL_LIMIT,
+            follow_symlinks=args.dereference,
+        )
+        for path in args.paths:
+            if path == "-":
+                tw.add_stream(args.stdin_name, sys.stdin.buffer)
+                continue
+            full = path if base is None else os.path.join(base, path)
+            tw.add_path(full, _arcname(path), exclude=exclude)
+        tw.close()
+        if sink is not out:
+            sink.close()
+    return 0
+
+
+def _arcname(path: str) -> str:
+    parts = [x for x in path.replace(os.sep, "/").split("/") if x not in ("", "..")]
+    name = "/".join(x for x in parts if x != ".")
+    return name or "."

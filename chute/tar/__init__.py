@@ -1,0 +1,128 @@
+"""Streaming tar archives: write PAX, read ustar/GNU/PAX, extract safely, in constant memory.
+
+    with chute.tar.open("out.tar.zst", "w") as tw:
+        tw.add_path("src")
+        tw.add_stream("log.txt", sys.stdin.buffer)          # size unknown: spooled
+    with chute.tar.open("out.tar.zst") as tr:
+        for member, f in tr:
+            print(member.name, len(f.read()))
+    chute.tar.extract_archive("out.tar.zst", "dest")       # safe by default
+
+``open`` compresses on the fly: the format comes from ``format``, else the path's suffix
+(``.tar`` means none); reading detects it from the first bytes.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+from typing import Any, BinaryIO
+
+from .header import Member
+from .reader import TarReader
+from .safety import Limits
+from .writer import TarWriter
+
+__all__ = ["Member", "TarReader", "TarWriter", "Limits", "open", "open_compressed_input", "extract_archive"]
+
+
+def _codec_for(file: Any, format: str | None) -> str | None:
+    if format is not None:
+        return None if format in ("none", "tar") else format
+    if isinstance(file, (str, bytes, os.PathLike)):
+        from ..codecs import from_suffix
+
+        c = from_suffix(os.fsdecode(file))
+        return c.name if c is not None else None
+    return None
+
+
+def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tuple[BinaryIO, list[Any]]:
+    """A binary stream of the tar data in ``file`` (path or file object), decompressing if needed.
+
+    The format is detected from the first bytes (peeked, not lost); brotli, which has no
+    magic, is chosen from the path's suffix or ``format``. Returns the stream and the
+    objects to close afterwards.
+    """
+    from .. import codecs
+    from ..fileobj import open as chute_open
+
+    closers: list[Any] = []
+    if isinstance(file, (str, bytes, os.PathLike)):
+        raw: Any = builtins.open(file, "rb", buffering=1 << 16)  # noqa: SIM115
+        closers.append(raw)
+    else:
+        raw = file if hasattr(file, "peek") else io.BufferedReader(file, 1 << 16)
+    fmt = _codec_for(file, format)
+    if fmt is None and format is None:
+        fmt = codecs.detect(raw.peek(16)[:16])
+    if fmt is None:
+        return raw, closers
+    reader = chute_open(raw, "rb", format=fmt, **kw)
+    closers.insert(0, reader)
+    return reader, closers
+
+
+class _Closing:
+    def __init__(self, obj: Any, closers: list[Any]) -> None:
+        self.obj = obj
+        self.closers = closers
+
+    def __enter__(self) -> Any:
+        return self.obj
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        try:
+            if exc_type is None and isinstance(self.obj, TarWriter):
+                self.obj.close()
+        finally:
+            for c in self.closers:
+                c.close()
+
+
+def open(
+    file: str | os.PathLike[str] | BinaryIO,
+    mode: str = "r",
+    *,
+    format: str | None = None,
+    level: int | None = None,
+    threads: int | None = None,
+    **options: Any,
+) -> Any:
+    """A context manager giving a :class:`TarReader` (``"r"``) or :class:`TarWriter` (``"w"``).
+
+    Writing compresses with ``format`` (else from the path's suffix; ``"none"`` or a ``.tar``
+    suffix: no compression) at ``level`` on ``threads``; ``options`` go to
+    :class:`TarWriter` (``owner``, ``spool_limit``, ``spool_dir``) or :class:`TarReader`.
+    """
+    if mode == "r":
+        fp, closers = open_compressed_input(file, format)
+        return _Closing(TarReader(fp, **options), closers)
+    if mode != "w":
+        raise ValueError(f"invalid mode {mode!r} (use 'r' or 'w')")
+    from ..fileobj import open as chute_open
+
+    to_close: list[Any] = []
+    if isinstance(file, (str, bytes, os.PathLike)):
+        out: Any = builtins.open(file, "wb")  # noqa: SIM115
+        to_close.append(out)
+    else:
+        out = file
+    fmt = _codec_for(file, format)
+    if fmt is not None:
+        out = chute_open(out, "wb", format=fmt, level=level, threads=threads)
+        to_close.insert(0, out)
+    return _Closing(TarWriter(out, **options), to_close)
+
+
+def extract_archive(file: Any, target: str | os.PathLike[str], *, format: str | None = None, **kw: Any) -> Any:
+    """Extract ``file`` (path or binary file object, compressed or not) into ``target``."""
+    from .extract import extract
+
+    fp, closers = open_compressed_input(file, format)
+    try:
+        return extract(fp, target, **kw)
+    finally:
+        for c in closers:
+            c.close()

@@ -1,0 +1,299 @@
+"""Tar headers: encode PAX/ustar blocks and decode ustar, GNU and PAX ones (no I/O here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import stat
+from typing import Final
+
+from ..errors import ArchiveError
+
+__all__ = ["BLOCK", "Member", "REGULAR", "HARDLINK", "SYMLINK", "CHARDEV", "BLOCKDEV", "DIRECTORY", "FIFO"]
+
+BLOCK: Final = 512
+REGULAR: Final = b"0"
+HARDLINK: Final = b"1"
+SYMLINK: Final = b"2"
+CHARDEV: Final = b"3"
+BLOCKDEV: Final = b"4"
+DIRECTORY: Final = b"5"
+FIFO: Final = b"6"
+CONTIGUOUS: Final = b"7"
+PAX_LOCAL: Final = b"x"
+PAX_GLOBAL: Final = b"g"
+GNU_LONGNAME: Final = b"L"
+GNU_LONGLINK: Final = b"K"
+GNU_SPARSE: Final = b"S"
+
+_TYPE_BITS = {
+    REGULAR: stat.S_IFREG,
+    HARDLINK: stat.S_IFREG,
+    SYMLINK: stat.S_IFLNK,
+    CHARDEV: stat.S_IFCHR,
+    BLOCKDEV: stat.S_IFBLK,
+    DIRECTORY: stat.S_IFDIR,
+    FIFO: stat.S_IFIFO,
+}
+_TYPE_CHARS = {REGULAR: "-", HARDLINK: "h", SYMLINK: "l", CHARDEV: "c", BLOCKDEV: "b", DIRECTORY: "d", FIFO: "p"}
+
+
+@dataclasses.dataclass
+class Member:
+    """One archive member, as read or about to be written.
+
+    ``name`` and ``linkname`` are ``str`` (UTF-8, undecodable bytes kept as surrogates);
+    ``mtime_ns`` is an integer of nanoseconds; ``size`` is the size of the data that
+    follows (0 for everything but regular files). ``sparse`` holds the hole map of a GNU
+    sparse member (``(offset, length)`` runs of stored data) and ``real_size`` its full size.
+    """
+
+    name: str
+    type: bytes = REGULAR
+    mode: int = 0o644
+    size: int = 0
+    mtime_ns: int = 0
+    linkname: str = ""
+    uid: int = 0
+    gid: int = 0
+    uname: str = ""
+    gname: str = ""
+    devmajor: int = 0
+    devminor: int = 0
+    sparse: list[tuple[int, int]] | None = None
+    real_size: int | None = None
+
+    def isfile(self) -> bool:
+        return self.type == REGULAR
+
+    def isdir(self) -> bool:
+        return self.type == DIRECTORY
+
+    def issym(self) -> bool:
+        return self.type == SYMLINK
+
+    def islnk(self) -> bool:
+        return self.type == HARDLINK
+
+    @property
+    def data_size(self) -> int:
+        """Size of the member once read: the real size of a sparse file."""
+        return self.real_size if self.real_size is not None else self.size
+
+    def filemode(self) -> str:
+        """``ls -l`` style mode string, e.g. ``drwxr-xr-x``."""
+        return _TYPE_CHARS.get(self.type, "?") + stat.filemode(self.mode & 0o7777)[1:]
+
+    def st_mode(self) -> int:
+        return _TYPE_BITS.get(self.type, stat.S_IFREG) | (self.mode & 0o7777)
+
+
+# ----------------------------------------------------------------------------- encoding
+
+
+def _octal(value: int, width: int) -> bytes | None:
+    """``width``-byte NUL-terminated octal field, or None when it does not fit."""
+    if value < 0 or value >= 8 ** (width - 1):
+        return None
+    return b"%0*o\0" % (width - 1, value)
+
+
+def _pax_record(key: str, value: str) -> bytes:
+    body = f" {key}={value}\n".encode("utf-8", "surrogateescape")
+    n = len(body) + 1
+    while len(str(n)) + len(body) != n:
+        n = len(str(n)) + len(body)
+    return str(n).encode() + body
+
+
+def _split_ustar(name: bytes) -> tuple[bytes, bytes] | None:
+    """(prefix, name) for ustar, or None when ``name`` cannot be stored there."""
+    if len(name) <= 100:
+        return b"", name
+    if len(name) > 256:
+        return None
+    i = name.rfind(b"/", 0, 156)
+    while i > 0:
+        if len(name) - i - 1 <= 100 and i <= 155:
+            return name[:i], name[i + 1 :]
+        i = name.rfind(b"/", 0, i)
+    return None
+
+
+def _block(name: bytes, prefix: bytes, m: Member, fields: dict[str, bytes], typeflag: bytes, link: bytes) -> bytes:
+    h = bytearray(BLOCK)
+    h[0 : len(name)] = name
+    h[100:108] = fields["mode"]
+    h[108:116] = fields["uid"]
+    h[116:124] = fields["gid"]
+    h[124:136] = fields["size"]
+    h[136:148] = fields["mtime"]
+    h[148:156] = b"        "
+    h[156:157] = typeflag
+    h[157 : 157 + len(link)] = link
+    h[257:265] = b"ustar\x0000"
+    un = m.uname.encode("utf-8", "surrogateescape")[:31]
+    gn = m.gname.encode("utf-8", "surrogateescape")[:31]
+    h[265 : 265 + len(un)] = un
+    h[297 : 297 + len(gn)] = gn
+    if typeflag in (CHARDEV, BLOCKDEV):
+        h[329:337] = _octal(m.devmajor, 8) or b"0000000\0"
+        h[337:345] = _octal(m.devminor, 8) or b"0000000\0"
+    h[345 : 345 + len(prefix)] = prefix
+    h[148:156] = b"%06o\0 " % sum(h)
+    return bytes(h)
+
+
+def encode(m: Member) -> bytes:
+    """The header block(s) for ``m``: one ustar block, preceded by a PAX one when needed.
+
+    A PAX extended header carries what ustar cannot: names over its limits or not ASCII,
+    sizes of 8 GiB and more, sub-second mtimes, large ids.
+    """
+    pax: list[tuple[str, str]] = []
+    bname = m.name.encode("utf-8", "surrogateescape")
+    blink = m.linkname.encode("utf-8", "surrogateescape")
+    split = _split_ustar(bname) if bname.isascii() else None
+    if split is None:
+        pax.append(("path", m.name))
+        short = bname.decode("ascii", "ignore")[-100:].encode()
+        prefix, name = b"", short or b"_"
+    else:
+        prefix, name = split
+    if len(blink) > 100 or not blink.isascii():
+        pax.append(("linkpath", m.linkname))
+        blink = blink.decode("ascii", "ignore")[:100].encode()
+    fields: dict[str, bytes] = {"mode": _octal(m.mode & 0o7777, 8) or b"0000644\0"}
+    for key, value, width in (("uid", m.uid, 8), ("gid", m.gid, 8), ("size", m.size, 12)):
+        enc = _octal(value, width)
+        if enc is None:
+            pax.append((key, str(value)))
+            enc = b"0" * (width - 1) + b"\0"
+        fields[key] = enc
+    secs, frac = divmod(m.mtime_ns, 1_000_000_000)
+    enc = _octal(secs, 12)
+    if frac or enc is None:
+        pax.append(("mtime", f"{secs}.{frac:09d}".rstrip("0").rstrip(".") if frac else str(secs)))
+    fields["mtime"] = enc or b"0" * 11 + b"\0"
+    for key, text in (("uname", m.uname), ("gname", m.gname)):
+        raw = text.encode("utf-8", "surrogateescape")
+        if len(raw) > 31 or not raw.isascii():
+            pax.append((key, text))
+    out = b""
+    if pax:
+        data = b"".join(_pax_record(k, v) for k, v in pax)
+        base = name.rsplit(b"/", 1)[-1][:80] or b"_"
+        pm = Member(name="", mode=0o644, size=len(data), mtime_ns=min(max(secs, 0), 8**11 - 1) * 10**9)
+        pfields = {
+            "mode": b"0000644\0",
+            "uid": b"0000000\0",
+            "gid": b"0000000\0",
+            "size": _octal(len(data), 12) or b"",
+            "mtime": _octal(min(max(secs, 0), 8**11 - 1), 12) or b"",
+        }
+        out = _block(b"PaxHeaders/" + base, b"", pm, pfields, PAX_LOCAL, b"") + data + b"\0" * (-len(data) % BLOCK)
+    return out + _block(name, prefix, m, fields, m.type, blink)
+
+
+def end_of_archive() -> bytes:
+    return b"\0" * (2 * BLOCK)
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def parse_number(field: bytes) -> int:
+    """An octal (NUL/space padded) or GNU base-256 numeric field."""
+    if field and field[0] & 0x80:
+        value = int.from_bytes(field[1:], "big") | ((field[0] & 0x3F) << (8 * (len(field) - 1)))
+        return -((1 << (8 * len(field) - 1)) - value) if field[0] & 0x40 else value
+    text = field.split(b"\0", 1)[0].strip(b" ")
+    if not text:
+        return 0
+    try:
+        return int(text, 8)
+    except ValueError:
+        raise ArchiveError(f"invalid numeric field {field!r} in a tar header") from None
+
+
+def _cstr(field: bytes) -> bytes:
+    return field.split(b"\0", 1)[0]
+
+
+def checksum_ok(block: bytes) -> bool:
+    stored = parse_number(block[148:156])
+    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    if stored == unsigned:
+        return True
+    signed = sum(b - 256 if b > 127 else b for b in block[:148]) + 256
+    signed += sum(b - 256 if b > 127 else b for b in block[156:])
+    return stored == signed
+
+
+def decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def decode(block: bytes) -> Member:
+    """Parse one 512-byte header block (checksum already checked)."""
+    typeflag = block[156:157]
+    if typeflag == b"\0" or typeflag == CONTIGUOUS:
+        typeflag = REGULAR
+    name = _cstr(block[0:100])
+    magic = block[257:265]
+    if magic == b"ustar\x0000" or magic[:6] == b"ustar\0":
+        prefix = _cstr(block[345:500])
+        if prefix:
+            name = prefix + b"/" + name
+    m = Member(
+        name=decode_text(name),
+        type=typeflag,
+        mode=parse_number(block[100:108]) & 0o7777,
+        uid=parse_number(block[108:116]),
+        gid=parse_number(block[116:124]),
+        size=parse_number(block[124:136]),
+        mtime_ns=parse_number(block[136:148]) * 1_000_000_000,
+        linkname=decode_text(_cstr(block[157:257])),
+        uname=decode_text(_cstr(block[265:297])),
+        gname=decode_text(_cstr(block[297:329])),
+    )
+    if typeflag in (CHARDEV, BLOCKDEV):
+        m.devmajor = parse_number(block[329:337])
+        m.devminor = parse_number(block[337:345])
+    if m.size < 0:
+        raise ArchiveError(f"{m.name}: negative size in tar header")
+    return m
+
+
+def gnu_sparse_entries(area: bytes, count: int) -> list[tuple[int, int]]:
+    """(offset, numbytes) pairs from ``count`` 24-byte old-GNU sparse slots."""
+    out = []
+    for i in range(count):
+        slot = area[i * 24 : i * 24 + 24]
+        if not slot[:1].strip(b"\0"):
+            break
+        out.append((parse_number(slot[:12]), parse_number(slot[12:24])))
+    return out
+
+
+def parse_pax(data: bytes, what: str) -> dict[str, str]:
+    """Records ``"%d %s=%s\\n"`` of a PAX extended header."""
+    out: dict[str, str] = {}
+    pos = 0
+    n = len(data)
+    while pos < n:
+        if data[pos] == 0:
+            break
+        sp = data.find(b" ", pos)
+        try:
+            length = int(data[pos:sp])
+        except ValueError:
+            raise ArchiveError(f"{what}: malformed PAX header record") from None
+        if sp < 0 or length <= 0 or pos + length > n or data[pos + length - 1] != 0x0A:
+            raise ArchiveError(f"{what}: malformed PAX header record")
+        record = data[sp + 1 : pos + length - 1]
+        key, eq, value = record.partition(b"=")
+        if not eq:
+            raise ArchiveError(f"{what}: malformed PAX header record")
+        out[key.decode("utf-8", "replace")] = decode_text(value)
+        pos += length
+    return out

@@ -1,0 +1,287 @@
+"""Streaming tar reader: one member at a time, over any binary file object, never seeking.
+
+Memory is bounded by the largest extended header allowed (``max_header``), never by the
+number or the size of members: nothing is remembered about a member once the next one
+is read.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from ..errors import ArchiveError, TruncatedStreamError
+from . import header as h
+from .header import BLOCK, Member
+
+__all__ = ["TarReader", "DEFAULT_MAX_HEADER"]
+
+DEFAULT_MAX_HEADER = 1 << 20
+_SKIP_CHUNK = 1 << 16
+_NO_DATA = frozenset((h.HARDLINK, h.SYMLINK, h.DIRECTORY, h.CHARDEV, h.BLOCKDEV, h.FIFO))
+
+
+class _DataStream(io.RawIOBase):
+    """The ``size`` bytes of one member's data, read straight from the archive."""
+
+    def __init__(self, fp: Any, size: int, name: str) -> None:
+        self._fp = fp
+        self.remaining = size
+        self._name = name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = min(len(b), self.remaining)
+        if n <= 0:
+            return 0
+        view = memoryview(b)[:n] if n < len(b) else b
+        got: int = self._fp.readinto(view)
+        if not got:
+            raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
+        self.remaining -= got
+        return got
+
+    def skip(self) -> None:
+        buf = bytearray(min(self.remaining, _SKIP_CHUNK))
+        while self.remaining:
+            self.readinto(buf)
+
+
+class _SparseStream(io.RawIOBase):
+    """A sparse member read as regular data: the stored runs with zeros in the holes."""
+
+    def __init__(self, data: _DataStream, runs: list[tuple[int, int]], real_size: int, name: str) -> None:
+        self._data = data
+        self._runs = iter(sorted(runs))
+        self._pos = 0
+        self._size = real_size
+        self._name = name
+        self._next_run: tuple[int, int] | None = next(self._runs, None)
+        self._in_run = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        want = min(len(b), self._size - self._pos)
+        if want <= 0:
+            return 0
+        view = memoryview(b)
+        if self._in_run:
+            n = self._data.readinto(view[: min(want, self._in_run)])
+            self._in_run -= n
+            self._pos += n
+            return n
+        run = self._next_run
+        if run is not None and run[0] <= self._pos:
+            off, length = run
+            self._next_run = next(self._runs, None)
+            if off < self._pos:
+                raise ArchiveError(f"{self._name}: overlapping runs in the sparse map")
+            self._in_run = length
+            return self.readinto(b) if length else 0
+        hole_end = run[0] if run is not None else self._size
+        n = min(want, hole_end - self._pos)
+        view[:n] = bytes(n)
+        self._pos += n
+        return n
+
+
+class TarReader:
+    """Iterate ``(member, fileobj)`` pairs of a tar stream (ustar, GNU, PAX).
+
+    ``fileobj`` reads the member's data (holes of sparse members come back as zeros) and
+    is valid only until the next member is requested; what is left of it is skipped.
+    GNU long names, PAX local and global headers are folded into the member. Extended
+    headers larger than ``max_header`` bytes are refused.
+    """
+
+    def __init__(self, fp: BinaryIO, *, max_header: int = DEFAULT_MAX_HEADER, drain: bool = True) -> None:
+        self._fp = fp
+        self.max_header = max_header
+        self._drain = drain
+        self._globals: dict[str, str] = {}
+        self.offset = 0
+
+    def _read_exact(self, n: int, what: str) -> bytes:
+        data = self._fp.read(n)
+        if len(data) < n:
+            chunks = [data]
+            got = len(data)
+            while got < n:
+                more = self._fp.read(n - got)
+                if not more:
+                    raise TruncatedStreamError(f"archive ends inside {what}")
+                chunks.append(more)
+                got += len(more)
+            data = b"".join(chunks)
+        self.offset += n
+        return data
+
+    def _read_ext(self, size: int, what: str) -> bytes:
+        if size > self.max_header:
+            raise ArchiveError(f"{what}: extended header of {size} bytes is over the {self.max_header} byte limit")
+        data = self._read_exact(size + (-size % BLOCK), what)
+        return data[:size]
+
+    def __iter__(self) -> Iterator[tuple[Member, io.RawIOBase]]:
+        long_name: bytes | None = None
+        long_link: bytes | None = None
+        pax: dict[str, str] = {}
+        while True:
+            block = self._fp.read(BLOCK)
+            if len(block) < BLOCK:
+                if not block and long_name is None and not pax:
+                    # Missing end-of-archive blocks: GNU tar accepts this too.
+                    return
+                raise TruncatedStreamError(f"archive ends inside a header at offset {self.offset}")
+            start = self.offset
+            self.offset += BLOCK
+            if block.count(0) == BLOCK:
+                if self._drain:
+                    self._drain_rest()
+                return
+            if not h.checksum_ok(block):
+                raise ArchiveError(f"bad tar header checksum at offset {start}")
+            m = h.decode(block)
+            t = m.type
+            if t == h.PAX_LOCAL:
+                pax.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"PAX header at offset {start}"))
+                continue
+            if t == h.PAX_GLOBAL:
+                self._globals.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"global header at {start}"))
+                if sum(len(k) + len(v) for k, v in self._globals.items()) > self.max_header:
+                    raise ArchiveError("global PAX headers are over the size limit")
+                continue
+            if t == h.GNU_LONGNAME:
+                long_name = self._read_ext(m.size, "GNU long name").split(b"\0", 1)[0]
+                continue
+            if t == h.GNU_LONGLINK:
+                long_link = self._read_ext(m.size, "GNU long link").split(b"\0", 1)[0]
+                continue
+            if t in (b"V", b"N"):  # volume label, old GNU long-name list: no member
+                self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
+                continue
+            if t == b"M":
+                raise ArchiveError(f"{m.name}: multi-volume archives are not supported")
+            if long_name is not None:
+                m.name = h.decode_text(long_name)
+            if long_link is not None:
+                m.linkname = h.decode_text(long_link)
+            if t == h.GNU_SPARSE:
+                self._old_gnu_sparse(m, block)
+            records = {**self._globals, **pax} if self._globals else pax
+            if records:
+                self._apply_pax(m, records)
+            long_name = long_link = None
+            pax = {}
+            if m.type == h.GNU_SPARSE or m.type not in _NO_DATA:
+                stored = m.size  # regular, sparse and unknown types (read as regular, like POSIX says)
+                if m.type != h.GNU_SPARSE:
+                    m.type = h.REGULAR
+            else:
+                stored = m.size = 0
+            data = _DataStream(self._fp, stored, m.name)
+            stream: io.RawIOBase = data
+            if m.sparse is not None and m.real_size is not None:
+                if not m.sparse and records.get("GNU.sparse.major") == "1":
+                    m.sparse = self._pax1_map(data, m)
+                stream = _SparseStream(data, m.sparse, m.real_size, m.name)
+                m.type = h.REGULAR
+                m.size = m.real_size
+            yield m, stream
+            data.skip()
+            pad = -stored % BLOCK
+            if pad:
+                self._read_exact(pad, "member padding")
+            self.offset += stored
+
+    def _drain_rest(self) -> None:
+        while self._fp.read(_SKIP_CHUNK):
+            pass
+
+    def _old_gnu_sparse(self, m: Member, block: bytes) -> None:
+        runs = h.gnu_sparse_entries(block[386:482], 4)
+        extended = block[482]
+        while extended:
+            ext = self._read_exact(BLOCK, "a GNU sparse header")
+            runs += h.gnu_sparse_entries(ext[:504], 21)
+            extended = ext[504]
+            if len(runs) > self.max_header // 24:
+                raise ArchiveError(f"{m.name}: sparse map is over the size limit")
+        m.sparse = runs
+        m.real_size = h.parse_number(block[483:495])
+
+    def _apply_pax(self, m: Member, rec: dict[str, str]) -> None:
+        try:
+            if "path" in rec:
+                m.name = rec["path"]
+            if "linkpath" in rec:
+                m.linkname = rec["linkpath"]
+            if "size" in rec:
+                m.size = int(rec["size"])
+            for key in ("uid", "gid"):
+                if key in rec:
+                    setattr(m, key, int(rec[key]))
+            for key in ("uname", "gname"):
+                if key in rec:
+                    setattr(m, key, rec[key])
+            if "mtime" in rec:
+                m.mtime_ns = _parse_time(rec["mtime"])
+            if "GNU.sparse.name" in rec:
+                m.name = rec["GNU.sparse.name"]
+            real = rec.get("GNU.sparse.realsize") or rec.get("GNU.sparse.size")
+            if real is not None:
+                m.real_size = int(real)
+                if "GNU.sparse.map" in rec:
+                    nums = [int(x) for x in rec["GNU.sparse.map"].split(",") if x]
+                    m.sparse = list(zip(nums[0::2], nums[1::2], strict=False))
+                elif "GNU.sparse.offset" in rec and "GNU.sparse.numbytes" in rec:
+                    m.sparse = [(int(rec["GNU.sparse.offset"]), int(rec["GNU.sparse.numbytes"]))]
+                else:
+                    m.sparse = []
+        except ValueError:
+            raise ArchiveError(f"{m.name}: invalid value in a PAX header") from None
+        if m.size < 0:
+            raise ArchiveError(f"{m.name}: negative size in a PAX header")
+
+    def _pax1_map(self, data: _DataStream, m: Member) -> list[tuple[int, int]]:
+        """The GNU sparse 1.0 map: decimal lines at the start of the data, padded to a block."""
+        buf = b""
+        used = 0
+        nums: list[int] = []
+        count: int | None = None
+        while count is None or len(nums) < 2 * count:
+            if b"\n" not in buf:
+                if used > self.max_header:
+                    raise ArchiveError(f"{m.name}: sparse map is over the size limit")
+                chunk = bytearray(BLOCK)
+                got = data.readinto(chunk)
+                if not got:
+                    raise ArchiveError(f"{m.name}: truncated sparse map")
+                used += got
+                buf += bytes(chunk[:got])
+                continue
+            line, _, buf = buf.partition(b"\n")
+            try:
+                value = int(line)
+            except ValueError:
+                raise ArchiveError(f"{m.name}: malformed sparse map") from None
+            if count is None:
+                count = value
+            else:
+                nums.append(value)
+        # the map is padded to a whole block: the data starts after it
+        if used % BLOCK:
+            raise ArchiveError(f"{m.name}: malformed sparse map")
+        return list(zip(nums[0::2], nums[1::2], strict=False))
+
+
+def _parse_time(text: str) -> int:
+    neg = text.startswith("-")
+    secs, _, frac = text.lstrip("-").partition(".")
+    ns = int(secs or "0") * 1_000_000_000 + int((frac + "000000000")[:9] or "0")
+    return -ns if neg else ns
