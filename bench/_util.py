@@ -8,6 +8,7 @@ estimate of what a program costs.
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -43,7 +44,8 @@ def measure(cmd: str, *, stdin: Path | None = None, stdout: Path | None = None) 
     """Run ``cmd`` through the shell once; wall time, peak RSS, size of ``stdout``.
 
     Peak RSS comes from GNU time, which forks from a small process: measured from this
-    Python process instead, the child's ``ru_maxrss`` would start at our own RSS.
+    Python process instead (the fallback, ``os.wait4``), the child's ``ru_maxrss`` may
+    start at our own RSS (~20 MiB), so only GNU time's figures are exact for small tools.
     """
     import tempfile
 
@@ -55,8 +57,10 @@ def measure(cmd: str, *, stdin: Path | None = None, stdout: Path | None = None) 
             argv = [str(GNU_TIME), "-f", "%e %M", "-o", report.name, *argv]
         try:
             t0 = time.perf_counter()
-            proc = subprocess.run(argv, stdin=fin, stdout=fout, check=False)
+            proc = subprocess.Popen(argv, stdin=fin, stdout=fout)
+            _, status, usage = os.wait4(proc.pid, 0)
             seconds = time.perf_counter() - t0
+            proc.returncode = os.waitstatus_to_exitcode(status)
         finally:
             if stdin:
                 fin.close()  # type: ignore[union-attr]
@@ -64,7 +68,8 @@ def measure(cmd: str, *, stdin: Path | None = None, stdout: Path | None = None) 
                 fout.close()  # type: ignore[union-attr]
         if proc.returncode != 0:
             raise RuntimeError(f"command failed ({proc.returncode}): {cmd}")
-        rss = 0
+        # Without GNU time: the child's own ru_maxrss, which may start at this process's RSS.
+        rss = usage.ru_maxrss
         fields = report.read().split()
         if len(fields) >= 2:
             rss = int(fields[-1])
@@ -73,6 +78,7 @@ def measure(cmd: str, *, stdin: Path | None = None, stdout: Path | None = None) 
 
 
 def best(cmd: str, repeat: int, **kw: Path | None) -> Run:
+    """The fastest of ``repeat`` runs of :func:`measure` (its RSS and size come with it)."""
     runs = [measure(cmd, **kw) for _ in range(repeat)]
     return min(runs, key=lambda r: r.seconds)
 
