@@ -12,6 +12,8 @@ import argparse
 import os
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from .. import __version__
@@ -226,6 +228,19 @@ class Runner:
             size = None
         return f, True, size
 
+    @contextmanager
+    def _input(self, name: str) -> Iterator[tuple[BinaryIO, int | None, Any]]:
+        """(source, its size if known, progress display or None); both closed after."""
+        src, owns, size = self._open_input(name)
+        progress = self._progress(name if name != "-" else "stdin", size)
+        try:
+            yield src, size, progress
+        finally:
+            if progress is not None:
+                progress.close()
+            if owns:
+                src.close()
+
     def _output_path(self, name: str, derived: str | None) -> str | None:
         """None means standard output."""
         if self.to_stdout or (name == "-" and self.args.output is None):
@@ -271,42 +286,35 @@ class Runner:
         if out_path is None:
             refuse_terminal(sys.stdout, self.args.force)
         self._same_file_guard(name, out_path)
-        src, owns, size = self._open_input(name)
-        progress = self._progress(name if name != "-" else "stdin", size)
         options: dict[str, Any] = {}
         if self.args.seekable:
             options["seekable"] = True
-        try:
-            with open_output(out_path, force=self.args.force, like=name if name != "-" else None) as dst:
-                if self.args.flush_interval is not None:
-                    from ..fileobj import new_compressor
-                    from ..pump import compress_stream
+        like = name if name != "-" else None
+        with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
+            if self.args.flush_interval is not None:
+                from ..fileobj import new_compressor
+                from ..pump import compress_stream
 
-                    comp = new_compressor(self.codec, self.level, threads=self._threads_for(size), **options)
-                    stats = compress_stream(
-                        src,
-                        dst,
-                        comp,
-                        chunk_size=self.args.chunk_size,
-                        progress=progress,
-                        flush_interval=self.args.flush_interval / 1000,
-                    )
-                else:
-                    stats = copy(
-                        src,
-                        dst,
-                        compress=self.codec.name,
-                        level=self.level,
-                        threads=self._threads_for(size),
-                        chunk_size=self.args.chunk_size,
-                        progress=progress,
-                        **options,
-                    )
-        finally:
-            if progress is not None:
-                progress.close()
-            if owns:
-                src.close()
+                comp = new_compressor(self.codec, self.level, threads=self._threads_for(size), **options)
+                stats = compress_stream(
+                    src,
+                    dst,
+                    comp,
+                    chunk_size=self.args.chunk_size,
+                    progress=progress,
+                    flush_interval=self.args.flush_interval / 1000,
+                )
+            else:
+                stats = copy(
+                    src,
+                    dst,
+                    compress=self.codec.name,
+                    level=self.level,
+                    threads=self._threads_for(size),
+                    chunk_size=self.args.chunk_size,
+                    progress=progress,
+                    **options,
+                )
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
 
@@ -359,28 +367,21 @@ class Runner:
             derived = self._strip_suffix(name)
         out_path = self._output_path(name, derived)
         self._same_file_guard(name, out_path)
-        src, owns, size = self._open_input(name)
-        progress = self._progress(name if name != "-" else "stdin", size)
-        try:
-            with open_output(out_path, force=self.args.force, like=name if name != "-" else None) as dst:
-                if out_path is None and self.args.force:
-                    stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
-                else:
-                    stats = copy(
-                        src,
-                        dst,
-                        decompress=True,
-                        format=self._format_for(name),
-                        threads=self.threads,
-                        chunk_size=self.args.chunk_size,
-                        progress=progress,
-                        **self._decoder_options(),
-                    )
-        finally:
-            if progress is not None:
-                progress.close()
-            if owns:
-                src.close()
+        like = name if name != "-" else None
+        with self._input(name) as (src, _, progress), open_output(out_path, force=self.args.force, like=like) as dst:
+            if out_path is None and self.args.force:
+                stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
+            else:
+                stats = copy(
+                    src,
+                    dst,
+                    decompress=True,
+                    format=self._format_for(name),
+                    threads=self.threads,
+                    chunk_size=self.args.chunk_size,
+                    progress=progress,
+                    **self._decoder_options(),
+                )
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
 
@@ -414,16 +415,9 @@ class Runner:
         from ..codecs._stream import StreamDecoder
         from ..pump import decompress_stream
 
-        src, owns, size = self._open_input(name)
-        progress = self._progress(name if name != "-" else "stdin", size)
-        try:
-            dec = StreamDecoder(self._format_for(name), **self._decoder_options())
+        dec = StreamDecoder(self._format_for(name), **self._decoder_options())
+        with self._input(name) as (src, _, progress):
             stats = decompress_stream(src, None, dec, chunk_size=self.args.chunk_size, progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
-            if owns:
-                src.close()
         if self.op == "test":
             if self.args.verbose and not self.args.quiet:
                 sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")
