@@ -63,6 +63,26 @@ class Decompressor(Protocol):
         """
 
 
+class WrappedDecompressor:
+    """Base for adapters over a standard-library-style decompressor object (``bz2``,
+    ``lzma``, ``compression.zstd``) kept in ``self._obj``: the state attributes pass
+    through; subclasses add ``decompress`` with their own error mapping."""
+
+    _obj: Any
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._obj.eof)
+
+    @property
+    def needs_input(self) -> bool:
+        return bool(self._obj.needs_input)
+
+    @property
+    def unused_data(self) -> bytes:
+        return bytes(self._obj.unused_data)
+
+
 class Codec:
     """Everything the rest of chute knows about one format.
 

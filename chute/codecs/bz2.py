@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..errors import CorruptStreamError
-from ._base import Buffer, Codec
+from ._base import Buffer, Codec, WrappedDecompressor
 from ._restart import RestartingCompressor
 
 
@@ -14,23 +14,11 @@ def new_compressor(level: int = 9) -> RestartingCompressor:
     return RestartingCompressor(lambda: bz2.BZ2Compressor(level))
 
 
-class Bz2Decompressor:
+class Bz2Decompressor(WrappedDecompressor):
     def __init__(self) -> None:
         import bz2
 
-        self._obj = bz2.BZ2Decompressor()
-
-    @property
-    def eof(self) -> bool:
-        return self._obj.eof
-
-    @property
-    def needs_input(self) -> bool:
-        return self._obj.needs_input
-
-    @property
-    def unused_data(self) -> bytes:
-        return self._obj.unused_data
+        self._obj: bz2.BZ2Decompressor = bz2.BZ2Decompressor()
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
         try:

@@ -7,7 +7,7 @@ A flush ends the stream (see :mod:`chute.codecs._restart`). Decompression is bou
 from __future__ import annotations
 
 from ..errors import ChecksumError, CorruptStreamError, LimitExceededError
-from ._base import Buffer, Codec
+from ._base import Buffer, Codec, WrappedDecompressor
 from ._restart import RestartingCompressor
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
@@ -21,25 +21,13 @@ def new_compressor(level: int = 6, *, threads: int = 0) -> RestartingCompressor:
     )
 
 
-class XzDecompressor:
+class XzDecompressor(WrappedDecompressor):
     def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
         import lzma
 
-        self._obj = lzma.LZMADecompressor(format=lzma.FORMAT_XZ, memlimit=memory_limit)
+        self._obj: lzma.LZMADecompressor = lzma.LZMADecompressor(format=lzma.FORMAT_XZ, memlimit=memory_limit)
         self._error = lzma.LZMAError
         self._limit = memory_limit
-
-    @property
-    def eof(self) -> bool:
-        return self._obj.eof
-
-    @property
-    def needs_input(self) -> bool:
-        return self._obj.needs_input
-
-    @property
-    def unused_data(self) -> bytes:
-        return self._obj.unused_data
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
         try:

@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import CorruptStreamError, LimitExceededError
-from ._base import Buffer, Codec, FlushMode
+from ._base import Buffer, Codec, FlushMode, WrappedDecompressor
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
 SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
@@ -77,25 +77,13 @@ class ZstdCompressor:
         return self._obj.flush(self._cls.FLUSH_FRAME)  # type: ignore[no-any-return]
 
 
-class ZstdDecompressor:
+class ZstdDecompressor(WrappedDecompressor):
     def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
         zstd = backend()
         log = window_log_for(memory_limit)
         self._obj = zstd.ZstdDecompressor(options={zstd.DecompressionParameter.window_log_max: log})
         self._error = zstd.ZstdError
         self._limit = memory_limit
-
-    @property
-    def eof(self) -> bool:
-        return self._obj.eof  # type: ignore[no-any-return]
-
-    @property
-    def needs_input(self) -> bool:
-        return self._obj.needs_input  # type: ignore[no-any-return]
-
-    @property
-    def unused_data(self) -> bytes:
-        return self._obj.unused_data  # type: ignore[no-any-return]
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
         try:
