@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from .codecs import Codec, Compressor, FlushMode
+from .codecs._base import cut_blocks
 
 __all__ = ["ParallelCompressor", "parallel_compressor", "parallel_decompress", "block_size_for"]
 
@@ -207,20 +208,10 @@ class ParallelCompressor:
 
     def compress(self, data: Buffer) -> bytes:
         self._check()
-        view = memoryview(data).cast("B")
+        blocks, self._buf = cut_blocks(self._buf, data, self._block)
         out: list[bytes] = []
-        if self._buf:
-            take = min(len(view), self._block - len(self._buf))
-            self._buf += view[:take]
-            view = view[take:]
-            if len(self._buf) < self._block:
-                return b""
-            out += self._submit(bytes(self._buf))
-            self._buf = bytearray()
-        while len(view) >= self._block:
-            out += self._submit(bytes(view[: self._block]))
-            view = view[self._block :]
-        self._buf += view
+        for block in blocks:
+            out += self._submit(bytes(block))  # a copy: workers outlive the caller's buffer
         return b"".join(out)
 
     def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:

@@ -63,6 +63,30 @@ class Decompressor(Protocol):
         """
 
 
+def cut_blocks(pending: bytearray, data: Buffer, size: int) -> tuple[list[Buffer], bytearray]:
+    """Cut ``pending + data`` into whole blocks of ``size`` bytes and a remainder.
+
+    Returns (blocks, new pending). Blocks taken straight from ``data`` are memoryview
+    slices of it (no copy): a consumer that keeps one past the call must copy it. Used
+    by block compressors (gzip members, chute.parallel).
+    """
+    view = memoryview(data).cast("B")
+    blocks: list[Buffer] = []
+    if pending:
+        take = min(len(view), size - len(pending))
+        pending += view[:take]
+        view = view[take:]
+        if len(pending) < size:
+            return blocks, pending
+        blocks.append(pending)
+        pending = bytearray()
+    while len(view) >= size:
+        blocks.append(view[:size])
+        view = view[size:]
+    pending += view
+    return blocks, pending
+
+
 class WrappedDecompressor:
     """Base for adapters over a standard-library-style decompressor object (``bz2``,
     ``lzma``, ``compression.zstd``) kept in ``self._obj``: the state attributes pass

@@ -17,7 +17,7 @@ The header carries no file name and mtime 0, so output is reproducible.
 
 from __future__ import annotations
 
-from ._base import Buffer, Codec, FlushMode
+from ._base import Buffer, Codec, FlushMode, cut_blocks
 from ._zlib_engine import GZIP_WBITS, ZlibStreamCompressor, ZlibStreamDecompressor
 
 BLOCK_SIZE = 1 << 20
@@ -42,21 +42,8 @@ class GzipBlockCompressor:
         return bytes(self._gzip(data, self._level))
 
     def compress(self, data: Buffer) -> bytes:
-        view = memoryview(data).cast("B")
-        out: list[bytes] = []
-        if self._buf:
-            take = min(len(view), self._block - len(self._buf))
-            self._buf += view[:take]
-            view = view[take:]
-            if len(self._buf) < self._block:
-                return b""
-            out.append(self._member(self._buf))
-            self._buf = bytearray()
-        while len(view) >= self._block:
-            out.append(self._member(view[: self._block]))
-            view = view[self._block :]
-        self._buf += view
-        return b"".join(out)
+        blocks, self._buf = cut_blocks(self._buf, data, self._block)
+        return b"".join(self._member(b) for b in blocks)
 
     def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
         if not self._buf:
