@@ -93,7 +93,35 @@ def _remove_stale_temps(folder: str, prefix: str) -> None:
                 pass
 
 
-class CompressingRotatingFileHandler(logging.handlers.RotatingFileHandler):
+class _BackgroundCompression:
+    """What both rotating handlers share: the format, the level, the suffix, and the
+    background thread that compresses rotated files (``wait``, ``close``)."""
+
+    compress_format: str
+    compresslevel: int | None
+    _suffix: str
+    _worker: _Compressor
+
+    def _setup_compression(self, format: str, compresslevel: int | None) -> None:
+        from .fileobj import resolve_format
+
+        self.compress_format = resolve_format(format).name
+        self.compresslevel = compresslevel
+        self._suffix = "." + _suffix_of(self.compress_format)
+        self._worker = _Compressor()
+
+    def wait(self) -> None:
+        """Block until every pending compression is done; re-raise the first failure."""
+        self._worker.join()
+        if self._worker.errors:
+            raise self._worker.errors.pop(0)
+
+    def close(self) -> None:
+        super().close()  # type: ignore[misc]
+        self._worker.stop()
+
+
+class CompressingRotatingFileHandler(_BackgroundCompression, logging.handlers.RotatingFileHandler):
     """:class:`logging.handlers.RotatingFileHandler` whose backups are compressed.
 
     Backups are named ``app.log.1.zst`` (newest) to ``app.log.N.zst`` with ``N = backupCount``
@@ -118,12 +146,7 @@ class CompressingRotatingFileHandler(logging.handlers.RotatingFileHandler):
         format: str = "zstd",
         compresslevel: int | None = None,
     ) -> None:
-        from .fileobj import resolve_format
-
-        self.compress_format = resolve_format(format).name
-        self.compresslevel = compresslevel
-        self._suffix = "." + _suffix_of(self.compress_format)
-        self._worker = _Compressor()
+        self._setup_compression(format, compresslevel)
         self._seq = 0
         super().__init__(filename, mode, maxBytes, backupCount, encoding, delay, errors)
         self._recover()
@@ -180,19 +203,8 @@ class CompressingRotatingFileHandler(logging.handlers.RotatingFileHandler):
         if not self.delay:
             self.stream = self._open()
 
-    def wait(self) -> None:
-        """Block until every pending compression is done; re-raise the first failure."""
-        self._worker.join()
-        if self._worker.errors:
-            err = self._worker.errors.pop(0)
-            raise err
 
-    def close(self) -> None:
-        super().close()
-        self._worker.stop()
-
-
-class CompressingTimedRotatingFileHandler(logging.handlers.TimedRotatingFileHandler):
+class CompressingTimedRotatingFileHandler(_BackgroundCompression, logging.handlers.TimedRotatingFileHandler):
     """:class:`logging.handlers.TimedRotatingFileHandler` whose backups are compressed.
 
     Backups are named like the standard library's plus the format's suffix
@@ -219,12 +231,7 @@ class CompressingTimedRotatingFileHandler(logging.handlers.TimedRotatingFileHand
         format: str = "zstd",
         compresslevel: int | None = None,
     ) -> None:
-        from .fileobj import resolve_format
-
-        self.compress_format = resolve_format(format).name
-        self.compresslevel = compresslevel
-        self._suffix = "." + _suffix_of(self.compress_format)
-        self._worker = _Compressor()
+        self._setup_compression(format, compresslevel)
         super().__init__(filename, when, interval, backupCount, encoding, delay, utc, atTime, errors)
         self.namer = self._compressed_name
         self.rotator = self._rotate
@@ -257,16 +264,6 @@ class CompressingTimedRotatingFileHandler(logging.handlers.TimedRotatingFileHand
                 os.unlink(plain)
             else:
                 self._worker.submit(lambda p=plain, d=dest: self._finish(p, d))
-
-    def wait(self) -> None:
-        """Block until every pending compression is done; re-raise the first failure."""
-        self._worker.join()
-        if self._worker.errors:
-            raise self._worker.errors.pop(0)
-
-    def close(self) -> None:
-        super().close()
-        self._worker.stop()
 
 
 class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
