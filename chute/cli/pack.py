@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     for path in args.paths:
         full = path if base is None or path == "-" else os.path.join(base, path)
         if path != "-" and not os.path.lexists(full):
-            raise CliError(full, "no such file or folder")
+            raise CliError(full, "no such file or directory")
     with open_output(args.output, force=args.force) as out:
         sink = chute_open(out, "wb", format=fmt, level=level, threads=threads) if fmt else out
         tw = TarWriter(
