@@ -59,9 +59,14 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
         fmt = codecs.detect(raw.peek(16)[:16])
     if fmt is None:
         return raw, closers
+    from ..readahead import ReadAhead
+
     reader = chute_open(raw, "rb", format=fmt, **kw)
     closers.insert(0, reader)
-    return reader, closers
+    # Decode on a second core while the caller creates files, as `zstd -d | tar -x` does.
+    ahead = ReadAhead(reader)
+    closers.insert(0, ahead)
+    return io.BufferedReader(ahead, 1 << 20), closers
 
 
 class _Closing:
