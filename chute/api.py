@@ -18,6 +18,9 @@ def compress(
 ) -> bytes:
     """Compress ``data`` in one call into a complete stream of ``format``."""
     comp = new_compressor(codecs.get(format), level, **options)
+    whole = getattr(comp, "compress_whole", None)  # a codec's one-call path, where it has one
+    if whole is not None:
+        return whole(data)  # type: ignore[no-any-return]
     return comp.compress(data) + comp.finish()
 
 

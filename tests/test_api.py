@@ -198,3 +198,12 @@ def test_copy_over_a_pipe(tmp_path: Path) -> None:
         wf.write(blob[:60_000])  # fits in the pipe buffer
     with os.fdopen(r, "rb") as rf, pytest.raises(TruncatedStreamError):
         chute.copy(rf, io.BytesIO(), decompress=True)
+
+
+def test_zstd_one_call_records_the_content_size() -> None:
+    from chute.codecs.zstd import backend
+
+    data = b"chute " * 1000
+    blob = chute.compress(data, "zstd", 22)
+    assert backend().get_frame_info(blob).decompressed_size == len(data)
+    assert chute.decompress(blob) == data
