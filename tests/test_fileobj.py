@@ -331,7 +331,12 @@ def test_open_detects_and_reports_errors() -> None:
 
 
 def test_memory_limit() -> None:
-    blob = chute.compress(b"x" * 1_000, "zstd", window_log=25)
+    # Written as a stream, so the frame declares no content size and keeps its 32 MiB window
+    # (a one-call compress() shrinks the window to fit a known 1 KB).
+    buf = io.BytesIO()
+    with chute.open(buf, "wb", format="zstd", window_log=25) as w:
+        w.write(b"x" * 1_000)
+    blob = buf.getvalue()
     with chute.open(io.BytesIO(blob), memory_limit=1 << 20) as r, pytest.raises(LimitExceededError):
         r.read()
     with chute.open(io.BytesIO(blob), memory_limit=64 << 20) as r:
