@@ -15,14 +15,18 @@ import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
+from . import _malloc
 from .codecs import Compressor
 from .codecs._stream import StreamDecoder
 
 __all__ = ["Stats", "DEFAULT_CHUNK", "compress_stream", "decompress_stream"]
 
 DEFAULT_CHUNK = 128 << 10
-#: Most output one decode step may produce, as a multiple of the chunk size.
+#: Most output one decode step may produce, as a multiple of the chunk size ...
 OUTPUT_FACTOR = 8
+#: ... and at least this much: one whole lz4 block, which its decoder then hands over
+#: without cutting it into slices (copies).
+MIN_STEP_OUTPUT = 4 << 20
 
 Progress = Callable[["Stats"], None]
 
@@ -129,8 +133,12 @@ def compress_stream(
     view = memoryview(buf)
     readinto = _reader(src)
     write = dst.write
+    tune = _malloc.wanted
     while n := readinto(view):
         stats.bytes_in += n
+        if tune and stats.bytes_in > chunk_size:  # a long stream: keep the heap (see _malloc)
+            _malloc.tune()
+            tune = False
         out = compressor.compress(view[:n])
         if out:
             write(out)
@@ -229,12 +237,13 @@ def decompress_stream(
     Raises the decoder's errors: truncation, corruption, trailing data, limits.
     """
     stats = stats or Stats()
-    limit = chunk_size * OUTPUT_FACTOR
+    limit = max(chunk_size * OUTPUT_FACTOR, MIN_STEP_OUTPUT)
     write = dst.write if dst is not None else None
     # read1: what a pipe holds now, so a live stream is decoded as it arrives; the output
     # is flushed before each read that may block, so it is delivered as well.
     read = _interruptible(src, getattr(src, "read1", src.read))
     flush = dst.flush if dst is not None else None
+    tune = _malloc.wanted
     while not decoder.eof:
         if decoder.needs_input:
             if flush is not None:
@@ -244,6 +253,9 @@ def decompress_stream(
                 decoder.end()
                 break
             stats.bytes_in += len(chunk)
+            if tune and stats.bytes_in > chunk_size:  # a long stream: keep the heap (see _malloc)
+                _malloc.tune()
+                tune = False
             out = decoder.decompress(chunk, limit)
         else:
             out = decoder.decompress(b"", limit)

@@ -50,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     from ._common import CliError
 
     try:
+        from .. import _malloc
         from ..atomic import cleanup_on_signals
 
+        _malloc.wanted = True  # this process is chute's own: it may tune the allocator
         cleanup_on_signals()
         if args and args[0] in SUBCOMMANDS:
             try:
