@@ -109,7 +109,7 @@ class Lz4Decompressor:
 
     @property
     def eof(self) -> bool:
-        return self._obj.eof and self._out_pos >= len(self._out)  # type: ignore[no-any-return]
+        return self._obj.eof and self._out_pos >= len(self._out)
 
     @property
     def needs_input(self) -> bool:

@@ -23,8 +23,8 @@ from typing import Any, BinaryIO
 from ..errors import LimitExceededError, UnsafeArchiveError
 from . import header as h
 from .header import Member
-from .reader import TarReader
-from .safety import DEFAULT_FILTERS, Filter, Limits, apply_filters, normalize_name
+from .reader import TarReader, _DataStream
+from .safety import DEFAULT_FILTERS, Filter, Limits, normalize_name
 
 __all__ = ["Extractor", "extract", "ExtractStats"]
 
@@ -68,6 +68,7 @@ class Extractor:
         self.owner = owner
         self.stats = ExtractStats()
         self._tmp_counter = 0
+        self._tmp_prefix = f".chute-{os.getpid()}-"
         os.makedirs(self.target, exist_ok=True)
         self._root = os.open(self.target, _DIR_FLAGS)
         self._fds: OrderedDict[tuple[str, ...], int] = OrderedDict()
@@ -123,16 +124,19 @@ class Extractor:
 
     # ------------------------------------------------------------------ members
     def _parts(self, name: str, m: Member) -> tuple[str, ...] | None:
-        parts = [p for p in normalize_name(name).lstrip("/").split("/") if p]
+        parts = name.split("/")
+        plain = "" not in parts and "." not in parts and ".." not in parts  # then normalize_name is a no-op
+        if not plain:
+            parts = [p for p in normalize_name(name).lstrip("/").split("/") if p]
         if self.strip:
             parts = parts[self.strip :]
-        if not self.trust and any(p == ".." for p in parts):
+        if not plain and not self.trust and ".." in parts:
             raise UnsafeArchiveError(f"{m.name}: path with '..' refused")
         return tuple(parts) if parts else None
 
     def _tmpname(self) -> str:
         self._tmp_counter += 1
-        return f".chute-{os.getpid()}-{self._tmp_counter}.part"
+        return f"{self._tmp_prefix}{self._tmp_counter}.part"
 
     def extract_member(self, m: Member, data: Any) -> None:
         """Extract one member read from a :class:`TarReader` (``data``: its stream)."""
@@ -143,7 +147,8 @@ class Extractor:
         self.stats.bytes += m.size
         if not self.trust and limits.max_total_size is not None and self.stats.bytes > limits.max_total_size:
             raise LimitExceededError(f"{m.name}: archive data over the {limits.max_total_size} byte limit")
-        m = apply_filters(m, limits, self.filters)
+        for check in self.filters:
+            m = check(m, limits)
         parts = self._parts(m.name, m)
         if parts is None:
             return
@@ -185,21 +190,29 @@ class Extractor:
                 raise UnsafeArchiveError(f"{m.name}: a folder of that name exists in the target") from None
             raise
 
+    def _create_tmp(self, d: int, mode: int) -> tuple[str, int]:
+        """A new temporary file beside the final name: its name and an fd open for writing."""
+        for _ in range(100):
+            tmp = self._tmpname()
+            try:
+                return tmp, os.open(tmp, _FILE_FLAGS, mode, dir_fd=d)
+            except FileExistsError:  # left by an earlier run with our pid, or an archive member
+                continue
+        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
+
     def _write_file(self, d: int, name: str, m: Member, data: Any) -> None:
-        tmp = self._tmpname()
-        fd = os.open(tmp, _FILE_FLAGS, 0o600, dir_fd=d)
+        tmp, fd = self._create_tmp(d, 0o600)
         try:
-            buf = self._buf
-            view = memoryview(buf)
-            readinto = data.readinto
-            while True:
-                n = readinto(buf)
-                if not n:
-                    break
-                chunk = view[:n]
-                while chunk:
-                    w = os.write(fd, chunk)
-                    chunk = chunk[w:]
+            if type(data) is _DataStream:
+                data.copy_to(fd, self._buf)
+            else:
+                buf = self._buf
+                view = memoryview(buf)
+                readinto = data.readinto
+                while n := readinto(buf):
+                    chunk = view[:n]
+                    while chunk:
+                        chunk = chunk[os.write(fd, chunk) :]
             if self.owner:
                 os.fchown(fd, m.uid, m.gid)
             os.fchmod(fd, m.mode & 0o7777)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import stat
+import struct
+from zlib import adler32
 from typing import Final
 
 from ..errors import ArchiveError
@@ -215,13 +217,25 @@ def parse_number(field: bytes) -> int:
         raise ArchiveError(f"invalid numeric field {field!r} in a tar header") from None
 
 
+def _number(field: bytes) -> int:
+    """:func:`parse_number`, with a fast path for the usual ``0000644\0`` shape."""
+    try:
+        return int(field.partition(b"\0")[0], 8)
+    except ValueError:  # empty, base-256, or invalid: the general path decides
+        return parse_number(field)
+
+
 def _cstr(field: bytes) -> bytes:
-    return field.split(b"\0", 1)[0]
+    return field.partition(b"\0")[0]
 
 
 def checksum_ok(block: bytes) -> bool:
-    stored = parse_number(block[148:156])
-    unsigned = sum(block[:148]) + 256 + sum(block[156:])
+    # The unsigned sum of the block with the checksum field read as spaces. Each half's
+    # byte sum is below 65521, so adler32's low half (1 + sum mod 65521) gives it exactly,
+    # an order of magnitude faster than sum() on a bytes object.
+    view = memoryview(block)
+    stored = _number(block[148:156])
+    unsigned = (adler32(view[:256]) & 0xFFFF) + (adler32(view[256:]) & 0xFFFF) - 2 - sum(view[148:156]) + 256
     if stored == unsigned:
         return True
     signed = sum(b - 256 if b > 127 else b for b in block[:148]) + 256
@@ -233,32 +247,37 @@ def decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
+# name mode uid gid size mtime chksum typeflag linkname magic+version uname gname devmajor devminor prefix
+_USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s")
+
+
 def decode(block: bytes) -> Member:
     """Parse one 512-byte header block (checksum already checked)."""
-    typeflag = block[156:157]
+    (name, mode, uid, gid, size, mtime, _, typeflag, link, magic, uname, gname, major, minor, prefix) = (
+        _USTAR.unpack_from(block)
+    )
     if typeflag == b"\0" or typeflag == CONTIGUOUS:
         typeflag = REGULAR
-    name = _cstr(block[0:100])
-    magic = block[257:265]
+    name = name.partition(b"\0")[0]
     if magic == b"ustar\x0000" or magic[:6] == b"ustar\0":
-        prefix = _cstr(block[345:500])
+        prefix = prefix.partition(b"\0")[0]
         if prefix:
             name = prefix + b"/" + name
     m = Member(
-        name=decode_text(name),
-        type=typeflag,
-        mode=parse_number(block[100:108]) & 0o7777,
-        uid=parse_number(block[108:116]),
-        gid=parse_number(block[116:124]),
-        size=parse_number(block[124:136]),
-        mtime_ns=parse_number(block[136:148]) * 1_000_000_000,
-        linkname=decode_text(_cstr(block[157:257])),
-        uname=decode_text(_cstr(block[265:297])),
-        gname=decode_text(_cstr(block[297:329])),
+        name.decode("utf-8", "surrogateescape"),
+        typeflag,
+        _number(mode) & 0o7777,
+        _number(size),
+        _number(mtime) * 1_000_000_000,
+        link.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
+        _number(uid),
+        _number(gid),
+        uname.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
+        gname.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
     )
     if typeflag in (CHARDEV, BLOCKDEV):
-        m.devmajor = parse_number(block[329:337])
-        m.devminor = parse_number(block[337:345])
+        m.devmajor = parse_number(major)
+        m.devminor = parse_number(minor)
     if m.size < 0:
         raise ArchiveError(f"{m.name}: negative size in tar header")
     return m

@@ -8,6 +8,7 @@ is read.
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -20,15 +21,23 @@ __all__ = ["TarReader", "DEFAULT_MAX_HEADER"]
 DEFAULT_MAX_HEADER = 1 << 20
 _SKIP_CHUNK = 1 << 16
 _NO_DATA = frozenset((h.HARDLINK, h.SYMLINK, h.DIRECTORY, h.CHARDEV, h.BLOCKDEV, h.FIFO))
+# header types that carry no member of their own (extensions) or that are refused
+_EXTENSIONS = frozenset((h.PAX_LOCAL, h.PAX_GLOBAL, h.GNU_LONGNAME, h.GNU_LONGLINK, b"V", b"N", b"M"))
+_ZERO_BLOCK = bytes(BLOCK)
 
 
 class _DataStream(io.RawIOBase):
-    """The ``size`` bytes of one member's data, read straight from the archive."""
+    """The ``size`` bytes of one member's data, read straight from the archive.
 
-    def __init__(self, fp: Any, size: int, name: str) -> None:
+    ``pad`` is the count of padding bytes after the data; :meth:`copy_to` may read them
+    along with the data (one read instead of two), and then sets it to 0.
+    """
+
+    def __init__(self, fp: Any, size: int, name: str, pad: int = 0) -> None:
         self._fp = fp
         self.remaining = size
         self._name = name
+        self.pad = pad
 
     def readable(self) -> bool:
         return True
@@ -43,6 +52,37 @@ class _DataStream(io.RawIOBase):
             raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
         self.remaining -= got
         return got
+
+    def copy_to(self, fd: int, buf: bytearray) -> None:
+        """Write the rest of the data to the file descriptor ``fd``, using ``buf`` to carry it."""
+        view = memoryview(buf)
+        readinto = self._fp.readinto
+        write = os.write
+        remaining = self.remaining
+        if 0 < remaining and remaining + self.pad <= len(buf):
+            # the usual small member: data and padding in one read, the data in one write
+            want = remaining + self.pad
+            got = readinto(view[:want])
+            while got < want:
+                more = readinto(view[got:want])
+                if not more:
+                    where = "data" if got < remaining else "padding"
+                    raise TruncatedStreamError(f"{self._name}: archive ends inside the member's {where}")
+                got += more
+            self.remaining = self.pad = 0
+            chunk = view[:remaining]
+            while chunk:
+                chunk = chunk[write(fd, chunk) :]
+            return
+        while remaining:
+            got = readinto(view[: min(remaining, len(buf))])
+            if not got:
+                raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
+            remaining -= got
+            self.remaining = remaining
+            chunk = view[:got]
+            while chunk:
+                chunk = chunk[write(fd, chunk) :]
 
     def skip(self) -> None:
         buf = bytearray(min(self.remaining, _SKIP_CHUNK))
@@ -131,8 +171,10 @@ class TarReader:
         long_name: bytes | None = None
         long_link: bytes | None = None
         pax: dict[str, str] = {}
+        read = self._fp.read
+        checksum_ok, decode = h.checksum_ok, h.decode
         while True:
-            block = self._fp.read(BLOCK)
+            block = read(BLOCK)
             if len(block) < BLOCK:
                 if not block and long_name is None and not pax:
                     # Missing end-of-archive blocks: GNU tar accepts this too.
@@ -140,51 +182,55 @@ class TarReader:
                 raise TruncatedStreamError(f"archive ends inside a header at offset {self.offset}")
             start = self.offset
             self.offset += BLOCK
-            if block.count(0) == BLOCK:
+            if block == _ZERO_BLOCK:
                 if self._drain:
                     self._drain_rest()
                 return
-            if not h.checksum_ok(block):
+            if not checksum_ok(block):
                 raise ArchiveError(f"bad tar header checksum at offset {start}")
-            m = h.decode(block)
+            m = decode(block)
             t = m.type
-            if t == h.PAX_LOCAL:
-                pax.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"PAX header at offset {start}"))
-                continue
-            if t == h.PAX_GLOBAL:
-                self._globals.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"global header at {start}"))
-                if sum(len(k) + len(v) for k, v in self._globals.items()) > self.max_header:
-                    raise ArchiveError("global PAX headers are over the size limit")
-                continue
-            if t == h.GNU_LONGNAME:
-                long_name = self._read_ext(m.size, "GNU long name").split(b"\0", 1)[0]
-                continue
-            if t == h.GNU_LONGLINK:
-                long_link = self._read_ext(m.size, "GNU long link").split(b"\0", 1)[0]
-                continue
-            if t in (b"V", b"N"):  # volume label, old GNU long-name list: no member
-                self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
-                continue
-            if t == b"M":
+            if t in _EXTENSIONS:
+                if t == h.PAX_LOCAL:
+                    pax.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"PAX header at offset {start}"))
+                    continue
+                if t == h.PAX_GLOBAL:
+                    self._globals.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"global header at {start}"))
+                    if sum(len(k) + len(v) for k, v in self._globals.items()) > self.max_header:
+                        raise ArchiveError("global PAX headers are over the size limit")
+                    continue
+                if t == h.GNU_LONGNAME:
+                    long_name = self._read_ext(m.size, "GNU long name").split(b"\0", 1)[0]
+                    continue
+                if t == h.GNU_LONGLINK:
+                    long_link = self._read_ext(m.size, "GNU long link").split(b"\0", 1)[0]
+                    continue
+                if t in (b"V", b"N"):  # volume label, old GNU long-name list: no member
+                    self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
+                    continue
                 raise ArchiveError(f"{m.name}: multi-volume archives are not supported")
             if long_name is not None:
                 m.name = h.decode_text(long_name)
+                long_name = None
             if long_link is not None:
                 m.linkname = h.decode_text(long_link)
+                long_link = None
             if t == h.GNU_SPARSE:
                 self._old_gnu_sparse(m, block)
-            records = {**self._globals, **pax} if self._globals else pax
-            if records:
+            if pax or self._globals:
+                records = {**self._globals, **pax} if self._globals else pax
                 self._apply_pax(m, records)
-            long_name = long_link = None
-            pax = {}
+                pax = {}
+            else:
+                records = pax
             if m.type == h.GNU_SPARSE or m.type not in _NO_DATA:
                 stored = m.size  # regular, sparse and unknown types (read as regular, like POSIX says)
                 if m.type != h.GNU_SPARSE:
                     m.type = h.REGULAR
             else:
                 stored = m.size = 0
-            data = _DataStream(self._fp, stored, m.name)
+            pad = -stored % BLOCK
+            data = _DataStream(self._fp, stored, m.name, pad)
             stream: io.RawIOBase = data
             if m.sparse is not None and m.real_size is not None:
                 if not m.sparse and records.get("GNU.sparse.major") == "1":
@@ -193,11 +239,13 @@ class TarReader:
                 m.type = h.REGULAR
                 m.size = m.real_size
             yield m, stream
-            data.skip()
-            pad = -stored % BLOCK
-            if pad:
+            if data.remaining:
+                data.skip()
+            if data.pad:
                 self._read_exact(pad, "member padding")
-            self.offset += stored
+                self.offset += stored
+            else:  # read with the data (_DataStream.copy_to), or none
+                self.offset += stored + pad
 
     def _drain_rest(self) -> None:
         while self._fp.read(_SKIP_CHUNK):
