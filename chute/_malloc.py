@@ -7,9 +7,14 @@ and about a third of the CPU time of an lz4 decompression of 200 MB. Raising the
 and mmap thresholds keeps those pages in the process. Peak memory is unchanged (the
 pages are reused, not added to); freed memory is returned later, or at exit.
 
-The setting is process-wide, so the library never makes it on its own: the ``chute``
-command enables it (:data:`wanted`), and the pump applies it (:func:`tune`) once a
-stream proves longer than one chunk, so small inputs do not pay for importing ctypes.
+Threads make it worse: each worker allocates from its own arena, whose trimmed pages
+are faulted in again under the process's memory-map lock, so two workers wait on each
+other's page faults.
+
+The setting is process-wide. The ``chute`` command enables it for every long stream
+(:data:`wanted` = True: the pump applies it once a stream proves longer than one chunk,
+so small inputs do not pay for importing ctypes). In the library, only parallel work
+(``threads`` > 1) applies it, unless the application set :data:`wanted` to False.
 """
 
 from __future__ import annotations
@@ -25,14 +30,18 @@ MMAP_THRESHOLD = 32 << 20
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
 
-#: Set by the command line: the process is chute's own, so it may tune the allocator.
-wanted = False
+#: True: tune for any long stream (set by the command line, whose process is chute's own);
+#: None (library default): tune only for parallel work; False: never.
+wanted: bool | None = None
 _applied: bool | None = None
 
 
 def tune() -> bool:
-    """Apply the thresholds once (glibc only); return whether they are in effect."""
+    """Apply the thresholds once (glibc only, and unless :data:`wanted` is False); return
+    whether they are in effect."""
     global _applied
+    if wanted is False:
+        return bool(_applied)
     if _applied is None:
         _applied = _apply()
     return _applied

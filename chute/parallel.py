@@ -28,6 +28,7 @@ from typing import Any, BinaryIO
 
 from .codecs import Codec, Compressor, FlushMode
 from .codecs._base import cut_blocks
+from .errors import ChuteError
 
 __all__ = ["ParallelCompressor", "parallel_compressor", "parallel_decompress", "block_size_for"]
 
@@ -66,10 +67,10 @@ class _Job:
         self.data: Any = data
         self.size = size
         self.done = threading.Event()
-        self.result = b""
+        self.result: Any = b""
         self.error: BaseException | None = None
 
-    def wait(self) -> bytes:
+    def wait(self) -> Any:
         while not self.done.wait(_POLL):
             pass
         if self.error is not None:
@@ -80,7 +81,11 @@ class _Job:
 class _Pool:
     """``n`` daemon threads running ``fn`` over jobs from an unbounded queue (the caller bounds it)."""
 
-    def __init__(self, fn: Callable[[Any], bytes], n: int) -> None:
+    def __init__(self, fn: Callable[[Any], Any], n: int) -> None:
+        if n > 1:
+            from . import _malloc
+
+            _malloc.tune()  # workers' arenas would otherwise fault their pages in per block
         self._fn = fn
         self._q: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._run, name=f"chute-worker-{i}", daemon=True) for i in range(n)]
@@ -181,7 +186,7 @@ class ParallelCompressor:
         self._closed = False
 
     def _take(self, job: _Job) -> bytes:
-        out = job.wait()
+        out: bytes = job.wait()
         self._emitted = True
         if self._on_member is not None:
             return self._on_member(job.size, out)
@@ -284,6 +289,51 @@ def parallel_compressor(
 # --------------------------------------------------------------------------- decompression
 
 
+#: Compressed bytes per decompression job (consecutive frames are grouped up to this).
+JOB_INPUT = 1 << 20
+#: A frame bigger than this (compressed) is not read whole: such files decode on one thread.
+#: Frames written for parallel decoding are far smaller (chute: 1-8 MiB of input).
+MAX_FRAME_INPUT = 8 << 20
+#: A job whose output passes this stops; the main thread decodes from there on its own.
+MAX_JOB_OUTPUT = 64 << 20
+#: Formats whose frames :func:`chute.frames.find_frames` can list.
+SPLITTABLE = ("zstd", "lz4", "xz", "bz2")
+
+
+class _TooBig(Exception):
+    """A job's output passed :data:`MAX_JOB_OUTPUT` (a frame that expands that much)."""
+
+
+def _frame_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[bytes]]:
+    """Decode a job ``(raw, [(start, end), ...])`` of whole frames into output pieces."""
+    from .codecs._stream import StreamDecoder
+    from .codecs.lz4 import MAX_BLOCK
+    from .seekable import PIECE
+
+    piece = MAX_BLOCK if fmt == "lz4" else PIECE  # lz4 hands over whole blocks; others: no copies
+
+    def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
+        raw, frames = job
+        view = memoryview(raw)
+        out: list[bytes] = []
+        total = 0
+        for a, b in frames:
+            dec = StreamDecoder(fmt, **options)
+            chunk = dec.decompress(view[a:b], piece)
+            while True:
+                out.append(chunk)
+                total += len(chunk)
+                if total > MAX_JOB_OUTPUT:
+                    raise _TooBig
+                if dec.eof or dec.needs_input:
+                    break
+                chunk = dec.decompress(b"", piece)
+            dec.end()
+        return out
+
+    return decode
+
+
 def parallel_decompress(
     src: BinaryIO,
     dst: BinaryIO,
@@ -295,10 +345,17 @@ def parallel_decompress(
 ) -> Any:
     """Decompress ``src`` to ``dst`` using ``threads`` workers where the file allows it.
 
-    Seekable zstd and BGZF/multi-member gzip files in a seekable ``src`` are split along
-    their frames (from the seek table, or by walking member headers) and decoded in
-    parallel, in order, with at most ``2 x threads`` frames in flight. Anything else
-    (pipes, single-member files, other formats) goes through
+    A seekable ``src`` is split into independent frames, decoded in parallel and written
+    in order, with at most ``2 x threads`` jobs of about 1 MiB of input in flight:
+
+    * seekable zstd and BGZF gzip: along the seek table or the BGZF member headers;
+    * other zstd and lz4 files of several frames, xz and bz2 files of several streams
+      (what chute writes with ``threads`` > 1, ``pzstd``, ``pbzip2``, concatenations):
+      along the frames found by :func:`chute.frames.find_frames`.
+
+    If a piece fails to decode (or would expand past 64 MiB), the rest of the file is
+    decoded on the caller's thread, which reports any real error. Anything else (pipes,
+    one-frame files, other formats, frames over 32 MiB compressed) goes through
     :func:`chute.pump.decompress_stream` on one thread, with no error. Returns
     :class:`~chute.pump.Stats`.
     """
@@ -306,57 +363,126 @@ def parallel_decompress(
     from .pump import Stats, decompress_stream
 
     n = resolve_threads(threads)
-    index = None
-    if n > 1 and not options:
-        from .seekable import find_index
-
-        index = find_index(src, format)
-    if index is None:
+    plan = _plan(src, format, options) if n > 1 else None
+    if plan is None:
         return decompress_stream(src, dst, StreamDecoder(format, **options), chunk_size=chunk_size)
-    from .seekable import decode_frame
-
-    stats = Stats(format=index.format)
-    fmt = index.format
-
-    def decode_group(job: tuple[bytes, list[tuple[int, int, int]]]) -> bytes:
-        raw, frames = job
-        view = memoryview(raw)
-        return b"".join(decode_frame(fmt, view[a:b], size) for a, b, size in frames)
-
-    pool = _Pool(decode_group, n)
-    pending: collections.deque[_Job] = collections.deque()
+    fmt, jobs, decode, tail = plan
+    stats = Stats(format=fmt)
     base = src.tell()
-    comp, dec = index.comp_offsets, index.offsets
+    pool = _Pool(decode, n)
+    pending: collections.deque[tuple[int, _Job]] = collections.deque()
+    write = dst.write
 
-    def emit(job: _Job) -> None:
-        out = job.wait()
-        dst.write(out)
-        stats.bytes_out += len(out)
+    def emit(start: int, job: _Job) -> bool:
+        try:
+            pieces = job.wait()
+        except (_TooBig, ChuteError):
+            return False
+        for piece in pieces:
+            write(piece)
+            stats.bytes_out += len(piece)
+        return True
 
+    fallback = None
     try:
+        for start, end, frames in jobs:
+            src.seek(base + start)
+            raw = src.read(end - start)
+            if len(raw) != end - start:
+                fallback = start
+                break
+            stats.bytes_in += len(raw)
+            if len(pending) >= 2 * n:
+                first = pending.popleft()
+                if not emit(*first):
+                    fallback = first[0]
+                    break
+            pending.append((start, pool.submit((raw, frames))))
+        while fallback is None and pending:
+            first = pending.popleft()
+            if not emit(*first):
+                fallback = first[0]
+    finally:
+        pending.clear()
+        pool.close()
+    if fallback is not None:
+        # a piece that did not decode on its own (a corrupt frame, a false bz2 match, a
+        # frame that expands too much): decode the rest in one stream, as one thread would
+        src.seek(base + fallback)
+        rest = decompress_stream(src, dst, StreamDecoder(fmt, **options), chunk_size=chunk_size)
+        stats.bytes_in = fallback + rest.bytes_in
+        stats.bytes_out += rest.bytes_out
+    else:
+        stats.bytes_in += tail
+    stats.ended = time.monotonic()
+    return stats
+
+
+_Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
+
+
+def _plan(src: BinaryIO, format: str | None, options: dict[str, Any]) -> _Plan | None:
+    """How to split ``src``: (format, jobs of (start, end, frames), decode, bytes after
+    the last frame), or ``None`` to decode it in one stream."""
+    from .seekable import decode_frame_pieces, find_index
+
+    if options:
+        return None
+    index = find_index(src, format)
+    if index is not None:
+        fmt = index.format
+        comp, dec = index.comp_offsets, index.offsets
+        jobs: list[tuple[int, int, list[Any]]] = []
         i, count = 0, len(comp) - 1
         while i < count:
             # a job: consecutive frames holding at least 1 MiB of output (BGZF members are 64 KiB)
             j = i + 1
             while j < count and dec[j] - dec[i] < (1 << 20):
                 j += 1
-            src.seek(base + comp[i])
-            raw = src.read(comp[j] - comp[i])
-            if len(raw) != comp[j] - comp[i]:
-                from .errors import TruncatedStreamError
-
-                raise TruncatedStreamError(f"{fmt} file ends inside frame {j - 1}")
-            stats.bytes_in += len(raw)
             frames = [(comp[k] - comp[i], comp[k + 1] - comp[i], dec[k + 1] - dec[k]) for k in range(i, j)]
-            if len(pending) >= 2 * n:
-                emit(pending.popleft())
-            pending.append(pool.submit((raw, frames)))
+            jobs.append((comp[i], comp[j], frames))
             i = j
-        while pending:
-            emit(pending.popleft())
-        stats.bytes_in += index.tail
-    finally:
-        pending.clear()
-        pool.close()
-    stats.ended = time.monotonic()
-    return stats
+
+        def decode_sized(job: tuple[bytes, list[tuple[int, int, int]]]) -> list[bytes]:
+            raw, frames = job
+            view = memoryview(raw)
+            return [piece for a, b, size in frames for piece in decode_frame_pieces(fmt, view[a:b], size)]
+
+        return fmt, jobs, decode_sized, index.tail
+    sniffed = format or _sniff(src)
+    if sniffed not in SPLITTABLE:
+        return None
+    fmt = sniffed
+    from .frames import find_frames
+
+    found = find_frames(src, fmt, MAX_FRAME_INPUT)
+    if found is None or len(found) < 2:
+        return None
+    jobs = []
+    group: list[tuple[int, int]] = []
+    for a, b in found:
+        if group and b - group[0][0] > JOB_INPUT:
+            jobs.append(_job(group))
+            group = []
+        group.append((a, b))
+    jobs.append(_job(group))
+    return fmt, jobs, _frame_decoder(fmt, options), 0
+
+
+def _job(group: list[tuple[int, int]]) -> tuple[int, int, list[Any]]:
+    start = group[0][0]
+    return start, group[-1][1], [(a - start, b - start) for a, b in group]
+
+
+def _sniff(src: BinaryIO) -> str | None:
+    from . import codecs
+
+    try:
+        if not src.seekable():
+            return None
+        base = src.tell()
+        head = src.read(codecs.MAX_MAGIC)
+        src.seek(base)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return codecs.detect(head)

@@ -30,7 +30,15 @@ from typing import Any, BinaryIO
 from .codecs import Codec, Compressor
 from .errors import CorruptStreamError
 
-__all__ = ["SeekableReader", "SeekIndex", "find_index", "read_range", "seekable_compressor", "decode_frame"]
+__all__ = [
+    "SeekableReader",
+    "SeekIndex",
+    "find_index",
+    "read_range",
+    "seekable_compressor",
+    "decode_frame",
+    "decode_frame_pieces",
+]
 
 SKIPPABLE_SEEK_MAGIC = 0x184D2A5E
 SEEKABLE_MAGIC = 0x8F92EAB1
@@ -209,23 +217,39 @@ def find_index(fp: BinaryIO, format: str | None = None) -> SeekIndex | None:
         fp.seek(base)
 
 
-def decode_frame(format: str, raw: bytes | memoryview, size: int | None = None) -> bytes:
-    """Decode one independent frame (a zstd frame or a gzip member) of ``size`` bytes."""
+#: Output piece of :func:`decode_frame_pieces`: the first block of the zstd binding's output
+#: buffer, so each piece is returned as is, never assembled from blocks by a copy made
+#: while holding the GIL (the copy and its page faults serialised two decoding threads).
+PIECE = 32 << 10
+
+
+def decode_frame_pieces(format: str, raw: bytes | memoryview, size: int | None = None) -> list[bytes]:
+    """Decode one independent frame (a zstd frame or a gzip member) of ``size`` bytes, as
+    a list of pieces (at most :data:`PIECE` bytes each for zstd)."""
     if format == "gzip":
         try:
-            out = zlib.decompress(raw, 31)
+            parts = [zlib.decompress(raw, 31)]
         except zlib.error as exc:
             raise CorruptStreamError(f"invalid gzip member ({exc})") from None
     else:
         from .codecs.zstd import ZstdDecompressor
 
         dec = ZstdDecompressor()
-        out = dec.decompress(raw, -1 if size is None else size + 1)
+        parts = [dec.decompress(raw, PIECE if size is None else min(PIECE, size + 1))]
+        got = len(parts[0])
+        while not dec.eof and not dec.needs_input and (size is None or got <= size):
+            parts.append(dec.decompress(b"", PIECE))
+            got += len(parts[-1])
         if not dec.eof or dec.unused_data:
             raise CorruptStreamError("seek table does not match the zstd frames")
-    if size is not None and len(out) != size:
-        raise CorruptStreamError(f"{format} frame holds {len(out)} bytes, its index says {size}")
-    return out
+    if size is not None and sum(map(len, parts)) != size:
+        raise CorruptStreamError(f"{format} frame holds {sum(map(len, parts))} bytes, its index says {size}")
+    return parts
+
+
+def decode_frame(format: str, raw: bytes | memoryview, size: int | None = None) -> bytes:
+    """Decode one independent frame (a zstd frame or a gzip member) of ``size`` bytes."""
+    return b"".join(decode_frame_pieces(format, raw, size))
 
 
 # --------------------------------------------------------------------------- reading

@@ -329,6 +329,14 @@ class Runner:
             return 0
         return 1 if self.codec.name == "zstd" else None
 
+    def _decode_threads(self, size: int | None) -> int | None:
+        """-T or $CHUTE_THREADS if given; else every core for a file big enough to profit
+        (its frames are decoded in parallel when it has several, see
+        :func:`chute.parallel.parallel_decompress`), else the caller's thread."""
+        if self.threads is not None:
+            return self.threads
+        return 0 if size is not None and size >= AUTO_THREADS_MIN else None
+
     def _format_for(self, name: str) -> str | None:
         """-F if given; else, for formats with no magic number (brotli, deflate), the suffix."""
         if getattr(self, "codec", None) is not None:
@@ -368,7 +376,7 @@ class Runner:
         out_path = self._output_path(name, derived)
         self._same_file_guard(name, out_path)
         like = name if name != "-" else None
-        with self._input(name) as (src, _, progress), open_output(out_path, force=self.args.force, like=like) as dst:
+        with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
             if out_path is None and self.args.force:
                 stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
             else:
@@ -377,7 +385,7 @@ class Runner:
                     dst,
                     decompress=True,
                     format=self._format_for(name),
-                    threads=self.threads,
+                    threads=self._decode_threads(size),
                     chunk_size=self.args.chunk_size,
                     progress=progress,
                     **self._decoder_options(),

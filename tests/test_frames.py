@@ -1,0 +1,203 @@
+"""Frame boundaries found without decompressing, and the parallel decode built on them."""
+
+from __future__ import annotations
+
+import bz2
+import io
+import lzma
+import os
+import shutil
+import struct
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import chute
+from chute import frames, parallel
+from chute.errors import ChuteError
+from chute.frames import find_frames
+
+SPLITTABLE = ["zstd", "lz4", "xz", "bz2"]
+
+
+def piece_data(seed: int, size: int) -> bytes:
+    import random
+
+    rng = random.Random(seed)
+    return bytes(rng.choice(b"abcdefgh \n") for _ in range(size // 2)) + rng.randbytes(size - size // 2)
+
+
+def skippable(n: int) -> bytes:
+    return struct.pack("<II", 0x184D2A50 + n % 16, n) + bytes(n)
+
+
+def build(fmt: str, pieces: list[bytes], skips: bool = False) -> tuple[bytes, list[tuple[int, int]]]:
+    """Concatenated independent members and where each one lies."""
+    out = b""
+    spans = []
+    for i, data in enumerate(pieces):
+        if skips and fmt in ("zstd", "lz4") and i % 2:
+            out += skippable(i)
+        member = chute.compress(data, fmt)
+        spans.append((len(out), len(out) + len(member)))
+        out += member
+        if fmt == "xz" and i % 2:
+            out += bytes(4 * (i % 3))  # stream padding
+    return out, spans
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    fmt=st.sampled_from(SPLITTABLE),
+    sizes=st.lists(st.integers(0, 300_000), min_size=1, max_size=5),
+    seed=st.integers(0, 1 << 20),
+    skips=st.booleans(),
+)
+def test_boundaries_are_exact(fmt: str, sizes: list[int], seed: int, skips: bool) -> None:
+    pieces = [piece_data(seed + i, n) for i, n in enumerate(sizes)]
+    blob, spans = build(fmt, pieces, skips)
+    found = find_frames(io.BytesIO(blob), fmt)
+    assert found == spans
+
+
+@pytest.mark.parametrize("fmt", SPLITTABLE)
+def test_not_splittable(fmt: str) -> None:
+    blob, _ = build(fmt, [b"one" * 1000, b"two" * 1000])
+    assert find_frames(io.BytesIO(blob + b"garbage!"), fmt) is None or fmt == "bz2"
+    assert find_frames(io.BytesIO(blob[:-3]), fmt) is None or fmt == "bz2"
+    assert find_frames(io.BytesIO(b"x" * 100), fmt) is None
+
+
+def test_position_is_relative_and_restored() -> None:
+    blob, spans = build("zstd", [b"a" * 5000, b"b" * 7000])
+    fp = io.BytesIO(b"PREFIX" + blob)
+    fp.seek(6)
+    assert find_frames(fp, "zstd") == spans
+    assert fp.tell() == 6
+
+
+def test_pipes_are_not_split() -> None:
+    class Pipe(io.BytesIO):
+        def seekable(self) -> bool:
+            return False
+
+    assert find_frames(Pipe(build("lz4", [b"a", b"b"])[0]), "lz4") is None
+
+
+TOOLS = {
+    "zstd": (["zstd", "-q", "-c"], "zstd"),
+    "lz4": (["lz4", "-q", "-c"], "lz4"),
+    "xz": (["xz", "-c"], "xz"),
+    "bz2": (["bzip2", "-c"], "bzip2"),
+}
+
+
+@pytest.mark.parametrize("fmt", SPLITTABLE)
+def test_reference_tool_members(fmt: str, tmp_path) -> None:
+    cmd, tool = TOOLS[fmt]
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} not installed")
+    pieces = [piece_data(i, 50_000 + i * 1000) for i in range(3)]
+    members = [subprocess.run(cmd, input=p, capture_output=True, check=True).stdout for p in pieces]
+    found = find_frames(io.BytesIO(b"".join(members)), fmt)
+    ends = [sum(map(len, members[: i + 1])) for i in range(len(members))]
+    assert found is not None and [b for _, b in found] == ends
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def decode(blob: bytes, threads: int = 2) -> bytes:
+    out = io.BytesIO()
+    parallel.parallel_decompress(io.BytesIO(blob), out, threads=threads)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", SPLITTABLE)
+def test_parallel_decode_uses_the_split(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    pieces = [piece_data(i, 400_000) for i in range(6)]
+    blob, _ = build(fmt, pieces, skips=True)
+    monkeypatch.setattr(parallel, "JOB_INPUT", 1)  # one frame per job
+    plan = parallel._plan(io.BytesIO(blob), None, {})
+    assert plan is not None and plan[0] == fmt and len(plan[1]) == 6
+    assert decode(blob) == b"".join(pieces)
+
+
+@pytest.mark.parametrize("fmt", SPLITTABLE)
+@pytest.mark.parametrize("threads", [2, 4])
+def test_chute_parallel_output_decodes_in_parallel(fmt: str, threads: int) -> None:
+    data = piece_data(7, 3_000_000)
+    if fmt == "zstd":  # plain zstd uses libzstd's workers (one frame); seekable writes frames
+        blob = chute.compress(data, fmt, threads=threads, seekable=True)
+    else:
+        blob = chute.compress(data, fmt, threads=threads, block_size=256 << 10)
+    assert parallel._plan(io.BytesIO(blob), None, {}) is not None
+    assert decode(blob, threads) == data
+
+
+def test_bad_split_falls_back_to_one_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    pieces = [piece_data(i, 200_000) for i in range(4)]
+    blob, spans = build("bz2", pieces)
+    # a false stream start in the middle of the second stream (what a chance match would do)
+    wrong = [spans[0], (spans[1][0], spans[1][0] + 100), (spans[1][0] + 100, spans[1][1]), *spans[2:]]
+    monkeypatch.setattr(frames, "find_frames", lambda fp, fmt, limit: wrong)
+    monkeypatch.setattr(parallel, "JOB_INPUT", 1)
+    assert decode(blob) == b"".join(pieces)
+
+
+def test_huge_expansion_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    pieces = [bytes(3 << 20), piece_data(1, 1000), bytes(2 << 20)]
+    blob, _ = build("zstd", pieces)
+    monkeypatch.setattr(parallel, "MAX_JOB_OUTPUT", 1 << 20)
+    monkeypatch.setattr(parallel, "JOB_INPUT", 1)
+    assert decode(blob) == b"".join(pieces)
+
+
+@pytest.mark.parametrize("fmt", SPLITTABLE)
+def test_corrupt_frame_raises_like_one_thread(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "JOB_INPUT", 1)  # one frame per job: the first two are written
+    pieces = [piece_data(i, 100_000) for i in range(4)]
+    blob, spans = build(fmt, pieces)
+    bad = bytearray(blob)
+    a, b = spans[2]
+    bad[(a + b) // 2] ^= 0xFF
+    with pytest.raises(ChuteError) as serial:
+        decode(bytes(bad), threads=1)
+    out = io.BytesIO()
+    with pytest.raises(ChuteError) as par:
+        parallel.parallel_decompress(io.BytesIO(bytes(bad)), out, threads=2)
+    assert type(par.value) is type(serial.value)
+    assert out.getvalue()[: 2 * 100_000] == b"".join(pieces[:2])
+
+
+def test_standard_modules_read_our_split_members() -> None:
+    """The split is along real members: each piece alone is a complete file."""
+    pieces = [piece_data(i, 20_000) for i in range(3)]
+    for fmt, decompress in (("xz", lzma.decompress), ("bz2", bz2.decompress)):
+        blob, _ = build(fmt, pieces)
+        found = find_frames(io.BytesIO(blob), fmt)
+        assert found is not None
+        assert [decompress(blob[a:b]) for a, b in found] == pieces
+
+
+def test_cli_decompress_in_parallel(tmp_path) -> None:
+    data = os.urandom(1 << 20) + bytes(3 << 20)
+    src = tmp_path / "f.lz4"
+    src.write_bytes(chute.compress(data, "lz4", threads=2, block_size=256 << 10))
+    from chute.cli import main
+
+    assert main(["-d", "-T2", "-k", str(src)]) == 0
+    assert (tmp_path / "f").read_bytes() == data
+
+
+@pytest.mark.parametrize("fmt", ["zstd", "lz4"])
+def test_max_frame_stops_the_walk(fmt: str) -> None:
+    big = os.urandom(300_000)
+    blob, spans = build(fmt, [big, b"small"])
+    assert find_frames(io.BytesIO(blob), fmt, max_frame=400_000) == spans
+    assert find_frames(io.BytesIO(blob), fmt, max_frame=200_000) is None
+    # a zstd frame declaring 8x the limit of output is refused from its header alone
+    declared = chute.compress(bytes(2_000_000), "zstd")
+    assert find_frames(io.BytesIO(declared + declared), "zstd", max_frame=200_000) is None
