@@ -109,6 +109,7 @@ class Options:
         breach_padding: int = 0,
         decompress_requests: bool = False,
         max_request_size: int = 10 << 20,
+        cache_size: int | None = None,
     ) -> None:
         self.encodings = tuple(encodings)
         for enc in self.encodings:
@@ -122,7 +123,7 @@ class Options:
         self.breach_padding = breach_padding
         self.decompress_requests = decompress_requests
         self.max_request_size = max_request_size
-        self.whole = WholeBodyCompressor(self.levels)
+        self.whole = WholeBodyCompressor(self.levels, cache_size)
 
     def skip_reason(
         self,
@@ -189,13 +190,29 @@ class _ZstdPool:
 
 
 class WholeBodyCompressor:
-    """One-shot compression of a body known whole, the fastest way each format offers."""
+    """One-shot compression of a body known whole, the fastest way each format offers,
+    through a :class:`~chute.web.cache.BodyCache` of ``cache_size`` bytes (``None``: the
+    default 16 MiB, 0: no cache)."""
 
-    def __init__(self, levels: dict[str, int]) -> None:
+    def __init__(self, levels: dict[str, int], cache_size: int | None = None) -> None:
+        from .cache import DEFAULT_CACHE_SIZE, BodyCache
+
         self.levels = levels
         self._zstd = _ZstdPool(levels["zstd"])
+        self.cache = BodyCache(DEFAULT_CACHE_SIZE if cache_size is None else cache_size)
 
     def compress(self, encoding: str, body: bytes) -> bytes:
+        body = bytes(body)  # a bytearray or memoryview would make a mutable cache key
+        key = self.cache.key(encoding, body)
+        if key is None:
+            return self._compress(encoding, body)
+        data = self.cache.get(key, body)
+        if data is None:
+            data = self._compress(encoding, body)
+            self.cache.put(key, body, data)
+        return data
+
+    def _compress(self, encoding: str, body: bytes) -> bytes:
         level = self.levels[encoding]
         if encoding == "zstd":
             return self._zstd.compress(body)

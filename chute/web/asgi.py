@@ -36,6 +36,8 @@ class CompressionMiddleware:
     so its length no longer tracks the body's compressibility exactly (see docs/web.md).
     ``decompress_requests``: decode request bodies sent with Content-Encoding zstd/br/gzip/deflate,
     refusing with 413 those that decode to more than ``max_request_size`` bytes.
+    ``cache_size``: bytes of compressed whole bodies kept, keyed by content, so a body sent
+    again is not compressed again (``None``: 16 MiB; 0: off; see :mod:`chute.web.cache`).
 
     Each body message is compressed and flushed on its own, so a streamed response (server-sent
     events) reaches the client message by message.
@@ -52,6 +54,7 @@ class CompressionMiddleware:
         breach_padding: int = 0,
         decompress_requests: bool = False,
         max_request_size: int = 10 << 20,
+        cache_size: int | None = None,
     ) -> None:
         self.app = app
         self.options = Options(
@@ -62,6 +65,7 @@ class CompressionMiddleware:
             breach_padding=breach_padding,
             decompress_requests=decompress_requests,
             max_request_size=max_request_size,
+            cache_size=cache_size,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -32,6 +32,7 @@ class WSGICompressionMiddleware:
         breach_padding: int = 0,
         decompress_requests: bool = False,
         max_request_size: int = 10 << 20,
+        cache_size: int | None = None,
     ) -> None:
         self.app = app
         self.options = Options(
@@ -42,6 +43,7 @@ class WSGICompressionMiddleware:
             breach_padding=breach_padding,
             decompress_requests=decompress_requests,
             max_request_size=max_request_size,
+            cache_size=cache_size,
         )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
