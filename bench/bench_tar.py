@@ -1,9 +1,11 @@
 """chute pack / unpack against ``tar | zstd`` on the interpreter's standard library folder.
 
-    python bench/bench_tar.py [--threads N] [--repeat R] [--dir DIR]
+    python bench/bench_tar.py [--threads N] [--repeat R] [--dir DIR] [--tmpfs DIR | --no-tmpfs]
 
 Packs with ``chute pack -F zstd -3 -T N`` vs ``tar -cf - DIR | zstd -3 -T N``, unpacks with
 ``chute unpack`` vs ``zstd -d | tar -x``; prints times, peak RSS and the ratios (target 1.3x).
+Unpacking is measured twice: into the temporary folder (on disk) and into a folder on a
+tmpfs (``--tmpfs``, /dev/shm by default), where no disk write-back hides the CPU cost.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import argparse
 import os
 import shlex
 import shutil
+import subprocess
+import sys
 import sysconfig
 import tempfile
 from pathlib import Path
 
-from _util import best, chute_cmd, table
+from _util import Run, best, chute_cmd, table
 
 
 def main() -> None:
@@ -24,28 +28,40 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", default=sysconfig.get_paths()["stdlib"])
+    ap.add_argument("--tmpfs", default="/dev/shm", help="a tmpfs folder for a second unpack target")
+    ap.add_argument("--no-tmpfs", action="store_true", help="unpack on disk only")
     a = ap.parse_args()
+    # as bench_core.py: no run pays for compiling a changed module (PYTHONDONTWRITEBYTECODE)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).parent.parent / "chute")], check=True)
     src = Path(a.dir)
     parent, name = shlex.quote(str(src.parent)), shlex.quote(src.name)
     ch, t = chute_cmd(), a.threads
     excl = "--exclude site-packages"
     with tempfile.TemporaryDirectory() as tmp:
-        ta, ca, out = Path(tmp, "t.tar.zst"), Path(tmp, "c.tar.zst"), Path(tmp, "out")
+        ta, ca = Path(tmp, "t.tar.zst"), Path(tmp, "c.tar.zst")
         tar_pack = best(f"sh -c 'tar -cf - -C {parent} {excl} {name} | zstd -3 -q -T{t}'", a.repeat, stdout=ta)
         chute_pack = best(f"{ch} pack -F zstd -3 -T{t} -C {parent} {excl} {name} -o -", a.repeat, stdout=ca)
 
-        def fresh() -> str:
-            shutil.rmtree(out, ignore_errors=True)
-            out.mkdir()
-            os.sync()  # start each run with no dirty pages from the previous one (writeback throttling)
-            return shlex.quote(str(out))
+        def unpack(parent: Path) -> tuple[Run, Run]:
+            out = parent / "out"
 
-        tar_runs, chute_runs = [], []
-        for _ in range(a.repeat):  # interleaved, so that both see the same machine state
-            tar_runs.append(best(f"sh -c 'zstd -d -q -c | tar -xf - -C {fresh()}'", 1, stdin=ta))
-            chute_runs.append(best(f"{ch} unpack - -C {fresh()}", 1, stdin=ca))
-        tar_un = min(tar_runs, key=lambda r: r.seconds)
-        chute_un = min(chute_runs, key=lambda r: r.seconds)
+            def fresh() -> str:
+                shutil.rmtree(out, ignore_errors=True)
+                out.mkdir()
+                os.sync()  # start each run with no dirty pages from the previous one (writeback throttling)
+                return shlex.quote(str(out))
+
+            tar_runs, chute_runs = [], []
+            for _ in range(a.repeat):  # interleaved, so that both see the same machine state
+                tar_runs.append(best(f"sh -c 'zstd -d -q -c | tar -xf - -C {fresh()}'", 1, stdin=ta))
+                chute_runs.append(best(f"{ch} unpack - -C {fresh()}", 1, stdin=ca))
+            shutil.rmtree(out, ignore_errors=True)
+            return min(tar_runs, key=lambda r: r.seconds), min(chute_runs, key=lambda r: r.seconds)
+
+        unpacks = [("unpack", unpack(Path(tmp)))]
+        if not a.no_tmpfs and os.path.isdir(a.tmpfs):
+            with tempfile.TemporaryDirectory(dir=a.tmpfs) as shm:
+                unpacks.append((f"unpack to tmpfs ({a.tmpfs})", unpack(Path(shm))))
     rows = [
         [
             "pack",
@@ -55,15 +71,18 @@ def main() -> None:
             f"{tar_pack.out_bytes / 1e6:.1f} / {chute_pack.out_bytes / 1e6:.1f} MB",
             f"{chute_pack.rss_kib // 1024} MiB",
         ],
-        [
-            "unpack",
-            f"{tar_un.seconds:.3f}",
-            f"{chute_un.seconds:.3f}",
-            f"{chute_un.seconds / tar_un.seconds:.2f}x",
-            "",
-            f"{chute_un.rss_kib // 1024} MiB",
-        ],
     ]
+    for label, (tar_un, chute_un) in unpacks:
+        rows.append(
+            [
+                label,
+                f"{tar_un.seconds:.3f}",
+                f"{chute_un.seconds:.3f}",
+                f"{chute_un.seconds / tar_un.seconds:.2f}x",
+                "",
+                f"{chute_un.rss_kib // 1024} MiB",
+            ]
+        )
     print(f"{src} (without site-packages), zstd -3, {t} threads, best of {a.repeat}")
     print(table(["step", "tar+zstd s", "chute s", "ratio (target <= 1.3x)", "size tar / chute", "chute RSS"], rows))
 

@@ -215,8 +215,11 @@ class ParallelCompressor:
         self._check()
         blocks, self._buf = cut_blocks(self._buf, data, self._block)
         out: list[bytes] = []
+        # Workers outlive the caller's buffer: a slice of it is copied unless it is immutable
+        # bytes; a block assembled in our own buffer (a bytearray cut_blocks hands over) is not.
+        keep = isinstance(data, bytes)
         for block in blocks:
-            out += self._submit(bytes(block))  # a copy: workers outlive the caller's buffer
+            out += self._submit(block if keep or isinstance(block, bytearray) else bytes(block))
         return b"".join(out)
 
     def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:

@@ -59,8 +59,11 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
         fmt = codecs.detect(raw.peek(16)[:16])
     if fmt is None:
         return raw, closers
+    from .. import _malloc
     from ..readahead import ReadAhead
 
+    if _malloc.wanted:  # the command line: keep the heap between decoded chunks (see _malloc)
+        _malloc.tune()
     reader = chute_open(raw, "rb", format=fmt, **kw)
     closers.insert(0, reader)
     # Decode on a second core while the caller creates files, as `zstd -d | tar -x` does.

@@ -76,6 +76,12 @@ class Extractor:
         self.max_pending_dirs = MAX_PENDING_DIRS
         self._nofollow = 0 if trust else _NOFOLLOW
         self._buf = bytearray(_CHUNK)
+        # Folders (fds) where os.open(mode) gives exactly ``mode & ~umask``: there a file
+        # whose mode the umask leaves alone needs no fchmod (see _write_file).
+        self._umask = _read_umask()
+        self._exact_mode_dirs: set[int] = set()
+        if self._umask is not None and _mode_is_exact(self._root):
+            self._exact_mode_dirs.add(self._root)
 
     # ------------------------------------------------------------------ directories
     def _dir(self, parts: tuple[str, ...], member: str, create: bool = True) -> int:
@@ -106,8 +112,11 @@ class Extractor:
                 ) from None
             raise
         self._fds[parts] = fd
+        if self._umask is not None and _mode_is_exact(fd):
+            self._exact_mode_dirs.add(fd)
         if len(self._fds) > _FD_CACHE:
             _, old = self._fds.popitem(last=False)
+            self._exact_mode_dirs.discard(old)
             os.close(old)
         return fd
 
@@ -141,18 +150,24 @@ class Extractor:
     def extract_member(self, m: Member, data: Any) -> None:
         """Extract one member read from a :class:`TarReader` (``data``: its stream)."""
         limits = self.limits
-        self.stats.members += 1
-        if not self.trust and limits.max_members is not None and self.stats.members > limits.max_members:
-            raise LimitExceededError(f"{m.name}: more than {limits.max_members} members in the archive")
-        self.stats.bytes += m.size
-        if not self.trust and limits.max_total_size is not None and self.stats.bytes > limits.max_total_size:
-            raise LimitExceededError(f"{m.name}: archive data over the {limits.max_total_size} byte limit")
+        stats = self.stats
+        stats.members += 1
+        stats.bytes += m.size
+        if not self.trust:
+            if limits.max_members is not None and stats.members > limits.max_members:
+                raise LimitExceededError(f"{m.name}: more than {limits.max_members} members in the archive")
+            if limits.max_total_size is not None and stats.bytes > limits.max_total_size:
+                raise LimitExceededError(f"{m.name}: archive data over the {limits.max_total_size} byte limit")
         for check in self.filters:
             m = check(m, limits)
         parts = self._parts(m.name, m)
         if parts is None:
             return
-        if m.type == h.DIRECTORY:
+        t = m.type
+        if t == h.REGULAR:
+            self._write_file(self._dir(parts[:-1], m.name), parts[-1], m, data)
+            return
+        if t == h.DIRECTORY:
             self._dir(parts, m.name)
             self._dirs[parts] = m
             self._dirs.move_to_end(parts)
@@ -161,9 +176,7 @@ class Extractor:
             return
         d = self._dir(parts[:-1], m.name)
         name = parts[-1]
-        if m.type == h.REGULAR:
-            self._write_file(d, name, m, data)
-        elif m.type == h.SYMLINK:
+        if m.type == h.SYMLINK:
             if not self.trust:
                 self._check_symlink(parts[:-1], m)
             self._place(d, name, m, lambda tmp: os.symlink(m.linkname, tmp, dir_fd=d))
@@ -190,18 +203,22 @@ class Extractor:
                 raise UnsafeArchiveError(f"{m.name}: a folder of that name exists in the target") from None
             raise
 
-    def _create_tmp(self, d: int, mode: int) -> tuple[str, int]:
-        """A new temporary file beside the final name: its name and an fd open for writing."""
+    def _write_file(self, d: int, name: str, m: Member, data: Any) -> None:
+        mode = m.mode & 0o7777
+        # Created with its final mode when the umask and the folder leave it as is (no
+        # default ACL), else private and fchmod-ed at the end. Either way no group/other
+        # write bit before the end: those always take the fchmod path.
+        exact = not mode & ~0o755 and self._umask is not None and not mode & self._umask and d in self._exact_mode_dirs
         for _ in range(100):
-            tmp = self._tmpname()
+            self._tmp_counter += 1
+            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
             try:
-                return tmp, os.open(tmp, _FILE_FLAGS, mode, dir_fd=d)
+                fd = os.open(tmp, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
+                break
             except FileExistsError:  # left by an earlier run with our pid, or an archive member
                 continue
-        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
-
-    def _write_file(self, d: int, name: str, m: Member, data: Any) -> None:
-        tmp, fd = self._create_tmp(d, 0o600)
+        else:
+            raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
         try:
             if type(data) is _DataStream:
                 data.copy_to(fd, self._buf)
@@ -215,7 +232,9 @@ class Extractor:
                         chunk = chunk[os.write(fd, chunk) :]
             if self.owner:
                 os.fchown(fd, m.uid, m.gid)
-            os.fchmod(fd, m.mode & 0o7777)
+                exact = False  # fchown may clear mode bits
+            if not exact:
+                os.fchmod(fd, mode)
             os.utime(fd, ns=(m.mtime_ns, m.mtime_ns))
         except BaseException:
             os.close(fd)
@@ -292,6 +311,7 @@ class Extractor:
             for fd in self._fds.values():
                 os.close(fd)
             self._fds.clear()
+            self._exact_mode_dirs.clear()
             if self._root >= 0:
                 os.close(self._root)
                 self._root = -1
@@ -317,6 +337,33 @@ def extract(
         for member, data in TarReader(fp):
             ex.extract_member(member, data)
         return ex.stats
+
+
+def _read_umask() -> int | None:
+    """The process umask, read without changing it (Linux ``/proc``); None when unknown."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _mode_is_exact(fd: int) -> bool:
+    """Whether files created in the folder ``fd`` get the mode asked, less the umask.
+
+    A default POSIX ACL replaces the umask (the new file's mode is then the ACL's, masked
+    by the mode asked): such folders, and those where that cannot be told, are False.
+    """
+    try:
+        os.getxattr(fd, "system.posix_acl_default")
+    except OSError as exc:
+        return exc.errno == errno.ENODATA
+    except (AttributeError, TypeError):  # no xattr support in this os module
+        return False
+    return False
 
 
 def _unlink(name: str, d: int) -> None:

@@ -249,6 +249,7 @@ def decode_text(raw: bytes) -> str:
 
 # name mode uid gid size mtime chksum typeflag linkname magic+version uname gname devmajor devminor prefix
 _USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s")
+_PLAIN_NUMBERS = (7, 7, 7, 11, 11, 0)
 
 
 def decode(block: bytes) -> Member:
@@ -263,15 +264,24 @@ def decode(block: bytes) -> Member:
         prefix = prefix.partition(b"\0")[0]
         if prefix:
             name = prefix + b"/" + name
+    # The usual numeric fields, 7 and 11 octal digits each NUL-terminated, in one split;
+    # anything else (spaces, base-256, garbage) goes through the general parser.
+    nums = block[100:148].split(b"\0")
+    try:
+        if tuple(map(len, nums)) != _PLAIN_NUMBERS:
+            raise ValueError
+        imode, iuid, igid, isize, imtime = int(nums[0], 8), int(nums[1], 8), int(nums[2], 8), int(nums[3], 8), int(nums[4], 8)
+    except ValueError:
+        imode, iuid, igid, isize, imtime = _number(mode), _number(uid), _number(gid), _number(size), _number(mtime)
     m = Member(
         name.decode("utf-8", "surrogateescape"),
         typeflag,
-        _number(mode) & 0o7777,
-        _number(size),
-        _number(mtime) * 1_000_000_000,
+        imode & 0o7777,
+        isize,
+        imtime * 1_000_000_000,
         link.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
-        _number(uid),
-        _number(gid),
+        iuid,
+        igid,
         uname.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
         gname.partition(b"\0")[0].decode("utf-8", "surrogateescape"),
     )

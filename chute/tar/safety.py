@@ -112,7 +112,8 @@ def check_name_length(m: Member, limits: Limits) -> Member:
     cap = limits.max_name_length
     if cap is not None:
         for what, text in (("name", m.name), ("link target", m.linkname)):
-            if len(text.encode("utf-8", "surrogateescape")) > cap:
+            # at most 4 UTF-8 bytes a character: short names need no encoding
+            if len(text) * 4 > cap and len(text.encode("utf-8", "surrogateescape")) > cap:
                 raise LimitExceededError(f"{text[:60]}...: {what} longer than {cap} bytes refused")
     return m
 
