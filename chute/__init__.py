@@ -8,7 +8,12 @@ backend and almost no standard library: a pipe tool must start fast.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# typing's TYPE_CHECKING without importing typing (about 3 ms of start-up, with the modules
+# it pulls in): type checkers treat any TYPE_CHECKING constant the same way.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __version__ = "0.1.0"
 

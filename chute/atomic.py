@@ -14,7 +14,10 @@ import os
 import signal
 import stat
 from types import TracebackType
-from typing import BinaryIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = ["AtomicFile", "copy_metadata", "cleanup_on_signals", "Terminated"]
 

@@ -17,8 +17,12 @@ import time
 from typing import IO, Any, BinaryIO, cast
 
 from . import codecs
-from .codecs import Codec, Compressor, FlushMode
+from .codecs import Codec, FlushMode
 from .codecs._stream import StreamDecoder
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .codecs import Compressor
 
 __all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "usable_cores", "DEFAULT_FORMAT"]
 

@@ -26,9 +26,13 @@ import time
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from .codecs import Codec, Compressor, FlushMode
+from .codecs import Codec, FlushMode
 from .codecs._base import cut_blocks
 from .errors import ChuteError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .codecs import Compressor
 
 __all__ = ["ParallelCompressor", "parallel_compressor", "parallel_decompress", "block_size_for"]
 

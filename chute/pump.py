@@ -16,8 +16,11 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from . import _malloc
-from .codecs import Compressor
 from .codecs._stream import StreamDecoder
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .codecs import Compressor
 
 __all__ = ["Stats", "DEFAULT_CHUNK", "compress_stream", "decompress_stream"]
 

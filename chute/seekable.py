@@ -27,8 +27,12 @@ import zlib
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from .codecs import Codec, Compressor
+from .codecs import Codec
 from .errors import CorruptStreamError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .codecs import Compressor
 
 __all__ = [
     "SeekableReader",

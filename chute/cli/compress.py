@@ -14,13 +14,13 @@ import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO
 
 from .. import __version__
 from ._common import (
     ChuteArgumentParser,
     CliError,
     CliWarning,
+    LightFormatter,
     add_format_args,
     open_output,
     parse_size,
@@ -30,6 +30,10 @@ from ._common import (
     split_level_flags,
     stdin_binary,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
 
 DESCRIPTION = """\
 Streaming compression in constant memory. Compress each FILE to FILE.zst (or the
@@ -56,12 +60,25 @@ environment: CHUTE_THREADS (default for -T), CHUTE_LEVEL (default level), NO_COL
 """
 
 
+class _Version(argparse.Action):
+    """``--version`` without argparse's help formatter, which imports shutil (and through it
+    bz2, lzma, fnmatch) and locale just to measure the terminal: start-up matters here."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
+        kwargs.setdefault("default", argparse.SUPPRESS)
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
+        sys.stdout.write(f"chute {__version__}\n")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = ChuteArgumentParser(
         prog="chute",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=LightFormatter,
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="files to process ('-' is standard input)")
     op = p.add_argument_group("operation").add_mutually_exclusive_group()
@@ -116,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show progress even when stderr is not a terminal",
     )
     ui.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
-    p.add_argument("-V", "--version", action="version", version=f"chute {__version__}")
+    p.add_argument("-V", "--version", action=_Version, help="print the version and exit")
     return p
 
 

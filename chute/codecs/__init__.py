@@ -9,7 +9,11 @@ from __future__ import annotations
 import importlib
 import os
 
-from ._base import Buffer, Codec, Compressor, Decompressor, FlushMode
+from ._base import Buffer, Codec, FlushMode
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._protocols import Compressor, Decompressor
 
 __all__ = [
     "Buffer",
@@ -32,6 +36,14 @@ _LOOKUP: dict[str, Codec] = {}
 
 #: Bytes needed to tell every format apart.
 MAX_MAGIC = 6
+
+
+def __getattr__(name: str) -> object:
+    if name in ("Compressor", "Decompressor"):  # loaded on first use: they import typing
+        from . import _protocols
+
+        return getattr(_protocols, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _load() -> dict[str, Codec]:

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+
+TYPE_CHECKING = False  # not typing's: importing typing costs start-up (see chute/__init__.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ._protocols import Compressor, Decompressor
 
 Buffer = bytes | bytearray | memoryview
 
@@ -26,41 +31,6 @@ class FlushMode(enum.Enum):
 
     SYNC = "sync"
     FULL = "full"
-
-
-@runtime_checkable
-class Compressor(Protocol):
-    def compress(self, data: Buffer) -> bytes:
-        """Compress ``data``; may return ``b""`` while the codec buffers."""
-
-    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
-        """Return output that makes everything compressed so far decodable."""
-
-    def finish(self) -> bytes:
-        """End the stream (trailer, checksum). The compressor cannot be used after."""
-
-
-@runtime_checkable
-class Decompressor(Protocol):
-    """Decodes one member. ``eof`` is true at its end; bytes after it go to ``unused_data``."""
-
-    @property
-    def eof(self) -> bool:
-        """True once the member has ended."""
-
-    @property
-    def needs_input(self) -> bool:
-        """False while output is held back: call again with ``b""``."""
-
-    @property
-    def unused_data(self) -> bytes:
-        """Bytes after the end of the member (valid once ``eof``)."""
-
-    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        """Decode ``data``, returning at most ``max_length`` bytes (-1: no bound).
-
-        When output was held back, call again with ``b""`` until ``needs_input``.
-        """
 
 
 def cut_blocks(pending: bytearray, data: Buffer, size: int) -> tuple[list[Buffer], bytearray]:

@@ -32,7 +32,11 @@ from ..errors import (
     UnknownFormatError,
 )
 from . import MAX_MAGIC, all_codecs, could_be_magic, detect, get
-from ._base import Buffer, Codec, Decompressor
+from ._base import Buffer, Codec
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._protocols import Decompressor
 
 MEMBER_POLICIES = ("all", "first")
 #: zstd and lz4 share the skippable frame: magic 0x184D2A5? (little-endian), 4-byte size, payload.
