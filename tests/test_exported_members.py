@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import chute
 
 EXPECTED = {
@@ -62,3 +64,28 @@ def test_import_loads_no_backend() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_version_command_stays_light() -> None:
+    """``chute --version`` (and every command's argument parsing) loads no backend, no typing
+    (its protocols load on first use) and no shutil (argparse's stock formatter imports it)."""
+    code = (
+        "import sys; sys.argv = ['chute', '--version']\n"
+        "from chute.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('typing', 'shutil', 'bz2', 'lzma', 'backports.zstd', 'lz4', 'deflate', 'isal') "
+        "if m in sys.modules]\n"
+        "print(heavy, file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.startswith("chute ")
+    assert proc.stderr.strip() == "[]"
+
+
+def test_protocols_load_on_first_use() -> None:
+    from chute import codecs
+
+    assert isinstance(codecs.get("zstd").new_compressor(3), codecs.Compressor)
+    assert isinstance(codecs.get("lz4").new_decompressor(), codecs.Decompressor)
+    with pytest.raises(AttributeError):
+        codecs.NoSuchThing  # noqa: B018
