@@ -49,9 +49,11 @@ def new_compressor(
     """A compressor for ``codec``, multi-threaded when ``threads`` asks for it.
 
     ``threads``: ``None`` compresses in the caller's thread; N >= 1 uses N worker
-    threads (zstd: its own workers, so ``threads=1`` is ``zstd -T1``: compression
-    overlaps the caller's I/O); 0 uses every usable core. Formats other than zstd go
-    through :mod:`chute.parallel` for N > 1.
+    threads; 0 uses every usable core. zstd with one thread uses libzstd's worker
+    (``zstd -T1``: compression overlaps the caller's I/O); N > 1 goes through
+    :mod:`chute.parallel` (independent frames of 8 MiB), as every splittable format
+    does, except zstd with tuning options (window, long distance, job size), which
+    keeps libzstd's workers.
     """
     if isinstance(codec, str):
         codec = codecs.get(codec)
@@ -63,7 +65,14 @@ def new_compressor(
     if not codec.concatenable and not options.get("seekable"):
         threads = None  # brotli, zlib, raw deflate: one stream, so one thread
     if codec.name == "zstd" and threads is not None and not options.get("seekable"):
-        return codec.new_compressor(level, threads=threads or usable_cores(), **options)
+        n = threads or usable_cores()
+        if n == 1 or not set(options) <= {"checksum", "block_size"}:
+            return codec.new_compressor(level, threads=n, **options)
+        # Independent frames on our workers: measured ~8% faster than libzstd's workers
+        # at the same ratio (8 MiB frames), and a file that decodes on several cores.
+        from .parallel import parallel_compressor
+
+        return parallel_compressor(codec, level, threads=n, **options)
     if (threads is not None and threads != 1) or options.get("seekable"):
         from .parallel import parallel_compressor
 

@@ -8,9 +8,10 @@ in flight: :meth:`ParallelCompressor.compress` blocks (waits for the oldest bloc
 the window is full, so peak memory is about ``threads x 2 x (block + compressed block)``
 plus a constant, whatever the input size.
 
-zstd without ``seekable`` never comes here: the library's own workers (``nb_workers``)
-do it better (see :func:`chute.fileobj.new_compressor`). ``seekable=True`` writes the
-zstd seekable format or BGZF (see :mod:`chute.seekable`).
+zstd comes here for two threads or more (8 MiB frames: the same ratio as libzstd's
+own workers, faster, and decodable in parallel); one thread, or tuning options, use
+libzstd's worker (see :func:`chute.fileobj.new_compressor`). ``seekable=True`` writes
+the zstd seekable format or BGZF (see :mod:`chute.seekable`).
 
 Workers are daemon threads and every wait has a timeout, so Ctrl-C in the caller's
 thread stops the run within a fraction of a second; a worker error is re-raised by the
@@ -41,7 +42,7 @@ _POLL = 0.1
 
 #: Input bytes per independent member. bz2 uses its own 900 kB blocks per level, so a
 #: member of 8 of them keeps its ratio; xz needs big blocks to use its dictionary.
-_BLOCK_SIZES = {"gzip": 1 << 20, "zstd": 4 << 20, "lz4": 4 << 20, "bz2": 8 * 900_000, "xz": 8 << 20}
+_BLOCK_SIZES = {"gzip": 1 << 20, "zstd": 8 << 20, "lz4": 4 << 20, "bz2": 8 * 900_000, "xz": 8 << 20}
 
 
 def block_size_for(codec: Codec, seekable: bool = False) -> int:
