@@ -117,7 +117,7 @@ def decode(blob: bytes, threads: int = 2) -> bytes:
 
 @pytest.mark.parametrize("fmt", SPLITTABLE)
 def test_parallel_decode_uses_the_split(fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    pieces = [piece_data(i, 400_000) for i in range(6)]
+    pieces = [piece_data(i, 200_000) for i in range(6)]
     blob, _ = build(fmt, pieces, skips=True)
     monkeypatch.setattr(parallel, "JOB_INPUT", 1)  # one frame per job
     plan = parallel._plan(io.BytesIO(blob), None, {})
@@ -129,7 +129,8 @@ def test_parallel_decode_uses_the_split(fmt: str, monkeypatch: pytest.MonkeyPatc
 @pytest.mark.parametrize("threads", [2, 4])
 def test_chute_parallel_output_decodes_in_parallel(fmt: str, threads: int) -> None:
     data = piece_data(7, 3_000_000)
-    blob = chute.compress(data, fmt, threads=threads, block_size=256 << 10)
+    level = 1 if fmt in ("xz", "bz2") else None  # slow encoders: the layout is what is tested
+    blob = chute.compress(data, fmt, level, threads=threads, block_size=256 << 10)
     plan = parallel._plan(io.BytesIO(blob), None, {})
     assert plan is not None and sum(len(frames) for _, _, frames in plan[1]) >= 3_000_000 // (256 << 10)
     assert decode(blob, threads) == data

@@ -68,3 +68,63 @@ def test_reads_at_most_depth_chunks_ahead_and_close_stops_the_thread() -> None:
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError):
         ReadAhead(io.BytesIO(b""), chunk_size=0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.binary(max_size=20_000),
+    chunk=st.integers(1, 5000),
+    steps=st.lists(st.tuples(st.sampled_from(["read", "readinto", "write_to"]), st.integers(0, 7000)), max_size=30),
+)
+def test_read_readinto_write_to_mixed(data: bytes, chunk: int, steps: list[tuple[str, int]]) -> None:
+    """Whatever the mix of calls, the bytes come out in order, each once; write_to copies nothing."""
+    import os
+
+    ahead = ReadAhead(io.BytesIO(data), chunk_size=chunk, depth=2)
+    out = bytearray()
+    r, w = os.pipe()
+    try:
+        for op, n in steps:
+            if op == "read":
+                got = ahead.read(n)
+                assert len(got) == min(n, len(data) - len(out))
+                out += got
+            elif op == "readinto":
+                buf = bytearray(n)
+                k = ahead.readinto(buf)
+                out += buf[:k]
+            else:
+                n = min(n, 4000)  # below the pipe's buffer
+                k = ahead.write_to(w, n)
+                assert k == min(n, len(data) - len(out))
+                out += os.read(r, k) if k else b""
+        out += ahead.read()
+    finally:
+        os.close(r)
+        os.close(w)
+        ahead.close()
+    assert bytes(out) == data
+
+
+def test_read_all_and_none() -> None:
+    ahead = ReadAhead(io.BytesIO(b"abc" * 1000), chunk_size=7)
+    assert ahead.read(2) == b"ab"
+    assert ahead.read(None) == (b"abc" * 1000)[2:]
+    assert ahead.read(5) == b"" and ahead.read() == b""
+    ahead.close()
+    with pytest.raises(ValueError):
+        ahead.write_to(1, 1)
+
+
+def test_source_error_reaches_write_to() -> None:
+    import os
+
+    ahead = ReadAhead(Failing(), chunk_size=10, depth=1)
+    fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        assert ahead.write_to(fd, 20) == 20
+        with pytest.raises(OSError, match="Input/output error"):
+            ahead.write_to(fd, 5)
+    finally:
+        os.close(fd)
+        ahead.close()

@@ -17,12 +17,24 @@ from __future__ import annotations
 import builtins
 import io
 import os
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .header import Member
 from .reader import TarReader
 from .safety import Limits
-from .writer import TarWriter
+
+if TYPE_CHECKING:
+    from .writer import TarWriter
+
+
+def __getattr__(name: str) -> Any:
+    # TarWriter is imported when first used: unpacking need not pay for tempfile and shutil.
+    if name == "TarWriter":
+        from .writer import TarWriter
+
+        return TarWriter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Member", "TarReader", "TarWriter", "Limits", "open", "open_compressed_input", "extract_archive"]
 
@@ -69,20 +81,23 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
     # Decode on a second core while the caller creates files, as `zstd -d | tar -x` does.
     ahead = ReadAhead(reader)
     closers.insert(0, ahead)
-    return io.BufferedReader(ahead, 1 << 20), closers
+    # ReadAhead reads like a buffered stream, and extraction writes file data straight
+    # from its chunks (ReadAhead.write_to): no BufferedReader, no copy.
+    return ahead, closers  # type: ignore[return-value]
 
 
 class _Closing:
-    def __init__(self, obj: Any, closers: list[Any]) -> None:
+    def __init__(self, obj: Any, closers: list[Any], writing: bool = False) -> None:
         self.obj = obj
         self.closers = closers
+        self.writing = writing
 
     def __enter__(self) -> Any:
         return self.obj
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
         try:
-            if exc_type is None and isinstance(self.obj, TarWriter):
+            if exc_type is None and self.writing:
                 self.obj.close()
         finally:
             for c in self.closers:
@@ -121,7 +136,9 @@ def open(
     if fmt is not None:
         out = chute_open(out, "wb", format=fmt, level=level, threads=threads)
         to_close.insert(0, out)
-    return _Closing(TarWriter(out, **options), to_close)
+    from .writer import TarWriter
+
+    return _Closing(TarWriter(out, **options), to_close, writing=True)
 
 
 def extract_archive(file: Any, target: str | os.PathLike[str], *, format: str | None = None, **kw: Any) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import stat
 import struct
-from zlib import adler32
 from typing import Final
+from zlib import adler32
 
 from ..errors import ArchiveError
 
@@ -250,6 +250,7 @@ def decode_text(raw: bytes) -> str:
 # name mode uid gid size mtime chksum typeflag linkname magic+version uname gname devmajor devminor prefix
 _USTAR = struct.Struct("100s8s8s8s12s12s8sc100s8s32s32s8s8s155s")
 _PLAIN_NUMBERS = (7, 7, 7, 11, 11, 0)
+_OCTAL = (8, 8, 8, 8, 8)
 
 
 def decode(block: bytes) -> Member:
@@ -270,7 +271,7 @@ def decode(block: bytes) -> Member:
     try:
         if tuple(map(len, nums)) != _PLAIN_NUMBERS:
             raise ValueError
-        imode, iuid, igid, isize, imtime = int(nums[0], 8), int(nums[1], 8), int(nums[2], 8), int(nums[3], 8), int(nums[4], 8)
+        imode, iuid, igid, isize, imtime = map(int, nums[:5], _OCTAL)
     except ValueError:
         imode, iuid, igid, isize, imtime = _number(mode), _number(uid), _number(gid), _number(size), _number(mtime)
     m = Member(

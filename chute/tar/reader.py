@@ -54,12 +54,23 @@ class _DataStream(io.RawIOBase):
         return got
 
     def copy_to(self, fd: int, buf: bytearray) -> None:
-        """Write the rest of the data to the file descriptor ``fd``, using ``buf`` to carry it."""
+        """Write the rest of the data to the file descriptor ``fd``, using ``buf`` to carry it
+        (or, from a source that can write its bytes itself, such as
+        :class:`~chute.readahead.ReadAhead`, with no copy)."""
+        write_to = getattr(self._fp, "write_to", None)
+        if write_to is not None:
+            remaining, pad = self.remaining, self.pad
+            self.remaining = self.pad = 0
+            if remaining and write_to(fd, remaining) < remaining:
+                raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
+            if pad and len(self._fp.read(pad)) < pad:  # as below: the member is whole only with it
+                raise TruncatedStreamError(f"{self._name}: archive ends inside the member's padding")
+            return
         view = memoryview(buf)
         readinto = self._fp.readinto
         write = os.write
         remaining = self.remaining
-        if 0 < remaining and remaining + self.pad <= len(buf):
+        if remaining > 0 and remaining + self.pad <= len(buf):
             # the usual small member: data and padding in one read, the data in one write
             want = remaining + self.pad
             got = readinto(view[:want])
