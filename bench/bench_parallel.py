@@ -85,6 +85,19 @@ def main() -> None:
     d1, *_ = chute_run("gzip", 6, 1, f"{tmp}/s.gz", f"{tmp}/s.out", mode="d")
     d2, *_ = chute_run("gzip", 6, 2, f"{tmp}/s.gz", f"{tmp}/s.out", mode="d")
     print(f"BGZF gzip decompression: T1 {mb / d1:.0f} MB/s, T2 {mb / d2:.0f} MB/s: {d1 / d2:.2f}x")
+    # what chute -T2 writes (independent frames/streams) decodes on two cores too
+    slice_path = f"{tmp}/slice.bin"
+    with open(src, "rb") as f, open(slice_path, "wb") as g:
+        g.write(f.read(20_000_000))
+    for fmt, level, path in (("zstd", 3, src), ("lz4", 1, src), ("bz2", 9, slice_path), ("xz", 6, slice_path)):
+        size_mb = os.path.getsize(path) / 1e6
+        chute_run(fmt, level, 2, path, f"{tmp}/m.{fmt}")
+        d1, *_ = chute_run(fmt, level, 1, f"{tmp}/m.{fmt}", f"{tmp}/m.out", mode="d")
+        d2, *_ = chute_run(fmt, level, 2, f"{tmp}/m.{fmt}", f"{tmp}/m.out", mode="d")
+        print(
+            f"{fmt} -T2 output ({size_mb:.0f} MB) decompression: T1 {size_mb / d1:.0f} MB/s, "
+            f"T2 {size_mb / d2:.0f} MB/s: {d1 / d2:.2f}x"
+        )
 
 
 if __name__ == "__main__":
