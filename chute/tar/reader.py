@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from ..errors import ArchiveError, TruncatedStreamError
+from ..readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member
 
@@ -55,13 +56,11 @@ class _DataStream(io.RawIOBase):
 
     def copy_to(self, fd: int, buf: bytearray) -> None:
         """Write the rest of the data to the file descriptor ``fd``, using ``buf`` to carry it
-        (or, from a source that can write its bytes itself, such as
-        :class:`~chute.readahead.ReadAhead`, with no copy)."""
-        write_to = getattr(self._fp, "write_to", None)
-        if write_to is not None:
+        (from a :class:`~chute.readahead.ReadAhead`: straight from its chunks, no copy)."""
+        if isinstance(self._fp, ReadAhead):
             remaining, pad = self.remaining, self.pad
             self.remaining = self.pad = 0
-            if remaining and write_to(fd, remaining) < remaining:
+            if remaining and self._fp.write_to(fd, remaining) < remaining:
                 raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
             if pad and len(self._fp.read(pad)) < pad:  # as below: the member is whole only with it
                 raise TruncatedStreamError(f"{self._name}: archive ends inside the member's padding")
