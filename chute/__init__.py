@@ -7,7 +7,7 @@ backend and almost no standard library: a pipe tool must start fast.
 
 from __future__ import annotations
 
-import importlib
+import sys
 
 # typing's TYPE_CHECKING without importing typing (about 3 ms of start-up, with the modules
 # it pulls in): type checkers treat any TYPE_CHECKING constant the same way.
@@ -92,13 +92,20 @@ def formats() -> list[str]:
     return codecs.names()
 
 
+def _submodule(name: str) -> Any:
+    # __import__ rather than importlib.import_module: importing importlib costs start-up
+    full = f"{__name__}.{name}"
+    __import__(full)
+    return sys.modules[full]
+
+
 def __getattr__(name: str) -> Any:
     if name == "errors":
-        return importlib.import_module(".errors", __name__)
+        return _submodule("errors")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'chute' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(_submodule(module), name)
     globals()[name] = value
     return value
 

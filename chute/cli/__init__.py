@@ -11,7 +11,6 @@ that closes the pipe ends chute quietly; Ctrl-C exits 130 with no partial output
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
@@ -57,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         cleanup_on_signals()
         if args and args[0] in SUBCOMMANDS:
             try:
-                mod = importlib.import_module(SUBCOMMANDS[args[0]])
+                __import__(SUBCOMMANDS[args[0]])  # not importlib: importing it costs start-up
+                mod = sys.modules[SUBCOMMANDS[args[0]]]
             except ModuleNotFoundError as exc:
                 if exc.name != SUBCOMMANDS[args[0]]:
                     raise

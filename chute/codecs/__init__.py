@@ -6,8 +6,8 @@ modules import their backends lazily, so loading the registry costs little.
 
 from __future__ import annotations
 
-import importlib
 import os
+import sys
 
 from ._base import Buffer, Codec, FlushMode
 
@@ -51,7 +51,8 @@ def _load() -> dict[str, Codec]:
     if _CODECS is None:
         codecs: dict[str, Codec] = {}
         for mod in _MODULES:
-            codec: Codec = importlib.import_module(f"{__name__}.{mod}").CODEC
+            __import__(f"{__name__}.{mod}")  # not importlib: importing it costs start-up
+            codec: Codec = sys.modules[f"{__name__}.{mod}"].CODEC
             codecs[codec.name] = codec
             for key in (codec.name, *codec.aliases):
                 _LOOKUP[key] = codec
