@@ -137,3 +137,41 @@ def test_plain_zstd_written_by_other_tools_is_not_indexed(tmp_path) -> None:
     with chute.open(path) as f:
         assert not isinstance(f, SeekableReader)
         assert f.read() == DATA
+
+
+def _bgzf_blob(tmp_path) -> bytearray:
+    path = tmp_path / "b.gz"
+    write(path, "gzip", DATA[:200_000])
+    return bytearray(path.read_bytes())
+
+
+@pytest.mark.parametrize("where", ["crc", "isize_small", "data"])
+def test_damaged_bgzf_member_is_an_error(tmp_path, where: str) -> None:
+    blob = _bgzf_blob(tmp_path)
+    end = struct.unpack_from("<H", blob, 16)[0] + 1  # the first member's length
+    if where == "crc":
+        blob[end - 8] ^= 1
+    elif where == "isize_small":
+        struct.pack_into("<I", blob, end - 4, 65_000)  # still BGZF-sized, but a lie
+    else:
+        blob[end // 2] ^= 0xFF
+    path = tmp_path / "bad.gz"
+    path.write_bytes(blob)
+    with pytest.raises(chute.errors.CorruptStreamError), chute.open(path) as f:
+        f.seek(100)
+        f.read(10)
+    with pytest.raises(chute.errors.CorruptStreamError):
+        chute.decompress(bytes(blob))
+
+
+def test_bgzf_trailer_claiming_more_than_64k_is_not_indexed(tmp_path) -> None:
+    # a reader trusting ISIZE would allocate what the file claims (up to 4 GiB per member)
+    blob = _bgzf_blob(tmp_path)
+    end = struct.unpack_from("<H", blob, 16)[0] + 1
+    struct.pack_into("<I", blob, end - 4, 0xFFFF_FFF0)
+    path = tmp_path / "liar.gz"
+    path.write_bytes(blob)
+    with open(path, "rb") as f:
+        assert find_index(f) is None
+    with pytest.raises(chute.errors.ChuteError), chute.open(path) as f:
+        f.read()
