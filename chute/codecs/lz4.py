@@ -71,6 +71,40 @@ _BLOCK_MAX = {4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20}
 MAX_BLOCK = 4 << 20
 
 
+class _Lz4F:
+    """LZ4F's decompression context, through ``lz4.frame``'s chunk functions.
+
+    The same contract as ``lz4.frame.LZ4FrameDecompressor`` (which this replaces), minus
+    its copy of every input that is not ``bytes``: whole units arrive here as slices of
+    a memoryview, and copying each (50 MB for a 100 MB file) cost 10% of the decode.
+    """
+
+    def __init__(self) -> None:
+        import lz4.frame as lf
+
+        self._chunk = lf.decompress_chunk
+        self._ctx = lf.create_decompression_context()
+        self._unconsumed = b""
+        self.eof = False
+        self.needs_input = True
+        self.unused_data: bytes | None = None
+
+    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self._unconsumed:
+            data = self._unconsumed + bytes(data)
+        out, used, self.eof = self._chunk(self._ctx, data, max_length=max_length)
+        size = memoryview(data).nbytes
+        if used < size:
+            rest = memoryview(data).cast("B")[used:].tobytes()
+            if self.eof:
+                self.unused_data = rest
+            else:
+                self._unconsumed, self.needs_input = rest, False
+        else:
+            self._unconsumed, self.needs_input, self.unused_data = b"", True, None
+        return out  # type: ignore[no-any-return]
+
+
 class Lz4Decompressor:
     """Adapts ``lz4.frame.LZ4FrameDecompressor`` to chute's contract.
 
@@ -94,9 +128,7 @@ class Lz4Decompressor:
     DRAIN = 1 << 20
 
     def __init__(self) -> None:
-        import lz4.frame as lf
-
-        self._obj = lf.LZ4FrameDecompressor()
+        self._obj = _Lz4F()
         self._in = bytearray()  # input not yet handed to LZ4F: less than one unit, or held back
         self._out: bytes = b""  # decoded, not yet returned
         self._out_pos = 0
