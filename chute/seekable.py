@@ -238,8 +238,10 @@ def decode_frame_pieces(format: str, raw: bytes | memoryview, size: int | None =
         # (BGZF indexes carry it) and checks the CRC32 and ISIZE itself
         import deflate
 
+        parts: list[bytes]
         try:
-            parts = [deflate.gzip_decompress(raw, size)]
+            # a bytearray: written as it is, not copied into bytes
+            parts = [deflate.gzip_decompress(raw, size)]  # type: ignore[list-item]
         except deflate.DeflateError:
             raise CorruptStreamError("invalid gzip member (bad data, CRC or size)") from None
     elif format == "gzip":

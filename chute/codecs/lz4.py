@@ -268,7 +268,7 @@ class Lz4Decompressor:
         out = obj.decompress(data, max_length)
         if obj.eof or not obj.needs_input:
             self._needs_input = False
-            return out  # type: ignore[no-any-return]
+            return out
         while max_length < 0 or len(out) < max_length:
             more = obj.decompress(b"", self.DRAIN if max_length < 0 else max_length - len(out))
             if not more:
@@ -276,7 +276,7 @@ class Lz4Decompressor:
             out += more
         # a full max_length may leave more decoded bytes behind: ask for a call with b""
         self._needs_input = max_length < 0 or len(out) < max_length
-        return out  # type: ignore[no-any-return]
+        return out
 
 
 def new_compressor(level: int = 1, **options: Any) -> Lz4Compressor:
