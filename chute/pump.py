@@ -247,6 +247,7 @@ def decompress_stream(
     read = _interruptible(src, getattr(src, "read1", src.read))
     flush = dst.flush if dst is not None else None
     tune = _malloc.wanted
+    next_trim = _malloc.TRIM_EVERY
     while not decoder.eof:
         if decoder.needs_input:
             if flush is not None:
@@ -266,6 +267,9 @@ def decompress_stream(
             stats.bytes_out += len(out)
             if write is not None:
                 write(out)
+            if stats.bytes_out >= next_trim:  # keep a long decode's heap from fragmenting
+                _malloc.trim()
+                next_trim = stats.bytes_out + _malloc.TRIM_EVERY
         if progress is not None:
             progress(stats)
     stats.format = decoder.format

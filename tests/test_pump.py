@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import threading
 import time
@@ -111,3 +112,35 @@ def test_flush_interval_flushes_a_quiet_pipe() -> None:
     t.join(timeout=5)
     src.close()
     assert codecs.get("zstd") and StreamDecoder("zstd").decompress(out.getvalue()) == b"first record\n"
+
+
+def test_long_decode_trims_the_heap_every_trim_every_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 12 MiB of 1 MiB gzip members: the shape whose heap fragments without trimming.
+    from chute import _malloc
+
+    data = os.urandom(1 << 16) * 192
+    comp = io.BytesIO()
+    compress_stream(io.BytesIO(data), comp, codecs.get("gzip").new_compressor(1))
+    calls: list[int] = []
+    sink = CountingSink()
+    monkeypatch.setattr(_malloc, "TRIM_EVERY", 1 << 20)
+    monkeypatch.setattr(_malloc, "trim", lambda: calls.append(sink.total))
+    decompress_stream(io.BytesIO(comp.getvalue()), sink, StreamDecoder(), chunk_size=64 << 10)
+    assert sink.total == len(data)
+    step = max((64 << 10) * OUTPUT_FACTOR, MIN_STEP_OUTPUT)
+    # once per TRIM_EVERY bytes of output, give or take one decode step
+    assert len(data) // ((1 << 20) + step) <= len(calls) <= len(data) // (1 << 20)
+    assert all(b - a >= 1 << 20 for a, b in itertools.pairwise(calls))
+
+
+def test_malloc_trim_respects_wanted_false(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chute import _malloc
+
+    calls: list[int] = []
+    monkeypatch.setattr(_malloc, "_trim", calls.append)
+    monkeypatch.setattr(_malloc, "wanted", False)
+    _malloc.trim()
+    assert calls == []
+    monkeypatch.setattr(_malloc, "wanted", None)
+    _malloc.trim()
+    assert calls == [0]
