@@ -84,7 +84,16 @@ def best(cmd: str, repeat: int, **kw: Path | None) -> Run:
 
 
 def chute_cmd() -> str:
-    """How to run chute: the venv's entry point if there is one, else ``python -m chute``."""
+    """How to run chute: the venv's entry point if there is one, else ``python -m chute``.
+
+    Also compiles chute's bytecode first. ``pip install .`` does that at install time, but an
+    editable install run with ``PYTHONDONTWRITEBYTECODE=1`` (set on this project's machines)
+    never writes it, and every run would compile chute from source: ~15 ms more start-up
+    than a user sees.
+    """
+    import compileall
+
+    compileall.compile_dir(HERE.parent / "chute", quiet=1)
     exe = Path(sys.executable).with_name("chute")
     return shlex.quote(str(exe)) if exe.exists() else f"{shlex.quote(sys.executable)} -m chute"
 

@@ -61,9 +61,7 @@ def main() -> None:
     corpus = ensure_corpus()
     mixed = corpus / "mixed.bin"
     size = mixed.stat().st_size
-    chute = chute_cmd()
-    # Byte-compile once: with PYTHONDONTWRITEBYTECODE set, every start would recompile.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(__file__).parent.parent / "chute")], check=True)
+    chute = chute_cmd()  # also byte-compiles chute, as an installed copy would be
     tmp = Path(tempfile.mkdtemp(prefix="chute-bench-"))
     q = shlex.quote
     rows: list[list[str]] = []
