@@ -25,6 +25,10 @@ from pathlib import Path
 from chute.logging import CompressedFileHandler, CompressingRotatingFileHandler
 
 MAX_BYTES = 1 << 20
+#: Enough that nothing is deleted (200,000 records make ~23 rotations), and a usual size: with
+#: 10,000 (what this script used before) both handlers spent their time probing 10,000 names
+#: per rotation, the standard one inline, chute's in its background thread.
+BACKUPS = 50
 
 
 def run(make: Callable[[Path], logging.Handler], lines: int, folder: Path) -> tuple[float, float, int]:
@@ -54,13 +58,13 @@ def main() -> None:
     args = ap.parse_args()
     cases: dict[str, Callable[[Path], logging.Handler]] = {
         "stdlib RotatingFileHandler": lambda p: logging.handlers.RotatingFileHandler(
-            p, maxBytes=MAX_BYTES, backupCount=10_000
+            p, maxBytes=MAX_BYTES, backupCount=BACKUPS
         ),
         "CompressingRotating zstd": lambda p: CompressingRotatingFileHandler(
-            p, maxBytes=MAX_BYTES, backupCount=10_000, format="zstd"
+            p, maxBytes=MAX_BYTES, backupCount=BACKUPS, format="zstd"
         ),
         "CompressingRotating gzip": lambda p: CompressingRotatingFileHandler(
-            p, maxBytes=MAX_BYTES, backupCount=10_000, format="gzip"
+            p, maxBytes=MAX_BYTES, backupCount=BACKUPS, format="gzip"
         ),
         "CompressedFileHandler zstd 1s": lambda p: CompressedFileHandler(
             p.with_suffix(".log.zst"), format="zstd", flush_interval=1.0

@@ -177,15 +177,31 @@ class CompressingRotatingFileHandler(_BackgroundCompression, logging.handlers.Ro
             _compress_file(plain, done, self.compress_format, self.compresslevel)
         if not os.path.exists(done):
             return
-        for i in range(self.backupCount, 0, -1):
+        for i in self._existing_backups():
             src = self._backup(i)
-            if not os.path.exists(src):
-                continue
             if i == self.backupCount:
                 os.unlink(src)
             else:
                 os.replace(src, self._backup(i + 1))
         os.replace(done, self._backup(1))
+
+    def _existing_backups(self) -> list[int]:
+        """Numbers of the backups present, highest first, from one listing of the folder.
+
+        Not one ``exists`` per possible number as the standard handler does: with a large
+        ``backupCount`` that loop runs in this background thread holding the GIL, and each
+        log call waiting on a write then waits on the GIL too.
+        """
+        folder, base = os.path.split(self.baseFilename)
+        head, tail = base + ".", self._suffix
+        found = []
+        for name in os.listdir(folder):
+            if name.startswith(head) and name.endswith(tail):
+                digits = name[len(head) : len(name) - len(tail)]
+                if digits.isascii() and digits.isdigit() and str(int(digits)) == digits:
+                    found.append(int(digits))
+        found = [i for i in found if 1 <= i <= self.backupCount]
+        return sorted(found, reverse=True)
 
     def doRollover(self) -> None:
         if self.backupCount <= 0:

@@ -178,6 +178,25 @@ def test_recovery_installs_compressed_leftover(tmp_path: Path) -> None:
     assert chute.open(tmp_path / "app.log.2.zst").read() == b"older\n"
 
 
+def test_rotation_shifts_only_its_own_backups(tmp_path: Path) -> None:
+    # Names that look like backups but are not ours (a leading zero, not a number, beyond
+    # backupCount, another suffix) are never moved or deleted.
+    foreign = ["app.log.01.zst", "app.log.x.zst", "app.log.7.zst", "app.log.2.gz", "app.log.0.zst"]
+    for name in foreign:
+        (tmp_path / name).write_bytes(name.encode())
+    h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=10, backupCount=3)
+    for i in range(5):
+        h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, f"line {i} padding", None, None))
+        h.wait()
+    h.close()
+    for name in foreign:
+        assert (tmp_path / name).read_bytes() == name.encode()
+    ours = sorted(p.name for p in tmp_path.iterdir() if p.name not in foreign)
+    assert ours == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst"]
+    texts = [chute.open(tmp_path / f"app.log.{i}.zst").read() for i in (1, 2, 3)]
+    assert texts == [f"line {i} padding\n".encode() for i in (3, 2, 1)]
+
+
 def test_timed_handler(tmp_path: Path) -> None:
     path = tmp_path / "t.log"
     h = CompressingTimedRotatingFileHandler(path, when="S", backupCount=2, format="gzip")
