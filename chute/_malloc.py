@@ -27,6 +27,10 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing stays off the command path (start-up)
+    from typing import Any
+
 __all__ = ["tune", "trim", "wanted", "TRIM_THRESHOLD", "MMAP_THRESHOLD", "TRIM_EVERY"]
 
 #: Free memory at the top of the heap glibc keeps instead of trimming.
@@ -42,7 +46,7 @@ _M_MMAP_THRESHOLD = -3
 #: None (library default): tune only for parallel work; False: never.
 wanted: bool | None = None
 _applied: bool | None = None
-_trim: object = None  # libc's malloc_trim once looked up; False where there is none
+_trim: Any = None  # glibc's malloc_trim once looked up; False where there is none
 
 
 def tune() -> bool:
@@ -56,14 +60,21 @@ def tune() -> bool:
     return _applied
 
 
-def _apply() -> bool:
+def _glibc(name: str) -> Any:
+    """glibc's function ``name`` through ctypes, or None (not Linux, musl, no ctypes)."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         import ctypes
 
-        mallopt = ctypes.CDLL(None).mallopt
-    except (ImportError, OSError, AttributeError):  # musl, or no ctypes
+        return getattr(ctypes.CDLL(None), name)
+    except (ImportError, OSError, AttributeError):
+        return None
+
+
+def _apply() -> bool:
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     ok = mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
     return bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1 and ok)
@@ -77,13 +88,6 @@ def trim() -> None:
     if wanted is False:
         return
     if _trim is None:
-        _trim = False
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                _trim = ctypes.CDLL(None).malloc_trim
-            except (ImportError, OSError, AttributeError):  # musl, or no ctypes
-                pass
+        _trim = _glibc("malloc_trim") or False
     if _trim:
-        _trim(0)  # type: ignore[operator]
+        _trim(0)

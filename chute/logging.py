@@ -193,15 +193,9 @@ class CompressingRotatingFileHandler(_BackgroundCompression, logging.handlers.Ro
         log call waiting on a write then waits on the GIL too.
         """
         folder, base = os.path.split(self.baseFilename)
-        head, tail = base + ".", self._suffix
-        found = []
-        for name in os.listdir(folder):
-            if name.startswith(head) and name.endswith(tail):
-                digits = name[len(head) : len(name) - len(tail)]
-                if digits.isascii() and digits.isdigit() and str(int(digits)) == digits:
-                    found.append(int(digits))
-        found = [i for i in found if 1 <= i <= self.backupCount]
-        return sorted(found, reverse=True)
+        pat = re.compile(re.escape(base) + r"\.([1-9][0-9]*)" + re.escape(self._suffix) + "$")
+        found = (int(m.group(1)) for m in map(pat.match, os.listdir(folder)) if m)
+        return sorted((i for i in found if i <= self.backupCount), reverse=True)
 
     def doRollover(self) -> None:
         if self.backupCount <= 0:
