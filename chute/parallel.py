@@ -359,7 +359,9 @@ def parallel_decompress(
     * seekable zstd and BGZF gzip: along the seek table or the BGZF member headers;
     * other zstd and lz4 files of several frames, xz and bz2 files of several streams
       (what chute writes with ``threads`` > 1, ``pzstd``, ``pbzip2``, concatenations):
-      along the frames found by :func:`chute.frames.find_frames`.
+      along the frames found by :func:`chute.frames.find_frames`;
+    * any other lz4 file whose frames have independent blocks (the ``lz4`` CLI's
+      default), one frame or many: along its blocks (:mod:`chute.lz4blocks`).
 
     If a piece fails to decode (or would expand past 64 MiB), the rest of the file is
     decoded on the caller's thread, which reports any real error. Anything else (pipes,
@@ -372,6 +374,10 @@ def parallel_decompress(
 
     n = resolve_threads(threads)
     plan = _plan(src, format, options) if n > 1 else None
+    if plan is None and n > 1 and set(options) <= {"memory_limit"} and (format or _sniff(src)) == "lz4":
+        from . import lz4blocks
+
+        return lz4blocks.decode(src, dst, n, chunk_size=chunk_size, **options)
     if plan is None:
         return decompress_stream(src, dst, StreamDecoder(format, **options), chunk_size=chunk_size)
     fmt, jobs, decode, tail = plan

@@ -1,0 +1,236 @@
+"""Parallel decoding of lz4 frames by blocks (chute.lz4blocks)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import lz4.frame
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chute
+from chute import lz4blocks
+from chute.codecs._stream import StreamDecoder
+from chute.errors import ChecksumError, ChuteError, CorruptStreamError, TrailingDataError, TruncatedStreamError
+from chute.parallel import parallel_decompress
+from chute.pump import decompress_stream
+
+BLOCK_SIZES = [lz4.frame.BLOCKSIZE_MAX64KB, lz4.frame.BLOCKSIZE_MAX256KB, lz4.frame.BLOCKSIZE_MAX1MB]
+
+
+def sample(n: int, seed: int = 0) -> bytes:
+    text = b"".join(b"line %d of a log that repeats itself %d\n" % (i, i % 7) for i in range(n // 30 + 1))
+    noise = os.urandom(n // 5)
+    return (text[: n - len(noise)] + noise)[:n]
+
+
+def frame(data: bytes, **opts: object) -> bytes:
+    args: dict[str, object] = {"block_linked": False, "content_checksum": True, "store_size": False, **opts}
+    return lz4.frame.compress(data, **args)  # type: ignore[no-any-return]
+
+
+def parallel(raw: bytes, threads: int = 3, **opts: object) -> bytes:
+    out = io.BytesIO()
+    lz4blocks.decode(io.BytesIO(raw), out, threads, chunk_size=1 << 16, **opts)
+    return out.getvalue()
+
+
+def sequential(raw: bytes) -> bytes:
+    out = io.BytesIO()
+    decompress_stream(io.BytesIO(raw), out, StreamDecoder("lz4"))
+    return out.getvalue()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.lists(st.integers(0, 300_000), min_size=1, max_size=3),
+    block_size=st.sampled_from(BLOCK_SIZES),
+    content_checksum=st.booleans(),
+    block_checksum=st.booleans(),
+    store_size=st.booleans(),
+    threads=st.integers(2, 6),
+)
+def test_frames_round_trip(
+    sizes: list[int], block_size: int, content_checksum: bool, block_checksum: bool, store_size: bool, threads: int
+) -> None:
+    parts = [sample(n, i) for i, n in enumerate(sizes)]
+    raw = b"".join(
+        frame(
+            p,
+            block_size=block_size,
+            content_checksum=content_checksum,
+            block_checksum=block_checksum,
+            store_size=store_size,
+        )
+        for p in parts
+    )
+    assert parallel(raw, threads) == b"".join(parts)
+
+
+def test_frames_it_does_not_split_go_to_the_one_thread_decoder() -> None:
+    """Linked blocks, skippable frames: decoded from there on, in order."""
+    a, b, c = sample(600_000), sample(500_000, 1), sample(70_000, 2)
+    skippable = b"\x50\x2a\x4d\x18" + (5).to_bytes(4, "little") + b"12345"
+    raw = (
+        frame(a, block_size=lz4.frame.BLOCKSIZE_MAX64KB)
+        + frame(b, block_linked=True)
+        + skippable
+        + frame(c, block_size=lz4.frame.BLOCKSIZE_MAX64KB)
+    )
+    assert parallel(raw) == a + b + c
+    assert parallel(frame(b, block_linked=True)) == b
+
+
+def test_uncompressed_blocks_are_copied() -> None:
+    data = os.urandom(300_000)  # incompressible: LZ4F stores the blocks as they are
+    raw = frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB)
+    assert int.from_bytes(raw[7:11], "little") >> 31, "the first block should be stored"
+    assert parallel(raw) == data
+
+
+def test_trailing_data_is_an_error_like_one_thread() -> None:
+    raw = frame(sample(200_000)) + b"garbage!"
+    with pytest.raises(TrailingDataError):
+        parallel(raw)
+    with pytest.raises(TrailingDataError):
+        sequential(raw)
+
+
+def test_checks_only_without_output() -> None:
+    raw = frame(sample(300_000), block_size=lz4.frame.BLOCKSIZE_MAX64KB)
+    stats = lz4blocks.decode(io.BytesIO(raw), None, 2, chunk_size=1 << 16)
+    assert stats.bytes_out == 300_000
+    assert stats.bytes_in == len(raw)
+    bad = bytearray(raw)
+    bad[-1] ^= 1  # content checksum
+    with pytest.raises(ChecksumError):
+        lz4blocks.decode(io.BytesIO(bytes(bad)), None, 2, chunk_size=1 << 16)
+
+
+def test_damage_to_blocks_is_detected() -> None:
+    data = sample(400_000)
+    raw = bytearray(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB, content_checksum=False))
+    # a block size word that claims more than the frame's maximum block
+    raw[7:11] = ((1 << 20) | 0).to_bytes(4, "little")
+    with pytest.raises(CorruptStreamError, match="over the maximum"):
+        parallel(bytes(raw))
+    # a block checksum that does not match
+    raw = bytearray(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_checksum=True))
+    first = int.from_bytes(raw[7:11], "little") & 0x7FFFFFFF
+    raw[11 + first] ^= 0xFF
+    with pytest.raises(ChecksumError, match="block 0"):
+        parallel(bytes(raw))
+    # a stored content size that does not match what the blocks hold
+    raw = bytearray(frame(data, store_size=True, content_checksum=False))
+    good = lz4.frame.compress(data + b"x", store_size=True, block_linked=False, content_checksum=False)
+    raw[:15] = good[:15]  # the header of a frame one byte longer, with its own header checksum
+    with pytest.raises(CorruptStreamError, match="header says"):
+        parallel(bytes(raw))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_damage_gives_the_one_thread_error(data: st.DataObject) -> None:
+    """Cut or flipped anywhere: the same error class as the one-thread decoder, or, if
+    that one decodes it, the same output."""
+    payload = sample(150_000)
+    raw = bytearray(
+        frame(
+            payload,
+            block_size=lz4.frame.BLOCKSIZE_MAX64KB,
+            block_checksum=data.draw(st.booleans()),
+            store_size=data.draw(st.booleans()),
+        )
+    )
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(0, len(raw) - 1))]
+    else:
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] ^= 1 << data.draw(st.integers(0, 7))
+    try:
+        expected: bytes | type[ChuteError] = sequential(bytes(raw))
+    except ChuteError as exc:
+        expected = type(exc)
+    try:
+        got: bytes | type[ChuteError] = parallel(bytes(raw))
+    except ChuteError as exc:
+        got = type(exc)
+    assert got == expected
+
+
+def test_truncated_at_a_block_boundary() -> None:
+    raw = frame(sample(300_000), block_size=lz4.frame.BLOCKSIZE_MAX64KB)
+    first = int.from_bytes(raw[7:11], "little") & 0x7FFFFFFF
+    with pytest.raises(TruncatedStreamError):
+        parallel(raw[: 11 + first])
+
+
+def test_jobs_in_flight_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most two jobs per worker wait at once, whatever the size of the frame."""
+    from chute import parallel as par
+
+    live = [0]
+    peak = [0]
+    real_submit, real_wait = par._Pool.submit, par._Job.wait
+
+    def submit(self: par._Pool, data: object, size: int = 0) -> par._Job:
+        live[0] += 1
+        peak[0] = max(peak[0], live[0])
+        return real_submit(self, data, size)
+
+    def wait(self: par._Job) -> object:
+        live[0] -= 1
+        return real_wait(self)
+
+    monkeypatch.setattr(par._Pool, "submit", submit)
+    monkeypatch.setattr(par._Job, "wait", wait)
+    monkeypatch.setattr(lz4blocks, "JOB_OUTPUT", 128 << 10)  # two 64 KiB blocks per job: 16 jobs
+    data = sample(2_000_000)
+    assert parallel(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB), threads=3) == data
+    assert 2 <= peak[0] <= 2 * 2  # threads=3: two workers beside the caller's thread
+
+
+def test_parallel_decompress_splits_one_big_frame(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = sample(3_000_000)
+    path = tmp_path / "one.lz4"
+    path.write_bytes(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX256KB))
+    used: list[int] = []
+    real = lz4blocks.decode
+
+    def spy(*args: object, **kw: object) -> object:
+        used.append(1)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(lz4blocks, "decode", spy)
+    out = io.BytesIO()
+    with open(path, "rb") as src:
+        stats = parallel_decompress(src, out, threads=2)
+    assert used and out.getvalue() == data
+    assert stats.bytes_in == path.stat().st_size and stats.bytes_out == len(data)
+    used.clear()
+    with open(path, "rb") as src:  # one thread: the usual path
+        parallel_decompress(src, io.BytesIO(), threads=1)
+    assert not used
+
+
+@pytest.mark.interop
+@pytest.mark.skipif(shutil.which("lz4") is None, reason="lz4 not installed")
+@pytest.mark.parametrize("flags", [[], ["-B4"], ["-B5", "-BX"], ["--content-size"], ["--no-frame-crc"], ["-BD"]])
+def test_cli_decodes_reference_tool_output_on_threads(tmp_path: Path, flags: list[str]) -> None:
+    data = sample(3_000_000)
+    src = tmp_path / "in.bin"
+    src.write_bytes(data)
+    subprocess.run(["lz4", "-q", "-f", *flags, str(src), str(tmp_path / "in.bin.lz4")], check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "chute", "-d", "-T2", "-c", str(tmp_path / "in.bin.lz4")],
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout == data
+    assert chute.decompress((tmp_path / "in.bin.lz4").read_bytes()) == data
