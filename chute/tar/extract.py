@@ -209,14 +209,16 @@ class Extractor:
         # default ACL), else private and fchmod-ed at the end. Either way no group/other
         # write bit before the end: those always take the fchmod path.
         exact = not mode & ~0o755 and self._umask is not None and not mode & self._umask and d in self._exact_mode_dirs
-        # A new name is written in place (O_EXCL: never through a link) and unlinked if the
-        # member fails: a rename per file cost 15 us, 10% of unpacking many small files.
-        # A name that exists is replaced by a rename, so a failure leaves the old file.
-        tmp: str | None = None
-        try:
-            fd = os.open(name, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
-        except FileExistsError:
-            fd, tmp = self._open_temporary(d, mode if exact else 0o600)
+        for _ in range(100):
+            self._tmp_counter += 1
+            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
+            try:
+                fd = os.open(tmp, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
+                break
+            except FileExistsError:  # left by an earlier run with our pid, or an archive member
+                continue
+        else:
+            raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
         try:
             if type(data) is _DataStream:
                 data.copy_to(fd, self._buf)
@@ -236,11 +238,9 @@ class Extractor:
             os.utime(fd, ns=(m.mtime_ns, m.mtime_ns))
         except BaseException:
             os.close(fd)
-            _unlink(name if tmp is None else tmp, d)
+            _unlink(tmp, d)
             raise
         os.close(fd)
-        if tmp is None:
-            return
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
@@ -248,16 +248,6 @@ class Extractor:
             if isinstance(exc, IsADirectoryError) or exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
                 raise UnsafeArchiveError(f"{m.name}: a folder of that name exists in the target") from None
             raise
-
-    def _open_temporary(self, d: int, mode: int) -> tuple[int, str]:
-        for _ in range(100):
-            self._tmp_counter += 1
-            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
-            try:
-                return os.open(tmp, _FILE_FLAGS, mode, dir_fd=d), tmp
-            except FileExistsError:  # left by an earlier run with our pid, or an archive member
-                continue
-        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
 
     def _hardlink(self, d: int, name: str, m: Member) -> None:
         src = self._parts(m.linkname, m)

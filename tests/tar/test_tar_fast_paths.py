@@ -222,39 +222,10 @@ def test_temporary_name_taken_is_skipped_and_left_alone(tmp_path: Path) -> None:
     target.mkdir()
     squatter = target / f".chute-{os.getpid()}-1.part"
     squatter.write_bytes(b"not ours")
-    (target / "f").write_bytes(b"old")  # an existing name is replaced through a temporary file
     extract(io.BytesIO(_tar(("f", b"data", 0o644))), target)
     assert (target / "f").read_bytes() == b"data"
     assert squatter.read_bytes() == b"not ours"
     assert sorted(p.name for p in target.iterdir()) == sorted(["f", squatter.name])
-
-
-def test_new_names_are_written_in_place_existing_ones_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "t"
-    target.mkdir()
-    (target / "old").write_bytes(b"before")
-    renamed: list[str] = []
-    real = os.rename
-
-    def rename(src: str, dst: str, **kw: int) -> None:
-        renamed.append(dst)
-        real(src, dst, **kw)
-
-    monkeypatch.setattr(os, "rename", rename)
-    extract(io.BytesIO(_tar(("new", b"n", 0o644), ("old", b"after", 0o644))), target)
-    assert renamed == ["old"]
-    assert (target / "new").read_bytes() == b"n" and (target / "old").read_bytes() == b"after"
-
-
-def test_failed_member_over_an_existing_file_keeps_it(tmp_path: Path) -> None:
-    target = tmp_path / "t"
-    target.mkdir()
-    (target / "f").write_bytes(b"before")
-    data = _tar(("f", os.urandom(50_000), 0o644))
-    with pytest.raises(TruncatedStreamError):
-        extract(io.BytesIO(data[:20_000]), target)
-    assert (target / "f").read_bytes() == b"before"
-    assert sorted(p.name for p in target.iterdir()) == ["f"]
 
 
 @pytest.mark.parametrize(
