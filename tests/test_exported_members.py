@@ -89,3 +89,28 @@ def test_protocols_load_on_first_use() -> None:
     assert isinstance(codecs.get("lz4").new_decompressor(), codecs.Decompressor)
     with pytest.raises(AttributeError):
         codecs.NoSuchThing  # noqa: B018
+
+
+def test_flush_mode_behaves_like_the_enum_it_was() -> None:
+    """FlushMode is a plain class (enum costs start-up), with the enum API people use."""
+    import copy
+    import pickle
+
+    from chute import FlushMode
+
+    assert list(FlushMode) == [FlushMode.SYNC, FlushMode.FULL] and len(FlushMode) == 2
+    assert FlushMode.SYNC is not FlushMode.FULL and FlushMode.SYNC != FlushMode.FULL
+    assert isinstance(FlushMode.FULL, FlushMode)
+    assert (FlushMode.SYNC.name, FlushMode.SYNC.value) == ("SYNC", "sync")
+    assert repr(FlushMode.FULL) == "<FlushMode.FULL: 'full'>" and str(FlushMode.FULL) == "FlushMode.FULL"
+    assert FlushMode("full") is FlushMode.FULL and FlushMode["SYNC"] is FlushMode.SYNC
+    assert FlushMode(FlushMode.SYNC) is FlushMode.SYNC
+    for mode in FlushMode:
+        assert copy.deepcopy(mode) is mode and pickle.loads(pickle.dumps(mode)) is mode
+    assert {FlushMode.SYNC: 1}[FlushMode("sync")] == 1
+    with pytest.raises(ValueError, match="not a valid FlushMode"):
+        FlushMode("partial")
+    with pytest.raises(KeyError):
+        FlushMode["PARTIAL"]
+    with pytest.raises(AttributeError):
+        FlushMode.SYNC.value = "x"
