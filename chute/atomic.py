@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import stat
-from types import TracebackType
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import signal
+    from types import TracebackType
     from typing import BinaryIO
+else:
+    # The C module under ``signal``, with the same functions: signal.py wraps every number
+    # in an enum, and importing enum costs every chute command several ms of start-up.
+    import _signal as signal
 
 __all__ = ["AtomicFile", "copy_metadata", "cleanup_on_signals", "Terminated"]
 
@@ -65,14 +69,12 @@ class AtomicFile:
     def __enter__(self) -> BinaryIO:
         if not self.overwrite and os.path.lexists(self.path):
             raise FileExistsError(errno.EEXIST, "already exists", self.path)
-        import tempfile
-
         folder = os.path.dirname(os.path.abspath(self.path))
         # Signals wait while the temporary file exists but is not yet registered, so the
         # handler of cleanup_on_signals always knows every file it must remove.
         blocked = _block_signals()
         try:
-            fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(self.path) + ".", suffix=".chute-tmp", dir=folder)
+            fd, tmp = _mkstemp(os.path.join(folder, "." + os.path.basename(self.path) + "."), ".chute-tmp")
             _LIVE.add(tmp)
         finally:
             _restore_signals(blocked)
@@ -160,13 +162,26 @@ _CLEANUP_SIGNALS = tuple(
 )
 
 
-def _block_signals() -> set[signal.Signals] | None:
+def _mkstemp(prefix: str, suffix: str) -> tuple[int, str]:
+    """``tempfile.mkstemp(prefix=, suffix=, dir=)`` without importing tempfile (which loads
+    re, shutil and random): a new file only this user may open, and its path."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(10000):
+        path = prefix + os.urandom(6).hex() + suffix
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no usable temporary name found", prefix + "*" + suffix)
+
+
+def _block_signals() -> set[int] | None:
     if not hasattr(signal, "pthread_sigmask"):
         return None
-    return {signal.Signals(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, _CLEANUP_SIGNALS)}
+    return {int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, _CLEANUP_SIGNALS)}
 
 
-def _restore_signals(old: set[signal.Signals] | None) -> None:
+def _restore_signals(old: set[int] | None) -> None:
     if old is not None:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
 

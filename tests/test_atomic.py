@@ -100,3 +100,19 @@ def test_sigterm_removes_live_temp_files(tmp_path: Path) -> None:
     proc.stdout.close()
     assert proc.returncode == -signal.SIGTERM
     assert list(tmp_path.iterdir()) == []
+
+
+def test_temp_file_is_private_and_a_taken_name_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The temporary file is made without tempfile (start-up): new, 0600, never an existing name."""
+    from chute import atomic
+
+    names = iter([b"\x01" * 6, b"\x01" * 6, b"\x02" * 6])
+    monkeypatch.setattr(atomic.os, "urandom", lambda n: next(names))
+    prefix = str(tmp_path / ".out.bin.")
+    fd, first = atomic._mkstemp(prefix, ".chute-tmp")
+    os.close(fd)
+    assert first == prefix + "010101010101.chute-tmp"
+    assert os.stat(first).st_mode & 0o777 == 0o600
+    fd, second = atomic._mkstemp(prefix, ".chute-tmp")  # the same name comes up first: skipped
+    os.close(fd)
+    assert second == prefix + "020202020202.chute-tmp"
