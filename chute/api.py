@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
-from typing import Any, BinaryIO, cast
 
 from . import codecs
 from .codecs._stream import StreamDecoder
 from .fileobj import new_compressor, resolve_format
 from .pump import DEFAULT_CHUNK, Progress, Stats, compress_stream, decompress_stream
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO, cast
+else:
+
+    def cast(typ: object, value: object) -> object:
+        return value
+
 
 __all__ = ["compress", "decompress", "copy", "detect"]
 
@@ -52,7 +60,7 @@ def detect(prefix: bytes) -> str | None:
 
 def _as_file(obj: Any, mode: str) -> tuple[BinaryIO, bool]:
     if isinstance(obj, (str, bytes, os.PathLike)):
-        return cast(BinaryIO, open(obj, mode)), True
+        return cast("BinaryIO", open(obj, mode)), True
     return obj, False
 
 

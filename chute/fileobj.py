@@ -12,17 +12,25 @@ from __future__ import annotations
 import builtins
 import io
 import os
-import threading
 import time
-from typing import IO, Any, BinaryIO, cast
 
 from . import codecs
 from .codecs import Codec, FlushMode
 from .codecs._stream import StreamDecoder
 
+# Not imported when the module loads: typing, and threading (only ChuteWriter needs it).
+# They cost start-up, and `chute FILE` or `chute -d` never make a ChuteWriter.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
+    from typing import IO, Any, BinaryIO, cast
+
     from .codecs import Compressor
+else:
+
+    def cast(typ: object, value: object) -> object:
+        return value
+
 
 __all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "usable_cores", "DEFAULT_FORMAT"]
 
@@ -91,7 +99,7 @@ def usable_cores() -> int:
 def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:
     """(binary file object, whether we own it, name)."""
     if isinstance(file, (str, bytes, os.PathLike)):
-        fp = cast(BinaryIO, builtins.open(file, mode))  # noqa: SIM115 - closed by the chute file object
+        fp = cast("BinaryIO", builtins.open(file, mode))  # noqa: SIM115 - closed by the chute file object
         return fp, True, os.fsdecode(file)
     if hasattr(file, "read") or hasattr(file, "write"):
         return file, False, getattr(file, "name", "") if isinstance(getattr(file, "name", ""), str) else ""
@@ -300,6 +308,8 @@ class ChuteWriter(io.BufferedIOBase):
         self._unflushed = 0
         self._flush_every = flush_every
         self._flush_interval = flush_interval
+        import threading
+
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
         self._timer: threading.Thread | None = None

@@ -7,10 +7,12 @@ output stays one valid file, and each flush point is a real boundary.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from ._base import Buffer, FlushMode
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
 class RestartingCompressor:

@@ -22,8 +22,6 @@ Call :meth:`StreamDecoder.end` when the input is exhausted: it raises
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import (
     CorruptStreamError,
     LimitExceededError,
@@ -34,8 +32,10 @@ from ..errors import (
 from . import MAX_MAGIC, all_codecs, could_be_magic, detect, get
 from ._base import Buffer, Codec
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._protocols import Decompressor
 
 MEMBER_POLICIES = ("all", "first")

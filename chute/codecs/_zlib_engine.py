@@ -9,11 +9,14 @@ adapter turns them into chute's :class:`~chute.codecs._base.Decompressor`.
 from __future__ import annotations
 
 import zlib
-from types import ModuleType
-from typing import Any
 
 from ..errors import ChecksumError, CorruptStreamError
 from ._base import Buffer, FlushMode
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 GZIP_WBITS = 31
 ZLIB_WBITS = 15

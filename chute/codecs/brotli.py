@@ -8,10 +8,12 @@ uses the encoder's own flush, so the stream so far is decodable (what
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import CorruptStreamError
 from ._base import Buffer, Codec, FlushMode
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class BrotliCompressor:

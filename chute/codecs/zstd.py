@@ -9,11 +9,13 @@ empty members and so skipped.
 
 from __future__ import annotations
 
-from types import ModuleType
-from typing import Any
-
 from ..errors import CorruptStreamError, LimitExceededError
 from ._base import Buffer, Codec, FlushMode, WrappedDecompressor
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
+if TYPE_CHECKING:
+    from types import ModuleType
+    from typing import Any
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
 SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
