@@ -13,13 +13,14 @@ import select
 import stat
 import time
 from collections.abc import Callable
-from typing import Any, BinaryIO
 
 from . import _malloc
 from .codecs._stream import StreamDecoder
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing stays off the command path (start-up)
+    from typing import Any, BinaryIO
+
     from .codecs import Compressor
 
 __all__ = ["Stats", "DEFAULT_CHUNK", "compress_stream", "decompress_stream"]

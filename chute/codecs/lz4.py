@@ -7,10 +7,12 @@ buffered block without ending the frame; FULL ends the frame.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import ChecksumError, CorruptStreamError
 from ._base import Buffer, Codec, FlushMode
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing stays off the command path (start-up)
+    from typing import Any
 
 SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
 BLOCK_SIZES = {64 << 10: 4, 256 << 10: 5, 1 << 20: 6, 4 << 20: 7}
