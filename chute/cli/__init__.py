@@ -3,7 +3,9 @@
 ``chute [OPTIONS] [FILE...]`` compresses or decompresses (see :mod:`chute.cli.compress`);
 a first argument naming a subcommand (``cat``, ``pack``, ``unpack``, ``ls``,
 ``precompress``) runs that instead. Each subcommand is a module exposing
-``build_parser(prog)`` and ``run(args) -> int``, imported only when used.
+``build_parser(prog)`` (a :class:`chute.cli._args.Spec`: options are parsed without
+argparse, which would cost more start-up than the rest of ``chute --version``) and
+``run(args) -> int``, imported only when used.
 
 Errors print one line, ``chute: NAME: reason``, and exit 1; warnings exit 2; a reader
 that closes the pipe ends chute quietly; Ctrl-C exits 130 with no partial output left.
@@ -63,10 +65,9 @@ def main(argv: list[str] | None = None) -> int:
                     raise
                 _say(args[0], "this subcommand is not available in this build")
                 return 1
-            from ._common import split_level_flags, usage_errors_exit_1
+            from ._common import split_level_flags
 
-            parser = usage_errors_exit_1(mod.build_parser(f"chute {args[0]}"))
-            ns = parser.parse_args(split_level_flags(args[1:]))
+            ns = mod.build_parser(f"chute {args[0]}").parse_args(split_level_flags(args[1:]))
             return int(mod.run(ns))
         from . import compress
 

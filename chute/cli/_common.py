@@ -1,25 +1,30 @@
-"""Helpers shared by the ``chute`` command and its subcommands."""
+"""Helpers shared by the ``chute`` command and its subcommands.
+
+Nothing here (nor in anything it imports) may load argparse, re, contextlib, typing or
+collections: every command pays for what this module imports (see chute/cli/_args.py).
+"""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from ..codecs import Codec
+from ._args import ArgumentTypeError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, BinaryIO, NoReturn
+    from types import TracebackType
+    from typing import Any, BinaryIO
+
+    from ..atomic import AtomicFile
+    from ..codecs import Codec
+    from ._args import Namespace, Spec
 
 __all__ = [
-    "ChuteArgumentParser",
-    "usage_errors_exit_1",
     "CliError",
     "CliWarning",
     "add_format_args",
+    "split_level_flags",
     "resolve_level",
     "resolve_threads",
     "parse_size",
@@ -43,43 +48,6 @@ class CliWarning(CliError):
     """Like :class:`CliError`, but the run goes on and ends with exit status 2."""
 
 
-def _columns() -> int:
-    """Terminal width as shutil.get_terminal_size computes it: $COLUMNS, else stdout's."""
-    try:
-        return int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        pass
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
-
-
-class LightFormatter(argparse.RawDescriptionHelpFormatter):
-    """argparse builds a formatter on every ``add_argument`` (to check the metavar); the stock
-    one imports shutil, and bz2, lzma and fnmatch with it, only to ask for the terminal
-    width. This one asks ``os`` directly: a few ms of start-up for every command."""
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None):
-        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
-
-
-class ChuteArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one ``chute: ...`` line and exit status 1.
-
-    (argparse's own status 2 would read as "warning" under gzip's conventions.)
-    """
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(1, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def usage_errors_exit_1(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Give any parser (a subcommand's too) the one-line, exit-1 usage errors."""
-    parser.error = ChuteArgumentParser.error.__get__(parser)  # type: ignore[method-assign]
-    return parser
-
-
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
@@ -90,9 +58,9 @@ def parse_size(text: str) -> int:
     try:
         value = int(num) * _SIZE_UNITS[unit]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid size {text!r} (examples: 4096, 64K, 512M, 2G)") from None
+        raise ArgumentTypeError(f"invalid size {text!r} (examples: 4096, 64K, 512M, 2G)") from None
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"size must be positive: {text!r}")
+        raise ArgumentTypeError(f"size must be positive: {text!r}")
     return value
 
 
@@ -100,13 +68,13 @@ def _nonneg_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise ArgumentTypeError(f"not a number: {text!r}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0: {text!r}")
+        raise ArgumentTypeError(f"must be >= 0: {text!r}")
     return value
 
 
-def add_format_args(parser: argparse.ArgumentParser) -> None:
+def add_format_args(parser: Spec) -> None:
     """-F/--format, --level N (and -1..-19 via :func:`split_level_flags`), --fast, --best, -T."""
     g = parser.add_argument_group("format and level")
     g.add_argument("-F", "--format", metavar="NAME", help="gzip, zlib, deflate, zstd, lz4, bz2, xz or brotli")
@@ -141,7 +109,7 @@ def split_level_flags(argv: list[str]) -> list[str]:
     return out
 
 
-def resolve_level(args: argparse.Namespace, codec: Codec) -> int:
+def resolve_level(args: Namespace, codec: Codec) -> int:
     """The level asked for (flags, then $CHUTE_LEVEL), checked against ``codec``'s range."""
     if args.fast and args.best:
         raise CliError("--fast", "--fast and --best exclude each other")
@@ -161,7 +129,7 @@ def resolve_level(args: argparse.Namespace, codec: Codec) -> int:
         raise CliError("--level", str(exc)) from None
 
 
-def resolve_threads(args: argparse.Namespace) -> int | None:
+def resolve_threads(args: Namespace) -> int | None:
     """Threads from -T, else $CHUTE_THREADS, else ``None`` (one thread)."""
     if args.threads is not None:
         return int(args.threads)
@@ -195,32 +163,72 @@ def refuse_terminal(stream: Any, force: bool, what: str = "compressed data") -> 
         raise CliError("stdout", f"refusing to write {what} to a terminal (use -f to force)")
 
 
-@contextmanager
-def open_output(path: str | None, *, force: bool = False, like: str | None = None) -> Iterator[BinaryIO]:
-    """Yield a binary file for ``path`` (``None`` or ``-``: standard output).
+def open_output(path: str | None, *, force: bool = False, like: str | None = None) -> Output:
+    """A context manager giving a binary file for ``path`` (``None`` or ``-``: standard output).
 
     A real path is written atomically: a temp file beside it, renamed on success, removed
     on any error or signal. Without ``force`` an existing ``path`` is an error. ``like``
     names a file whose mode and times the output takes.
     """
-    if path is None or path == "-":
-        out = stdout_binary()
-        yield out
-        out.flush()
-        return
-    from ..atomic import AtomicFile, copy_metadata
+    return Output(path, force, like)
 
-    if not force and os.path.lexists(path):
-        raise CliError(path, "already exists (use -f to overwrite)")
-    atomic = AtomicFile(path, overwrite=force)
-    try:
-        with atomic as f:
-            yield f
-            if like is not None:
-                f.flush()
-                assert atomic.tmp is not None
-                copy_metadata(like, atomic.tmp)
-    except FileExistsError as exc:
-        if exc.filename != path:
-            raise
-        raise CliError(path, f"{exc.strerror}; left untouched (use -f to overwrite)") from None
+
+class Output:
+    """:func:`open_output`'s context manager (a class: contextlib costs start-up)."""
+
+    def __init__(self, path: str | None, force: bool, like: str | None) -> None:
+        self.path = None if path == "-" else path
+        self.force = force
+        self.like = like
+        self.atomic: AtomicFile | None = None
+        self.file: BinaryIO | None = None
+
+    def __enter__(self) -> BinaryIO:
+        path = self.path
+        if path is None:
+            self.file = stdout_binary()
+            return self.file
+        from ..atomic import AtomicFile
+
+        if not self.force and os.path.lexists(path):
+            raise CliError(path, "already exists (use -f to overwrite)")
+        atomic = AtomicFile(path, overwrite=self.force)
+        try:
+            self.file = atomic.__enter__()
+        except FileExistsError as exc:
+            if exc.filename != path:
+                raise
+            raise self._refused(exc) from None
+        self.atomic = atomic
+        return self.file
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self.file is not None
+        atomic = self.atomic
+        if atomic is None:  # standard output: flushed after success only
+            if exc_type is None:
+                self.file.flush()
+            return
+        try:
+            if exc_type is None and self.like is not None:
+                try:
+                    self.file.flush()
+                    assert atomic.tmp is not None
+                    from ..atomic import copy_metadata
+
+                    copy_metadata(self.like, atomic.tmp)
+                except BaseException as inner:
+                    atomic.__exit__(type(inner), inner, inner.__traceback__)
+                    raise
+            atomic.__exit__(exc_type, exc, tb)  # commits, or removes the temp file
+        except FileExistsError as err:
+            if err.filename != self.path:
+                raise
+            raise self._refused(err) from None
+        if isinstance(exc, FileExistsError) and exc.filename == self.path:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: FileExistsError) -> CliError:
+        return CliError(str(self.path), f"{exc.strerror}; left untouched (use -f to overwrite)")

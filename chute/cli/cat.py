@@ -7,28 +7,32 @@ rest when the file is seekable (chute ``--seekable`` output).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from ._args import ArgumentTypeError, Spec
 from ._common import CliError, parse_size
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._args import Namespace
 
 
 def _range(text: str) -> tuple[int, int | None]:
     start_s, sep, end_s = text.partition(":")
     if not sep:
-        raise argparse.ArgumentTypeError("range must be START:END (END may be empty)")
+        raise ArgumentTypeError("range must be START:END (END may be empty)")
     try:
         start = parse_size(start_s) if start_s not in ("", "0") else 0
         end = parse_size(end_s) if end_s else None
-    except argparse.ArgumentTypeError as exc:
-        raise argparse.ArgumentTypeError(f"invalid range {text!r}: {exc}") from None
+    except ArgumentTypeError as exc:
+        raise ArgumentTypeError(f"invalid range {text!r}: {exc}") from None
     if end is not None and end < start:
-        raise argparse.ArgumentTypeError(f"invalid range {text!r}: END before START")
+        raise ArgumentTypeError(f"invalid range {text!r}: END before START")
     return start, end
 
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Decompress FILEs (or standard input) to standard output.")
+def build_parser(prog: str) -> Spec:
+    p = Spec(prog, "Decompress FILEs (or standard input) to standard output.")
     p.add_argument("files", nargs="*", metavar="FILE", help="compressed files ('-' or none: standard input)")
     p.add_argument("-F", "--format", metavar="NAME", help="format, when it cannot be detected (brotli, deflate)")
     p.add_argument("-f", "--force", action="store_true", help="pass data in no known format through unchanged")
@@ -40,7 +44,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Namespace) -> int:
     files = args.files or ["-"]
     if args.follow:
         if len(files) != 1 or files[0] == "-":

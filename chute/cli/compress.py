@@ -8,19 +8,15 @@ times, and the source is removed (``--rm``) only after success.
 
 from __future__ import annotations
 
-import argparse
 import os
 import stat
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from .. import __version__
+from ._args import Spec
 from ._common import (
-    ChuteArgumentParser,
     CliError,
     CliWarning,
-    LightFormatter,
     add_format_args,
     open_output,
     parse_size,
@@ -33,7 +29,10 @@ from ._common import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import TracebackType
     from typing import Any, BinaryIO
+
+    from ._args import Namespace
 
 DESCRIPTION = """\
 Streaming compression in constant memory. Compress each FILE to FILE.zst (or the
@@ -60,26 +59,8 @@ environment: CHUTE_THREADS (default for -T), CHUTE_LEVEL (default level), NO_COL
 """
 
 
-class _Version(argparse.Action):
-    """``--version`` without argparse's help formatter, which imports shutil (and through it
-    bz2, lzma, fnmatch) and locale just to measure the terminal: start-up matters here."""
-
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: Any) -> None:
-        kwargs.setdefault("default", argparse.SUPPRESS)
-        super().__init__(option_strings, dest, nargs=0, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option_string: Any = None) -> None:
-        sys.stdout.write(f"chute {__version__}\n")
-        parser.exit()
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = ChuteArgumentParser(
-        prog="chute",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=LightFormatter,
-    )
+def build_parser() -> Spec:
+    p = Spec("chute", DESCRIPTION, EPILOG, raw_description=True)
     p.add_argument("files", nargs="*", metavar="FILE", help="files to process ('-' is standard input)")
     op = p.add_argument_group("operation").add_mutually_exclusive_group()
     op.add_argument("-z", "--compress", dest="op", action="store_const", const="compress", help="compress (default)")
@@ -133,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="show progress even when stderr is not a terminal",
     )
     ui.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
-    p.add_argument("-V", "--version", action=_Version, help="print the version and exit")
+    p.add_argument(
+        "-V", "--version", action="version", version=f"chute {__version__}", help="print the version and exit"
+    )
     return p
 
 
@@ -150,7 +133,7 @@ def _is_tty(stream: Any) -> bool:
 
 
 class Runner:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: Namespace) -> None:
         self.args = args
         self.op: str = args.op or "compress"
         self.files: list[str] = args.files or ["-"]
@@ -245,18 +228,17 @@ class Runner:
             size = None
         return f, True, size
 
-    @contextmanager
-    def _input(self, name: str) -> Iterator[tuple[BinaryIO, int | None, Any]]:
-        """(source, its size if known, progress display or None); both closed after."""
+    def _input(self, name: str) -> _Input:
+        """A context manager: (source, its size if known, progress display or None); both
+        closed after."""
         src, owns, size = self._open_input(name)
-        progress = self._progress(name if name != "-" else "stdin", size)
         try:
-            yield src, size, progress
-        finally:
-            if progress is not None:
-                progress.close()
+            progress = self._progress(name if name != "-" else "stdin", size)
+        except BaseException:
             if owns:
                 src.close()
+            raise
+        return _Input(src, owns, size, progress)
 
     def _output_path(self, name: str, derived: str | None) -> str | None:
         """None means standard output."""
@@ -474,3 +456,26 @@ class Runner:
                 raise CliError(name, "input and output are the same file")
         except FileNotFoundError:
             pass
+
+
+class _Input:
+    """What :meth:`Runner._input` gives (a class: contextlib costs start-up)."""
+
+    def __init__(self, src: BinaryIO, owns: bool, size: int | None, progress: Any) -> None:
+        self.src = src
+        self.owns = owns
+        self.size = size
+        self.progress = progress
+
+    def __enter__(self) -> tuple[BinaryIO, int | None, Any]:
+        return self.src, self.size, self.progress
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self.progress is not None:
+                self.progress.close()
+        finally:
+            if self.owns:
+                self.src.close()

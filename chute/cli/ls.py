@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
+from ._args import Spec
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="List the members of a (compressed) tar archive.")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._args import Namespace
+
+
+def build_parser(prog: str) -> Spec:
+    p = Spec(prog, "List the members of a (compressed) tar archive.")
     p.add_argument("archive", metavar="ARCHIVE", help="archive to read ('-': standard input)")
     p.add_argument("-l", "--long", action="store_true", help="show mode, size, mtime and link targets")
     p.add_argument("-F", "--format", metavar="NAME", help="compression format when it cannot be detected (brotli)")
     return p
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Namespace) -> int:
     from ..tar import open_compressed_input
     from ..tar.header import HARDLINK, SYMLINK
     from ..tar.reader import TarReader

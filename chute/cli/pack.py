@@ -7,15 +7,19 @@ as one member (``--stdin-name``), spooled since its size is unknown until its en
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
+from ._args import Spec
 from ._common import CliError, add_format_args, open_output, parse_size, refuse_terminal, resolve_level, resolve_threads
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._args import Namespace
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description="Archive PATHs into a (compressed) tar file.")
+
+def build_parser(prog: str) -> Spec:
+    p = Spec(prog, "Archive PATHs into a (compressed) tar file.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files and folders to add; '-' adds standard input")
     p.add_argument("-o", "--output", required=True, metavar="ARCHIVE", help="archive to write ('-': standard output)")
     p.add_argument("-C", "--directory", metavar="DIR", help="take PATHs relative to DIR")
@@ -35,7 +39,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-def _codec_name(args: argparse.Namespace) -> str | None:
+def _codec_name(args: Namespace) -> str | None:
     from .. import codecs
 
     if args.format:
@@ -55,7 +59,7 @@ def _codec_name(args: argparse.Namespace) -> str | None:
     return "zstd"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Namespace) -> int:
     from .. import codecs
     from ..fileobj import open as chute_open
     from ..tar.writer import DEFAULT_SPOOL_LIMIT, TarWriter, exclude_patterns

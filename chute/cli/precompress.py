@@ -9,11 +9,15 @@ that would not be smaller than its original is not written, and a stale one is r
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
-from ._common import CliError, usage_errors_exit_1
+from ._args import ArgumentTypeError, Spec
+from ._common import CliError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._args import Namespace
 
 SUFFIXES = {"zstd": ".zst", "br": ".br", "gzip": ".gz"}
 CODECS = {"zstd": "zstd", "br": "brotli", "gzip": "gzip"}
@@ -32,22 +36,19 @@ def _formats(text: str) -> list[str]:
     names = [n.strip().lower() for n in text.split(",") if n.strip()]
     for n in names:
         if n not in SUFFIXES:
-            raise argparse.ArgumentTypeError(f"unknown format {n!r} (use zstd, br, gzip)")
+            raise ArgumentTypeError(f"unknown format {n!r} (use zstd, br, gzip)")
     return names
 
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog=prog,
-        description="Write .zst/.br/.gz siblings of the files under DIRs, only where they are smaller.",
-    )
+def build_parser(prog: str) -> Spec:
+    p = Spec(prog, "Write .zst/.br/.gz siblings of the files under DIRs, only where they are smaller.")
     p.add_argument("dirs", nargs="+", metavar="DIR", help="folders (walked recursively) or single files")
     p.add_argument("--formats", type=_formats, default=["zstd", "br", "gzip"], help="default: zstd,br,gzip")
     p.add_argument("--min-size", type=int, default=256, metavar="BYTES", help="skip smaller files (default 256)")
     p.add_argument("-f", "--force", action="store_true", help="rewrite siblings even when up to date")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing")
     p.add_argument("-v", "--verbose", action="store_true", help="print every file written or skipped")
-    return usage_errors_exit_1(p)
+    return p
 
 
 def _walk(paths: list[str]) -> list[str]:
@@ -114,7 +115,7 @@ def write_sibling(path: str, fmt: str, level: int | None = None) -> int | None:
     return written
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Namespace) -> int:
     written = skipped = 0
     for path in _walk(args.dirs):
         if not wanted(path, args.min_size):

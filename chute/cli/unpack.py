@@ -7,17 +7,21 @@ count, total size and name length are capped. ``--trust`` lifts every check.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from ._args import Spec
 from ._common import parse_size
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ._args import Namespace
 
-def build_parser(prog: str) -> argparse.ArgumentParser:
+
+def build_parser(prog: str) -> Spec:
     from ..tar.safety import Limits
 
     d = Limits()
-    p = argparse.ArgumentParser(prog=prog, description="Extract a (compressed) tar archive safely.")
+    p = Spec(prog, "Extract a (compressed) tar archive safely.")
     p.add_argument("archive", metavar="ARCHIVE", help="archive to read ('-': standard input)")
     p.add_argument("-C", "--directory", default=".", metavar="DIR", help="extract into DIR (created if missing)")
     p.add_argument("--strip-components", type=int, default=0, metavar="N", help="drop N leading path parts")
@@ -30,7 +34,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return p
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Namespace) -> int:
     from ..tar import extract_archive
     from ..tar.safety import Limits
 
