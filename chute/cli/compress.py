@@ -220,13 +220,12 @@ class Runner:
         # Unbuffered: the pump then waits on pipes in a way a signal can interrupt, and
         # nothing hides in a read buffer.
         if name == "-":
-            return stdin_binary().raw, False, None  # type: ignore[attr-defined]
+            # stdin redirected from a file (`chute < big.log`) is sized like a named file:
+            # what is left of it from the current offset (threads, progress total)
+            raw = stdin_binary().raw  # type: ignore[attr-defined]
+            return raw, False, _regular_size(raw, from_offset=True)
         f = open(name, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
-        try:
-            size = os.fstat(f.fileno()).st_size if stat.S_ISREG(os.fstat(f.fileno()).st_mode) else None
-        except OSError:
-            size = None
-        return f, True, size
+        return f, True, _regular_size(f, from_offset=False)
 
     def _input(self, name: str) -> _Input:
         """A context manager: (source, its size if known, progress display or None); both
@@ -479,3 +478,15 @@ class _Input:
         finally:
             if self.owns:
                 self.src.close()
+
+
+def _regular_size(f: Any, *, from_offset: bool) -> int | None:
+    """Bytes of a regular file (from its current offset if asked); None for anything else."""
+    try:
+        fd = f.fileno()
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return max(0, st.st_size - os.lseek(fd, 0, os.SEEK_CUR)) if from_offset else st.st_size
+    except (OSError, ValueError):
+        return None

@@ -272,3 +272,24 @@ def test_verbose_summary_and_forced_progress(src: Path) -> None:
     r = run("--progress", "-c", str(src))
     assert b"\r" in r.stderr and b"MiB" in r.stderr
     assert run("-c", str(src)).stderr == b""  # stderr is not a terminal: no progress
+
+
+def test_stdin_from_a_file_is_sized_from_its_offset(src: Path, tmp_path: Path) -> None:
+    """``chute < file`` knows what is left of the file (threads and progress use it), and
+    a shell that already read part of it gets only the rest compressed."""
+    from chute.cli.compress import _regular_size
+
+    with open(src, "rb", buffering=0) as f:
+        f.read(1000)
+        assert _regular_size(f, from_offset=True) == len(DATA) - 1000
+        assert _regular_size(f, from_offset=False) == len(DATA)
+    r, w = os.pipe()
+    with os.fdopen(r, "rb", buffering=0) as pipe:
+        assert _regular_size(pipe, from_offset=True) is None
+    os.close(w)
+    with open(src, "rb") as f:
+        f.seek(1000)
+        done = subprocess.run([*CHUTE, "-c", "-T2"], stdin=f, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    back = subprocess.run([*CHUTE, "-d"], input=done.stdout, capture_output=True, timeout=60)
+    assert back.stdout == DATA[1000:]
