@@ -7,11 +7,13 @@ import os
 from . import codecs
 from .codecs._stream import StreamDecoder
 from .fileobj import new_compressor, resolve_format
-from .pump import DEFAULT_CHUNK, Progress, Stats, compress_stream, decompress_stream
+from .pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, cast
+
+    from .pump import Progress
 else:
 
     def cast(typ: object, value: object) -> object:

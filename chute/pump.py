@@ -12,16 +12,18 @@ import os
 import select
 import stat
 import time
-from collections.abc import Callable
 
 from . import _malloc
 from .codecs._stream import StreamDecoder
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing stays off the command path (start-up)
+if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
+    from collections.abc import Callable
     from typing import Any, BinaryIO
 
     from .codecs import Compressor
+
+    Progress = Callable[["Stats"], None]
 
 __all__ = ["Stats", "DEFAULT_CHUNK", "compress_stream", "decompress_stream"]
 
@@ -32,7 +34,15 @@ OUTPUT_FACTOR = 8
 #: without cutting it into slices (copies).
 MIN_STEP_OUTPUT = 4 << 20
 
-Progress = Callable[["Stats"], None]
+
+def __getattr__(name: str) -> Any:
+    # ``Progress`` (a callback taking :class:`Stats`) is built on first use: collections.abc
+    # would load collections on every run, and the alias only serves annotations
+    if name == "Progress":
+        from collections.abc import Callable
+
+        return Callable[[Stats], None]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Stats:

@@ -144,3 +144,13 @@ def test_malloc_trim_respects_wanted_false(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(_malloc, "wanted", None)
     _malloc.trim()
     assert calls == [0]
+
+
+def test_progress_alias_is_still_importable() -> None:
+    """``chute.pump.Progress`` is built on first use (start-up), but still there."""
+    import chute.pump as pump
+    from chute.pump import Progress
+
+    assert Progress.__args__[0] is pump.Stats
+    with pytest.raises(AttributeError):
+        pump.NoSuchName  # noqa: B018
