@@ -75,7 +75,7 @@ def copy(
     format: str | None = None,
     level: int | None = None,
     threads: int | None = None,
-    chunk_size: int = DEFAULT_CHUNK,
+    chunk_size: int | None = None,
     progress: Progress | None = None,
     **options: Any,
 ) -> Stats:
@@ -83,7 +83,8 @@ def copy(
 
     ``compress="zstd"`` (or any format; ``True`` picks one from ``dst``'s suffix, else
     zstd) compresses; ``decompress=True`` decodes, detecting the format unless
-    ``format`` names it. Returns :class:`~chute.pump.Stats`.
+    ``format`` names it. ``chunk_size``: bytes per read, 128 KiB by default (4 MiB, one
+    block, when compressing lz4). Returns :class:`~chute.pump.Stats`.
     """
     if bool(compress) == bool(decompress):
         raise ValueError("pass exactly one of compress=FORMAT or decompress=True")
@@ -94,16 +95,18 @@ def copy(
             if compress:
                 codec = resolve_format(compress if isinstance(compress, str) else None, dst)
                 comp = new_compressor(codec, level, threads=threads, **options)
+                read_size = chunk_size or codec.extra.get("read_size", DEFAULT_CHUNK)
                 stats = compress_stream(
-                    s, d, comp, chunk_size=chunk_size, progress=progress, stats=Stats(format=codec.name)
+                    s, d, comp, chunk_size=read_size, progress=progress, stats=Stats(format=codec.name)
                 )
             elif threads is not None and threads != 1 and progress is None:
                 from .parallel import parallel_decompress
 
-                stats = parallel_decompress(s, d, threads=threads, format=format, chunk_size=chunk_size, **options)
+                read_size = chunk_size or DEFAULT_CHUNK
+                stats = parallel_decompress(s, d, threads=threads, format=format, chunk_size=read_size, **options)
             else:
                 dec = StreamDecoder(format, **options)
-                stats = decompress_stream(s, d, dec, chunk_size=chunk_size, progress=progress)
+                stats = decompress_stream(s, d, dec, chunk_size=chunk_size or DEFAULT_CHUNK, progress=progress)
             d.flush()
             return stats
         finally:

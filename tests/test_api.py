@@ -6,6 +6,7 @@ import io
 import os
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import text_like
@@ -207,3 +208,24 @@ def test_zstd_one_call_records_the_content_size() -> None:
     blob = chute.compress(data, "zstd", 22)
     assert backend().get_frame_info(blob).decompressed_size == len(data)
     assert chute.decompress(blob) == data
+
+
+def test_copy_reads_whole_lz4_blocks_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chute import api
+    from chute.codecs.lz4 import MAX_BLOCK
+    from chute.pump import DEFAULT_CHUNK
+
+    sizes: list[int] = []
+    real = api.compress_stream
+
+    def spy(*args: Any, **kw: Any) -> Any:
+        sizes.append(kw["chunk_size"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(api, "compress_stream", spy)
+    data = b"x" * 100_000
+    for fmt, chunk, expected in (("lz4", None, MAX_BLOCK), ("lz4", 4096, 4096), ("zstd", None, DEFAULT_CHUNK)):
+        out = io.BytesIO()
+        chute.copy(io.BytesIO(data), out, compress=fmt, chunk_size=chunk)
+        assert sizes.pop() == expected
+        assert chute.decompress(out.getvalue()) == data

