@@ -103,6 +103,16 @@ def main() -> None:
             f"{fmt} -T2 output ({size_mb:.0f} MB) decompression: T1 {size_mb / d1:.0f} MB/s, "
             f"T2 {size_mb / d2:.0f} MB/s: {d1 / d2:.2f}x"
         )
+    # one lz4 frame as the lz4 CLI writes it: split by blocks (chute.lz4blocks)
+    with open(src, "rb") as s, open(f"{tmp}/one.lz4", "wb") as d:
+        subprocess.run(["lz4", "-1", "-q", "-c"], stdin=s, stdout=d, check=True)
+    d1, *_ = chute_run("lz4", 1, 1, f"{tmp}/one.lz4", f"{tmp}/m.out", mode="d")
+    d2, *_ = chute_run("lz4", 1, 2, f"{tmp}/one.lz4", f"{tmp}/m.out", mode="d")
+    native = tool_run(["lz4", "-d", "-q", "-c"], f"{tmp}/one.lz4", f"{tmp}/m.out")
+    print(
+        f"lz4 -1 output, one frame ({mb:.0f} MB) decompression: T1 {mb / d1:.0f} MB/s, T2 {mb / d2:.0f} MB/s: "
+        f"{d1 / d2:.2f}x; lz4 -d {mb / native:.0f} MB/s (T2 takes {d2 / native:.2f}x its time)"
+    )
 
 
 if __name__ == "__main__":
