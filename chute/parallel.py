@@ -366,8 +366,7 @@ def parallel_decompress(
     If a piece fails to decode (or would expand past 64 MiB), the rest of the file is
     decoded on the caller's thread, which reports any real error. Anything else (pipes,
     one-frame files, other formats, frames over 32 MiB compressed) goes through
-    :func:`chute.pump.decompress_stream` on one thread, with no error (and, for a regular
-    file, its writes on a second thread: :mod:`chute.writebehind`). Returns
+    :func:`chute.pump.decompress_stream` on one thread, with no error. Returns
     :class:`~chute.pump.Stats`.
     """
     from .codecs._stream import StreamDecoder
@@ -379,8 +378,8 @@ def parallel_decompress(
         from . import lz4blocks
 
         return lz4blocks.decode(src, dst, n, chunk_size=chunk_size, **options)
-    if plan is None:  # one decoding thread; with more threads allowed, writes go to a second one
-        return decompress_stream(src, dst, StreamDecoder(format, **options), chunk_size=chunk_size, write_behind=n > 1)
+    if plan is None:
+        return decompress_stream(src, dst, StreamDecoder(format, **options), chunk_size=chunk_size)
     fmt, jobs, decode, tail = plan
     stats = Stats(format=fmt)
     base = src.tell()

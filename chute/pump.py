@@ -245,65 +245,18 @@ def decompress_stream(
     chunk_size: int = DEFAULT_CHUNK,
     progress: Progress | None = None,
     stats: Stats | None = None,
-    write_behind: bool = False,
 ) -> Stats:
     """Decode ``src`` into ``dst`` (``None`` only checks) until the stream ends.
 
-    ``write_behind=True`` writes on a second thread (:class:`~chute.writebehind.WriteBehind`)
-    when ``src`` is a regular file, whose reads never wait for data to arrive. Raises the
-    decoder's errors: truncation, corruption, trailing data, limits; and ``dst``'s.
+    Raises the decoder's errors: truncation, corruption, trailing data, limits.
     """
     stats = stats or Stats()
-    behind = None
-    if write_behind and dst is not None and _regular(src):
-        from .writebehind import WriteBehind
-
-        behind = WriteBehind(dst)
-    try:
-        _decode(src, dst, behind, decoder, chunk_size, progress, stats)
-    except Exception:
-        if behind is not None:  # what was decoded before the error is written, as on one thread
-            try:
-                behind.close()
-            except Exception:
-                pass  # the first error is the one to report
-        raise
-    except BaseException:  # Ctrl-C, a signal: stop now
-        if behind is not None:
-            behind.close(abort=True)
-        raise
-    if behind is not None:
-        behind.close()
-    stats.format = decoder.format
-    stats.ended = time.monotonic()
-    if progress is not None:
-        progress(stats)
-    return stats
-
-
-def _regular(src: Any) -> bool:
-    try:
-        return stat.S_ISREG(os.fstat(src.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        return False
-
-
-def _decode(
-    src: BinaryIO,
-    dst: BinaryIO | None,
-    behind: Any,
-    decoder: StreamDecoder,
-    chunk_size: int,
-    progress: Progress | None,
-    stats: Stats,
-) -> None:
     limit = max(chunk_size * OUTPUT_FACTOR, MIN_STEP_OUTPUT)
-    write = behind.write if behind is not None else dst.write if dst is not None else None
+    write = dst.write if dst is not None else None
     # read1: what a pipe holds now, so a live stream is decoded as it arrives; the output
-    # is flushed before each read that may block, so it is delivered as well (a regular
-    # file's reads do not block: with a write-behind thread nothing waits to be flushed).
+    # is flushed before each read that may block, so it is delivered as well.
     read = _interruptible(src, getattr(src, "read1", src.read))
-    flush = dst.flush if dst is not None and behind is None else None
+    flush = dst.flush if dst is not None else None
     tune = _malloc.wanted
     next_trim = _malloc.TRIM_EVERY
     while not decoder.eof:
@@ -330,3 +283,8 @@ def _decode(
                 next_trim = stats.bytes_out + _malloc.TRIM_EVERY
         if progress is not None:
             progress(stats)
+    stats.format = decoder.format
+    stats.ended = time.monotonic()
+    if progress is not None:
+        progress(stats)
+    return stats
