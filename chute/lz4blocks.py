@@ -21,12 +21,11 @@ import io
 import time
 from typing import Any, BinaryIO
 
+from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC
 from .errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
 
 __all__ = ["decode", "MAX_WORKERS", "JOB_OUTPUT"]
 
-_MAGIC = 0x184D2204
-_BLOCK_MAX = {4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20}
 #: The caller's thread hashes and writes everything (about 2.5 GB/s here); a worker
 #: decodes 1.5-2 GB/s. More workers than this cannot be kept busy, and each costs
 #: memory for two jobs in flight.
@@ -82,7 +81,7 @@ def _header(src: BinaryIO) -> tuple[int, int, int | None]:
     import xxhash
 
     magic = src.read(4)
-    if len(magic) < 4 or int.from_bytes(magic, "little") != _MAGIC:
+    if len(magic) < 4 or int.from_bytes(magic, "little") != _FRAME_MAGIC:
         raise _NotHere
     desc = src.read(2)
     if len(desc) < 2:
@@ -99,6 +98,14 @@ def _header(src: BinaryIO) -> tuple[int, int, int | None]:
     if (xxhash.xxh32_intdigest(desc + size_field) >> 8) & 0xFF != check[0]:
         raise _NotHere
     return flg, block_max, int.from_bytes(size_field, "little") if size_field else None
+
+
+def _submit(pool: Any, pending: Any, job: Any, limit: int, hasher: Any, write: Any) -> int:
+    """Queue ``job`` on ``pool``, first emitting the oldest pending job if ``limit`` are
+    in flight; return the size of what was emitted."""
+    done = _emit(pending.popleft(), hasher, write) if len(pending) >= limit else 0
+    pending.append(pool.submit(job))
+    return done
 
 
 def _emit(job: Any, hasher: Any, write: Any) -> int:
@@ -185,16 +192,12 @@ def decode(
                     group.append((data, bool(word >> 31), expect))
                     count += 1
                     if len(group) >= per_job:
-                        if len(pending) >= 2 * workers:
-                            produced += _emit(pending.popleft(), hasher, write)
-                        pending.append(pool.submit((key, (first, group))))
+                        produced += _submit(pool, pending, (key, (first, group)), 2 * workers, hasher, write)
                         first, group = count, []
             except ChuteError as exc:
                 damage = exc  # raised after the blocks before it, as one thread would
             if group:
-                if len(pending) >= 2 * workers:
-                    produced += _emit(pending.popleft(), hasher, write)
-                pending.append(pool.submit((key, (first, group))))
+                produced += _submit(pool, pending, (key, (first, group)), 2 * workers, hasher, write)
             while pending:
                 produced += _emit(pending.popleft(), hasher, write)
             if damage is not None:
