@@ -6,6 +6,7 @@ Packs with ``chute pack -F zstd -3 -T N`` vs ``tar -cf - DIR | zstd -3 -T N``, u
 ``chute unpack`` vs ``zstd -d | tar -x``; prints times, peak RSS and the ratios (target 1.3x).
 Unpacking is measured twice: into the temporary folder (on disk) and into a folder on a
 tmpfs (``--tmpfs``, /dev/shm by default), where no disk write-back hides the CPU cost.
+Each unpack goes to a new folder, after one untimed round; the trees are deleted at the end.
 ``--baseline SRC`` (a folder holding another version's ``chute`` package, e.g. from
 ``git archive REV | tar -x -C SRC``) adds that version's ``chute unpack``, run in the same
 interleaved rounds: a before/after comparison that machine noise does not skew.
@@ -50,21 +51,30 @@ def main() -> None:
         chute_pack = best(f"{ch} pack -F zstd -3 -T{t} -C {parent} {excl} {name} -o -", a.repeat, stdout=ca)
 
         def unpack(parent: Path) -> tuple[Run, Run, Run | None]:
-            out = parent / "out"
+            # Every run gets a folder of its own and no tree is deleted before the rounds
+            # are over: ext4 skips inodes freed in the last minutes when it allocates new
+            # ones (recently_deleted() in find_inode_bit), and a run made right after an
+            # rmtree of 8,000 files spent 8 s of system time there, whichever tool it was.
+            # The untimed first round pays for deletions made before this script ran.
+            outs: list[Path] = []
 
             def fresh() -> str:
-                shutil.rmtree(out, ignore_errors=True)
+                out = parent / f"out{len(outs)}"
                 out.mkdir()
+                outs.append(out)
                 os.sync()  # start each run with no dirty pages from the previous one (writeback throttling)
                 return shlex.quote(str(out))
 
             tar_runs, chute_runs, base_runs = [], [], []
-            for _ in range(a.repeat):  # interleaved, so that all see the same machine state
+            for i in range(a.repeat + 1):  # interleaved, so that all see the same machine state
                 tar_runs.append(best(f"sh -c 'zstd -d -q -c | tar -xf - -C {fresh()}'", 1, stdin=ta))
                 chute_runs.append(best(f"{ch} unpack - -C {fresh()}", 1, stdin=ca))
                 if base_cmd:
                     base_runs.append(best(f"{base_cmd} unpack - -C {fresh()}", 1, stdin=ca))
-            shutil.rmtree(out, ignore_errors=True)
+                if i == 0:  # the warm-up round
+                    del tar_runs[:], chute_runs[:], base_runs[:]
+            for out in outs:
+                shutil.rmtree(out, ignore_errors=True)
             fastest = min(base_runs, key=lambda r: r.seconds) if base_runs else None
             return min(tar_runs, key=lambda r: r.seconds), min(chute_runs, key=lambda r: r.seconds), fastest
 
