@@ -140,12 +140,10 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         return zstd_frame
 
     if codec.name == "lz4" and set(options) <= {"checksum"}:
-        import lz4.frame as lf
+        from .codecs.lz4 import compress_frame
 
         checksum = bool(options.get("checksum", True))
-        return lambda data: lf.compress(
-            data, compression_level=level, block_size=lf.BLOCKSIZE_MAX4MB, content_checksum=checksum
-        )
+        return lambda data: compress_frame(data, level, checksum)
 
     def one_member(data: Buffer) -> bytes:
         comp = codec.new_compressor(level, **options)

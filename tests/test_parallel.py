@@ -167,3 +167,25 @@ def test_ctrl_c_stops_within_a_second() -> None:
         comp.finish()
     assert time.monotonic() - started < 1.0
     comp.close()
+
+
+def test_lz4_one_thread_compresses_on_a_worker() -> None:
+    """threads=1 for lz4 is one worker beside the caller, like zstd -T1: 4 MiB frames;
+    threads=None compresses in the caller's thread, one frame."""
+    from chute.fileobj import new_compressor
+
+    data = sample(9 << 20)
+    one = new_compressor("lz4", threads=1)
+    assert isinstance(one, ParallelCompressor)
+    blob = one.compress(data) + one.finish()
+    assert blob.count(b"\x04\x22\x4d\x18") >= 3  # 4 + 4 + 1 MiB: three frames (at least)
+    assert chute.decompress(blob) == data
+    plain = new_compressor("lz4", threads=None)
+    assert not isinstance(plain, ParallelCompressor)
+    single = plain.compress(data) + plain.finish()
+    assert chute.decompress(single) == data
+    # options the one-frame writer alone knows keep it
+    assert not isinstance(new_compressor("lz4", threads=1, block_linked=True), ParallelCompressor)
+    if shutil.which("lz4"):
+        done = subprocess.run(["lz4", "-dc"], input=blob, capture_output=True, check=True)
+        assert done.stdout == data

@@ -1,16 +1,27 @@
-"""The lz4 decoder's own framing: whole blocks to LZ4F, output served in any slice size."""
+"""chute.codecs.lz4: the frame writer over lz4.block (checked against LZ4F and the lz4 CLI)
+and the decoder's own framing (whole blocks to LZ4F, output served in any slice size)."""
 
 from __future__ import annotations
 
+import shutil
 import struct
+import subprocess
 
 import lz4.frame as lf
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chute.codecs import FlushMode
 from chute.codecs._stream import StreamDecoder
-from chute.codecs.lz4 import MAX_BLOCK, Lz4Decompressor
+from chute.codecs.lz4 import (
+    MAX_BLOCK,
+    LinkedLz4Compressor,
+    Lz4Compressor,
+    Lz4Decompressor,
+    frame_header,
+    new_compressor,
+)
 from chute.errors import ChecksumError, CorruptStreamError, TruncatedStreamError
 
 BLOCK_SIZES = [lf.BLOCKSIZE_MAX64KB, lf.BLOCKSIZE_MAX256KB, lf.BLOCKSIZE_MAX1MB, lf.BLOCKSIZE_MAX4MB]
@@ -122,3 +133,114 @@ def test_block_checksum_and_truncation() -> None:
     blob[-9] ^= 0x40  # inside the last block's checksum
     with pytest.raises((ChecksumError, CorruptStreamError)):
         StreamDecoder("lz4").decompress(bytes(blob))
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def write(comp: Lz4Compressor | LinkedLz4Compressor, data: bytes, steps: list[tuple[int, str]]) -> bytes:
+    """``data`` through ``comp`` in pieces of the given sizes, each followed by the action
+    named ("", "sync", "full"), then finish."""
+    out, pos, i = [], 0, 0
+    while pos < len(data):
+        size, action = steps[i % len(steps)]
+        i += 1
+        out.append(comp.compress(memoryview(data)[pos : pos + size]))
+        pos += size
+        if action:
+            out.append(comp.flush(FlushMode.SYNC if action == "sync" else FlushMode.FULL))
+    out.append(comp.finish())
+    return b"".join(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 1 << 30),
+    size=st.integers(0, 700_000),
+    block=st.sampled_from([64 << 10, 256 << 10, 1 << 20]),
+    checksum=st.booleans(),
+    level=st.sampled_from([1, 2, 3, 9]),
+    steps=st.lists(
+        st.tuples(st.integers(1, 300_000), st.sampled_from(["", "", "sync", "full"])), min_size=1, max_size=6
+    ),
+)
+def test_writer_round_trips_through_lz4f(
+    seed: int, size: int, block: int, checksum: bool, level: int, steps: list[tuple[int, str]]
+) -> None:
+    data = payload(seed, size)
+    blob = write(Lz4Compressor(level, block_size=block, checksum=checksum), data, steps)
+    # LZ4F (the reference library's frame decoder) reads every frame the writer produced,
+    # checking the header byte, the stored-block bit and the content checksum
+    got, pos = [], 0
+    while pos < len(blob):
+        dec = lf.LZ4FrameDecompressor()
+        got.append(dec.decompress(blob[pos:]))
+        assert dec.eof
+        pos = len(blob) - len(dec.unused_data or b"")
+    assert b"".join(got) == data
+    assert decode(blob, [len(blob) or 1], [-1])[0] == got[0]  # chute's decoder: the first frame
+
+
+def test_writer_frame_layout() -> None:
+    data = payload(7, 300_000)  # half text (compressed blocks), half noise (stored blocks)
+    blob = write(Lz4Compressor(1, block_size=64 << 10), data, [(len(data), "")])
+    # the header is byte for byte LZ4F's for the same settings (header check byte included)
+    assert blob[:7] == lf.compress(b"", block_size=lf.BLOCKSIZE_MAX64KB, content_checksum=True)[:7]
+    assert blob[:7] == frame_header(64 << 10, True)
+    pos, sizes, stored = 7, [], 0
+    while (word := int.from_bytes(blob[pos : pos + 4], "little")) != 0:
+        body = word & 0x7FFFFFFF
+        stored += word >> 31
+        sizes.append(body)
+        pos += 4 + body
+    assert stored >= 2 and len(sizes) - stored >= 2  # both kinds of block occur
+    assert blob[pos + 4 :] == struct.pack("<I", __import__("xxhash").xxh32_intdigest(data))
+    assert len(blob) == pos + 8
+    assert lf.decompress(blob) == data
+
+
+def test_writer_empty_and_flush_before_data() -> None:
+    comp = Lz4Compressor()
+    assert comp.flush() == b""  # nothing started: nothing to say
+    assert lf.decompress(comp.finish()) == b""
+    comp = Lz4Compressor(checksum=False)
+    blob = comp.compress(b"") + comp.flush(FlushMode.FULL) + comp.compress(b"ab") + comp.finish()
+    assert blob[4] & 0x04 == 0  # no content checksum flag
+    assert len(blob) == 11 + 17  # empty frame: header + end mark; then "ab" as a stored block
+    assert blob[11 + 7 : 11 + 11] == struct.pack("<I", 2 | 1 << 31)
+    assert lf.decompress(blob[:11]) == b"" and lf.decompress(blob[11:]) == b"ab"
+    assert Lz4Compressor().compress(b"x" * 10).startswith(frame_header(4 << 20, True))
+
+
+def test_writer_levels_use_fast_and_hc_modes() -> None:
+    data = payload(3, 200_000)
+    fast = lf.compress(data, compression_level=1, block_size=lf.BLOCKSIZE_MAX1MB)
+    hc = lf.compress(data, compression_level=9, block_size=lf.BLOCKSIZE_MAX1MB)
+    # the same block bodies as LZ4F (fast mode below 3, HC at the level from 3 up): same size
+    assert abs(len(write(Lz4Compressor(1, block_size=1 << 20), data, [(len(data), "")])) - len(fast)) <= 8
+    assert abs(len(write(Lz4Compressor(9, block_size=1 << 20), data, [(len(data), "")])) - len(hc)) <= 8
+
+
+def test_block_linked_goes_to_lz4f() -> None:
+    comp = new_compressor(1, block_linked=True, block_size=64 << 10)
+    assert isinstance(comp, LinkedLz4Compressor)
+    data = payload(5, 300_000)
+    blob = write(comp, data, [(70_000, "sync")])
+    assert blob[4] & 0x20 == 0  # linked blocks
+    assert lf.decompress(blob) == data
+    assert isinstance(new_compressor(1), Lz4Compressor)
+    with pytest.raises(ValueError):
+        Lz4Compressor(block_size=12345)
+
+
+@pytest.mark.skipif(shutil.which("lz4") is None, reason="needs the lz4 CLI")
+@pytest.mark.parametrize("checksum", [True, False])
+def test_writer_output_read_by_lz4_cli(checksum: bool) -> None:
+    data = payload(11, 5_000_000)
+    blob = write(Lz4Compressor(1, checksum=checksum), data, [(1_500_000, ""), (100, "sync"), (3_000_000, "full")])
+    out = subprocess.run(["lz4", "-d", "-c"], input=blob, capture_output=True, check=True).stdout
+    assert out == data
+    bad = bytearray(blob)
+    bad[len(bad) // 2] ^= 0x10
+    if checksum:  # a flipped bit is caught by the CLI, through the checksum if not sooner
+        assert subprocess.run(["lz4", "-d", "-c"], input=bytes(bad), capture_output=True).returncode != 0
