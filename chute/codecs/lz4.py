@@ -215,6 +215,74 @@ class _Lz4F:
         return out  # type: ignore[no-any-return]
 
 
+class _OwnFrame:
+    """The blocks of one frame of independent blocks, decoded with ``lz4.block``.
+
+    LZ4F decodes such a frame at about half the speed of ``lz4 -d``: it copies each
+    block and checks the content with its own slow XXH32. Here a block is one
+    ``lz4.block.decompress`` call straight from the input, and xxhash checks the
+    content. The checks are LZ4F's, in its order: block checksum, block, then at the
+    end mark the content size, then the content checksum.
+    """
+
+    __slots__ = ("_block_max", "_block_checksum", "_hash", "_size", "_produced", "_unpack", "_error", "ended")
+
+    def __init__(self, block_max: int, block_checksum: bool, content_checksum: bool, size: int | None) -> None:
+        import lz4.block as lb
+        import xxhash
+
+        self._block_max = block_max
+        self._block_checksum = xxhash.xxh32_intdigest if block_checksum else None
+        self._hash = xxhash.xxh32() if content_checksum else None
+        self._size = size
+        self._produced = 0
+        self._unpack = lb.decompress
+        self._error = lb.LZ4BlockError
+        self.ended = False
+
+    @classmethod
+    def start(cls, header: memoryview, block_max: int) -> _OwnFrame | None:
+        """For a frame header this class handles (independent blocks, no dictionary, valid
+        header check byte); None leaves the frame, and any error in its header, to LZ4F."""
+        import xxhash
+
+        flg, bd = header[4], header[5]
+        if not flg & 0x20 or flg & 0x03 or bd & 0x8F:
+            return None
+        descriptor = header[4:-1]
+        if (xxhash.xxh32_intdigest(descriptor) >> 8) & 0xFF != header[-1]:
+            return None
+        size = int.from_bytes(header[6:14], "little") if flg & 0x08 else None
+        return cls(block_max, bool(flg & 0x10), bool(flg & 0x04), size)
+
+    def unit(self, unit: memoryview) -> bytes:
+        """Decode a block (with its checksum) or check the end mark (with the content checksum)."""
+        word = int.from_bytes(unit[:4], "little")
+        if word == 0:
+            self.ended = True
+            if self._size is not None and self._produced != self._size:
+                raise CorruptStreamError(
+                    f"invalid lz4 data (frame header says {self._size} bytes, it holds {self._produced})"
+                )
+            if self._hash is not None and self._hash.intdigest() != int.from_bytes(unit[4:8], "little"):
+                raise ChecksumError("lz4 checksum mismatch (content checksum of the frame)")
+            return b""
+        body = unit[4 : 4 + (word & 0x7FFFFFFF)]
+        if self._block_checksum is not None and self._block_checksum(body) != int.from_bytes(unit[-4:], "little"):
+            raise ChecksumError("lz4 checksum mismatch (block checksum)")
+        if word >> 31:
+            out = body.tobytes()
+        else:
+            try:
+                out = self._unpack(body, uncompressed_size=self._block_max)
+            except self._error:
+                raise CorruptStreamError("invalid lz4 data (a block does not decode)") from None
+        if self._hash is not None:
+            self._hash.update(out)
+        self._produced += len(out)
+        return out
+
+
 class Lz4Decompressor:
     """Adapts ``lz4.frame.LZ4FrameDecompressor`` to chute's contract.
 
@@ -222,11 +290,12 @@ class Lz4Decompressor:
     in its input and the output has room for a maximal block; otherwise it copies the
     input into a staging buffer, decodes into a second one and copies out again. So this
     adapter cuts the input at unit boundaries (frame header, block with its checksum,
-    end mark with the content checksum) and hands LZ4F one complete unit at a time with
-    room for a whole block, then serves ``max_length`` from what the block produced
-    (kept: at most one block). That is about 20% less CPU than feeding LZ4F arbitrary
-    chunks. Input it cannot frame (a skippable frame, a bad header) goes to LZ4F as is,
-    which decodes it or raises.
+    end mark with the content checksum) and decodes one complete unit at a time, then
+    serves ``max_length`` from what the block produced (kept: at most one block). A frame
+    of independent blocks (the ``lz4`` CLI's default, and chute's) is decoded by
+    :class:`_OwnFrame`; other frames go to LZ4F one unit at a time, with room for a whole
+    block (about 20% less CPU than feeding it arbitrary chunks). Input it cannot frame
+    (a skippable frame, a bad header) goes to LZ4F as is, which decodes it or raises.
 
     The binding reports ``needs_input`` as soon as it has consumed all input, even when
     LZ4F still holds decoded bytes (its output buffer filled just as the input ran out):
@@ -246,12 +315,14 @@ class Lz4Decompressor:
         self._flags = 0
         self._block_max = MAX_BLOCK
         self._framing = True  # False: pass everything through to LZ4F
+        self._own: _OwnFrame | None = None  # the frame's blocks are decoded here, not by LZ4F
+        self._ended = False  # the end of a frame decoded here was reached
         self._needs_input = True
         self._unused = b""
 
     @property
     def eof(self) -> bool:
-        return self._obj.eof and self._out_pos >= len(self._out)
+        return (self._obj.eof or self._ended) and self._out_pos >= len(self._out)
 
     @property
     def needs_input(self) -> bool:
@@ -336,15 +407,21 @@ class Lz4Decompressor:
                 if size <= 0:
                     break
                 unit = buf[pos : pos + size]
-                out = obj.decompress(unit, self._block_max)
+                if self._stage == 0:
+                    self._own = _OwnFrame.start(unit, self._block_max)
+                if self._own is not None:
+                    out = self._own.unit(unit) if self._stage else b""
+                    self._ended = self._own.ended
+                else:
+                    out = obj.decompress(unit, self._block_max)
                 unit.release()
                 pos += size
                 if self._stage == 0:
                     self._stage = 1
-                elif obj.eof:
+                elif obj.eof or self._ended:
                     self._stage = 2
-                if not obj.needs_input and not obj.eof:  # pragma: no cover - a whole unit always fits
-                    out += obj.decompress(b"", self.DRAIN)
+                if self._own is None and not obj.needs_input and not obj.eof:  # pragma: no cover
+                    out += obj.decompress(b"", self.DRAIN)  # a whole unit always fits
                 if out:
                     self._out, self._out_pos = out, 0
                     parts.append(self._take(room))

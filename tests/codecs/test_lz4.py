@@ -244,3 +244,75 @@ def test_writer_output_read_by_lz4_cli(checksum: bool) -> None:
     bad[len(bad) // 2] ^= 0x10
     if checksum:  # a flipped bit is caught by the CLI, through the checksum if not sooner
         assert subprocess.run(["lz4", "-d", "-c"], input=bytes(bad), capture_output=True).returncode != 0
+
+
+# ------------------------------------------------------ frames of independent blocks
+
+
+def outcome(blob: bytes, lz4f_only: bool) -> bytes | type[Exception]:
+    """What chute's decoder makes of ``blob``: its output or its error class; with
+    ``lz4f_only`` every frame goes to LZ4F (the decoder before ``_OwnFrame``)."""
+    from unittest import mock
+
+    import chute
+    from chute.codecs import lz4 as mod
+    from chute.errors import ChuteError
+
+    with mock.patch.object(mod._OwnFrame, "start", return_value=None) if lz4f_only else mock.MagicMock():
+        try:
+            return chute.decompress(blob, format="lz4")
+        except ChuteError as exc:
+            return type(exc)
+
+
+def test_independent_blocks_bypass_lz4f() -> None:
+    from unittest import mock
+
+    from chute.codecs import lz4 as mod
+
+    data = payload(1, 400_000)
+    blob = lf.compress(data, block_size=lf.BLOCKSIZE_MAX64KB, block_linked=False)
+    with mock.patch.object(mod._Lz4F, "decompress", side_effect=AssertionError("LZ4F used")):
+        assert decode(blob, [100_000], [-1]) == (data, b"")
+    linked = lf.compress(data, block_size=lf.BLOCKSIZE_MAX64KB, block_linked=True)
+    assert outcome(linked, False) == data  # linked blocks: LZ4F
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    seed=st.integers(0, 1 << 30),
+    size=st.integers(0, 200_000),
+    block_checksum=st.booleans(),
+    content_checksum=st.booleans(),
+    store_size=st.booleans(),
+    damage=st.one_of(
+        st.tuples(st.just("cut"), st.floats(0, 1)),
+        st.tuples(st.just("flip"), st.floats(0, 1), st.integers(0, 7)),
+    ),
+)
+def test_damage_gives_lz4f_errors(
+    seed: int,
+    size: int,
+    block_checksum: bool,
+    content_checksum: bool,
+    store_size: bool,
+    damage: tuple[str, float] | tuple[str, float, int],
+) -> None:
+    """Cut or flipped anywhere: the frames decoded without LZ4F give LZ4F's error class,
+    or, when it decodes them, its output."""
+    blob = bytearray(
+        lf.compress(
+            payload(seed, size),
+            block_size=lf.BLOCKSIZE_MAX64KB,
+            block_linked=False,
+            block_checksum=block_checksum,
+            content_checksum=content_checksum,
+            store_size=store_size,
+        )
+    )
+    pos = min(int(damage[1] * len(blob)), len(blob) - 1)
+    if damage[0] == "cut":
+        del blob[pos:]
+    else:
+        blob[pos] ^= 1 << damage[2]  # type: ignore[misc]
+    assert outcome(bytes(blob), False) == outcome(bytes(blob), True)
