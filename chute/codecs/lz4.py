@@ -440,6 +440,8 @@ class Lz4Decompressor:
             del self._in[:pos]
         elif keep:
             self._in = bytearray(keep)
+        if not framable and self._own is not None:  # LZ4F never saw this frame's header
+            raise CorruptStreamError("invalid lz4 data (a block claims more than the frame's maximum block size)")
         if not framable:  # LZ4F takes it from here, and decodes it or says what is wrong
             self._framing = False
             pending, self._in = bytes(self._in), bytearray()
