@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import io
 import os
-import re
-from collections.abc import Callable
-from typing import BinaryIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing stays off the command path (start-up)
+    from collections.abc import Callable
+    from typing import BinaryIO
 
 __all__ = ["find_frames", "MAX_FRAMES"]
 
@@ -33,7 +35,8 @@ MAX_FRAMES = 1 << 20
 _ZSTD_MAGIC = 0xFD2FB528
 _LZ4_MAGIC = 0x184D2204
 _XZ_HEADER = b"\xfd7zXZ\x00"
-_BZ2_START = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
+#: A bz2 stream header and the magic of its first block (or of an empty stream's end)
+_BZ2_START = rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"
 
 
 def _u32(b: bytes) -> int:
@@ -210,6 +213,9 @@ def _xz_streams(cur: _Cursor) -> list[tuple[int, int]] | None:
 
 
 def _bz2_streams(cur: _Cursor) -> list[tuple[int, int]] | None:
+    import re  # only here: `chute -d` of a big file of another format does not load it
+
+    bz2_start = re.compile(_BZ2_START)
     starts: list[int] = []
     fp, window = cur.fp, 4 << 20
     overlap = 9  # a match may straddle two windows
@@ -222,7 +228,7 @@ def _bz2_streams(cur: _Cursor) -> list[tuple[int, int]] | None:
             return None
         data = tail + chunk
         offset = pos - len(tail)
-        for m in _BZ2_START.finditer(data):
+        for m in bz2_start.finditer(data):
             at = offset + m.start()
             if not starts or at > starts[-1]:
                 starts.append(at)

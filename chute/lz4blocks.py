@@ -16,13 +16,16 @@ one-thread path's errors. So the source must be seekable; :func:`decode` checks.
 
 from __future__ import annotations
 
-import collections
 import io
 import time
-from typing import Any, BinaryIO
 
 from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC
 from .errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing stays off the command path (start-up)
+    import collections
+    from typing import Any, BinaryIO
 
 __all__ = ["decode", "MAX_WORKERS", "JOB_OUTPUT"]
 
@@ -152,7 +155,9 @@ def decode(
     workers = max(1, min(threads - 1, MAX_WORKERS))
     frames = 0
     write = dst.write if dst is not None else None
-    pending: collections.deque[_Job] = collections.deque()
+    from collections import deque
+
+    pending: collections.deque[_Job] = deque()
     pool: _Pool | None = None
     decoders: dict[tuple[int, bool], Any] = {}
     base = start = src.tell()

@@ -20,20 +20,24 @@ next ``compress``/``flush``/``finish`` call.
 
 from __future__ import annotations
 
-import collections
-import queue
-import threading
 import time
-from collections.abc import Callable
-from typing import Any, BinaryIO
 
 from .codecs import Codec, FlushMode
 from .codecs._base import cut_blocks
 from .errors import ChuteError
 
+# typing, collections, queue and threading stay off the import: `chute -d` imports this
+# module for every big file, most of which turn out to be one frame (start-up)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import collections
+    import queue
+    from collections.abc import Callable
+    from typing import Any, BinaryIO
+
     from .codecs import Compressor
+
+    _Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
 
 __all__ = ["ParallelCompressor", "parallel_compressor", "parallel_decompress", "block_size_for"]
 
@@ -69,6 +73,8 @@ class _Job:
     __slots__ = ("data", "done", "error", "result", "size")
 
     def __init__(self, data: Any, size: int) -> None:
+        import threading
+
         self.data: Any = data
         self.size = size
         self.done = threading.Event()
@@ -91,6 +97,9 @@ class _Pool:
             from . import _malloc
 
             _malloc.tune()  # workers' arenas would otherwise fault their pages in per block
+        import queue
+        import threading
+
         self._fn = fn
         self._q: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._run, name=f"chute-worker-{i}", daemon=True) for i in range(n)]
@@ -183,7 +192,9 @@ class ParallelCompressor:
         self._empty_member = empty_member
         self._limit = 2 * threads
         self._pool = _Pool(make_member, threads)
-        self._pending: collections.deque[_Job] = collections.deque()
+        from collections import deque
+
+        self._pending: collections.deque[_Job] = deque()
         self._buf = bytearray()
         self._emitted = False
         self._closed = False
@@ -382,7 +393,9 @@ def parallel_decompress(
     stats = Stats(format=fmt)
     base = src.tell()
     pool = _Pool(decode, n)
-    pending: collections.deque[tuple[int, _Job]] = collections.deque()
+    from collections import deque
+
+    pending: collections.deque[tuple[int, _Job]] = deque()
     write = dst.write
 
     def emit(start: int, job: _Job) -> bool:
@@ -428,9 +441,6 @@ def parallel_decompress(
         stats.bytes_in += tail
     stats.ended = time.monotonic()
     return stats
-
-
-_Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
 
 
 def _plan(src: BinaryIO, format: str | None, options: dict[str, Any]) -> _Plan | None:

@@ -24,14 +24,15 @@ import io
 import os
 import struct
 import zlib
-from collections.abc import Callable
-from typing import Any, BinaryIO
 
 from .codecs import Codec
 from .errors import CorruptStreamError
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # typing stays off the command path (start-up)
+    from collections.abc import Callable
+    from typing import Any, BinaryIO
+
     from .codecs import Compressor
 
 __all__ = [

@@ -225,7 +225,7 @@ class _OwnFrame:
     end mark the content size, then the content checksum.
     """
 
-    __slots__ = ("_block_max", "_block_checksum", "_hash", "_size", "_produced", "_unpack", "_error", "ended")
+    __slots__ = ("_block_checksum", "_block_max", "_error", "_hash", "_produced", "_size", "_unpack", "ended")
 
     def __init__(self, block_max: int, block_checksum: bool, content_checksum: bool, size: int | None) -> None:
         import lz4.block as lb
