@@ -83,8 +83,9 @@ def copy(
 
     ``compress="zstd"`` (or any format; ``True`` picks one from ``dst``'s suffix, else
     zstd) compresses; ``decompress=True`` decodes, detecting the format unless
-    ``format`` names it. ``chunk_size``: bytes per read, 128 KiB by default (4 MiB, one
-    block, when compressing lz4). Returns :class:`~chute.pump.Stats`.
+    ``format`` names it. ``chunk_size``: bytes per read, 128 KiB by default (when
+    compressing on threads, one block: 1-8 MiB by format; lz4 4 MiB). Returns
+    :class:`~chute.pump.Stats`.
     """
     if bool(compress) == bool(decompress):
         raise ValueError("pass exactly one of compress=FORMAT or decompress=True")
@@ -95,7 +96,8 @@ def copy(
             if compress:
                 codec = resolve_format(compress if isinstance(compress, str) else None, dst)
                 comp = new_compressor(codec, level, threads=threads, **options)
-                read_size = chunk_size or codec.extra.get("read_size", DEFAULT_CHUNK)
+                # a parallel compressor takes whole blocks best (no copy, see ParallelCompressor)
+                read_size = chunk_size or getattr(comp, "block_size", 0) or codec.extra.get("read_size", DEFAULT_CHUNK)
                 stats = compress_stream(
                     s, d, comp, chunk_size=read_size, progress=progress, stats=Stats(format=codec.name)
                 )

@@ -169,7 +169,14 @@ class ParallelCompressor:
     (used to record a seek table); ``trailer()`` is appended by :meth:`finish`.
     ``empty_member``: emit one member for empty input (gzip and friends need one to be a
     valid file).
+
+    Workers hold each block past the :meth:`compress` call that gave it, so a block cut
+    from a mutable buffer is copied; ``bytes`` are kept as they are. :attr:`keeps_input`
+    tells a reader (the pump) to hand over fresh ``bytes`` of :attr:`block_size`, which
+    then go to the workers with no copy at all.
     """
+
+    keeps_input = True
 
     def __init__(
         self,
@@ -186,7 +193,7 @@ class ParallelCompressor:
         if block_size <= 0:
             raise ValueError("block_size must be positive")
         self._make = make_member
-        self._block = block_size
+        self._block = self.block_size = block_size
         self._on_member = on_member
         self._trailer = trailer
         self._empty_member = empty_member

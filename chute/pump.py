@@ -143,6 +143,9 @@ def compress_stream(
     if flush_interval is not None:
         _compress_realtime(src, dst, compressor, chunk_size, flush_interval, progress, stats)
         return _finish(dst, compressor, progress, stats)
+    if getattr(compressor, "keeps_input", False) and hasattr(src, "read"):
+        _compress_fresh(src, dst, compressor, chunk_size, progress, stats)
+        return _finish(dst, compressor, progress, stats)
     buf = bytearray(chunk_size)
     view = memoryview(buf)
     readinto = _reader(src)
@@ -160,6 +163,27 @@ def compress_stream(
         if progress is not None:
             progress(stats)
     return _finish(dst, compressor, progress, stats)
+
+
+def _compress_fresh(
+    src: BinaryIO, dst: BinaryIO, compressor: Compressor, chunk_size: int, progress: Progress | None, stats: Stats
+) -> None:
+    """The loop of :func:`compress_stream` for a compressor that keeps its input (the
+    parallel ones): each read is a new ``bytes``, which it keeps instead of copying."""
+    read = _interruptible(src, src.read)
+    write = dst.write
+    tune = _malloc.wanted
+    while data := read(chunk_size):
+        stats.bytes_in += len(data)
+        if tune and stats.bytes_in > chunk_size:
+            _malloc.tune()
+            tune = False
+        out = compressor.compress(data)
+        if out:
+            write(out)
+            stats.bytes_out += len(out)
+        if progress is not None:
+            progress(stats)
 
 
 def _finish(dst: BinaryIO, compressor: Compressor, progress: Progress | None, stats: Stats) -> Stats:

@@ -154,3 +154,51 @@ def test_progress_alias_is_still_importable() -> None:
     assert Progress.__args__[0] is pump.Stats
     with pytest.raises(AttributeError):
         pump.NoSuchName  # noqa: B018
+
+
+class _Keeper:
+    """A compressor that keeps what it is given (as the parallel ones do): records it."""
+
+    keeps_input = True
+
+    def __init__(self) -> None:
+        self.got: list[object] = []
+
+    def compress(self, data: object) -> bytes:
+        self.got.append(data)
+        return b""
+
+    def finish(self) -> bytes:
+        return b"end"
+
+
+def test_a_compressor_that_keeps_its_input_gets_fresh_bytes() -> None:
+    data = os.urandom(10_000)
+    keeper = _Keeper()
+    out = io.BytesIO()
+    stats = compress_stream(io.BytesIO(data), out, keeper, chunk_size=4096)  # type: ignore[arg-type]
+    assert all(type(piece) is bytes for piece in keeper.got)  # never a view of a reused buffer
+    assert len({id(piece) for piece in keeper.got}) == len(keeper.got) == 3
+    assert b"".join(keeper.got) == data  # type: ignore[arg-type]
+    assert stats.bytes_in == len(data) and out.getvalue() == b"end"
+
+
+def test_parallel_copy_reads_whole_blocks_and_does_not_copy_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import chute
+    from chute import parallel
+
+    seen: list[tuple[type, int]] = []
+    real = parallel._Pool.submit
+
+    def submit(self: parallel._Pool, data: object, size: int = 0) -> parallel._Job:
+        seen.append((type(data), size))
+        return real(self, data, size)
+
+    monkeypatch.setattr(parallel._Pool, "submit", submit)
+    data = os.urandom(9 << 20)
+    out = io.BytesIO()
+    chute.copy(io.BytesIO(data), out, compress="lz4", threads=2)
+    assert chute.decompress(out.getvalue()) == data
+    # 4 MiB reads, each handed to a worker as the memoryview of the bytes read: no copy
+    assert [size for _, size in seen] == [4 << 20, 4 << 20, 1 << 20]
+    assert {kind for kind, _ in seen[:2]} == {memoryview}
