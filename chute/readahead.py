@@ -3,9 +3,9 @@
 A consumer that does its own slow work per byte (creating files while unpacking an
 archive) can then run beside the reader instead of after it, as the two-process pipeline
 ``zstd -d | tar -x`` does through the kernel's pipe. A thread overlaps what releases the
-GIL: I/O, and the decoders that release it (zlib, bz2, lzma); ``compression.zstd`` and
-``backports.zstd`` hold it while they decode, so with zstd only the consumer's system
-calls run beside the decoder.
+GIL: I/O, and the decoders, which all release it while they decode (zlib, bz2, lzma, and
+zstd: ``backports.zstd`` and ``compression.zstd`` too). The Python code around each
+decoder call (the codec's reader) and the consumer's own Python still take turns.
 
 :class:`ReadAhead` reads like a buffered stream (``read``, ``readinto``), and writes its
 next bytes straight to a file descriptor from the chunks it holds (``write_to``: no copy).
@@ -13,11 +13,14 @@ next bytes straight to a file descriptor from the chunks it holds (``write_to``:
 
 from __future__ import annotations
 
+import _thread
 import io
 import os
-import queue
-import threading
-from typing import Any
+from _queue import Empty, SimpleQueue  # queue and threading would import collections: start-up
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ReadAhead"]
 
@@ -81,11 +84,19 @@ class _Chunked(io.RawIOBase):
                 want -= n
         return b"".join(parts)
 
-    def write_to(self, fd: int, size: int) -> int:
+    def write_to(self, fd: int, size: int, skip: int = 0) -> int:
         """Write the next ``size`` bytes to the file descriptor ``fd`` straight from the
-        chunks (no copy); return how many were written, fewer only at the end."""
+        chunks (no copy), then pass over ``skip`` bytes (a tar member's padding); return
+        how many bytes were written and passed over, fewer only at the end."""
         if self.closed:
             raise ValueError("I/O operation on closed file")
+        cur = self._current
+        if size + skip <= len(cur):  # the usual case: within one chunk
+            chunk = cur[:size]
+            while chunk:
+                chunk = chunk[os.write(fd, chunk) :]
+            self._current = cur[size + skip :]
+            return size + skip
         done = 0
         write = os.write
         while done < size and (self._current or self._next()):
@@ -96,7 +107,38 @@ class _Chunked(io.RawIOBase):
                 chunk = chunk[write(fd, chunk) :]
             self._current = cur[n:]
             done += n
+        if skip and done == size:
+            while skip and (self._current or self._next()):
+                cur = self._current
+                n = min(skip, len(cur))
+                self._current = cur[n:]
+                skip -= n
+                done += n
         return done
+
+
+class _Worker:
+    """A thread started with ``_thread`` (the ``threading`` module imports functools and
+    collections: start-up), joined through a lock that it holds until it ends."""
+
+    def __init__(self, target: Any) -> None:
+        self._running = _thread.allocate_lock()
+        self._running.acquire()
+        self._target = target
+        _thread.start_new_thread(self._main, ())
+
+    def _main(self) -> None:
+        try:
+            self._target()
+        finally:
+            self._running.release()
+
+    def is_alive(self) -> bool:
+        return self._running.locked()
+
+    def join(self, timeout: float) -> None:
+        if self._running.acquire(timeout=timeout):
+            self._running.release()
 
 
 class ReadAhead(_Chunked):
@@ -104,7 +146,8 @@ class ReadAhead(_Chunked):
 
     At most ``depth`` chunks of ``chunk_size`` bytes wait in memory. An exception raised by
     ``source.read`` is raised again by the consumer's next read. ``close()`` stops the
-    thread; it does not close ``source``.
+    thread; it does not close ``source``. The thread does not keep the interpreter from
+    exiting (as a daemon thread).
     """
 
     def __init__(self, source: Any, *, chunk_size: int = 1 << 20, depth: int = 4) -> None:
@@ -113,23 +156,26 @@ class ReadAhead(_Chunked):
             raise ValueError("chunk_size and depth must be positive")
         self._source = source
         self._chunk = chunk_size
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="chute-readahead", daemon=True)
-        self._thread.start()
+        self._queue: SimpleQueue[Any] = SimpleQueue()
+        self._room: SimpleQueue[None] = SimpleQueue()  # the bound: one token per chunk that may wait
+        for _ in range(depth):
+            self._room.put(None)
+        self._stop = False
+        self._thread = _Worker(self._run)
 
     def _put(self, item: Any) -> bool:
-        while not self._stop.is_set():
+        while not self._stop:
             try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
+                self._room.get(timeout=0.1)
+            except Empty:
                 continue
+            self._queue.put(item)
+            return True
         return False
 
     def _run(self) -> None:
         try:
-            while not self._stop.is_set():
+            while not self._stop:
                 data = self._source.read(self._chunk)
                 if not data:
                     break
@@ -141,6 +187,7 @@ class ReadAhead(_Chunked):
 
     def _fetch(self) -> bytes | None:
         item = self._queue.get()
+        self._room.put(None)
         if item is _EOF:
             return None
         if isinstance(item, BaseException):
@@ -150,6 +197,7 @@ class ReadAhead(_Chunked):
 
     def close(self) -> None:
         if not self.closed:
-            self._stop.set()
+            self._stop = True
+            self._room.put(None)  # wakes a thread waiting for room at once
             self._thread.join(timeout=5)
         super().close()

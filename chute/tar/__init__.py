@@ -17,13 +17,15 @@ from __future__ import annotations
 import builtins
 import io
 import os
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .header import Member
 from .reader import TarReader
 from .safety import Limits
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing stays off the command path (start-up)
+    from typing import Any, BinaryIO
+
     from .writer import TarWriter
 
 

@@ -12,19 +12,24 @@ the oldest is applied at once. Memory thus stays bounded whatever the number of 
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import stat
-from collections import OrderedDict
-from collections.abc import Sequence
-from typing import Any, BinaryIO
+from zlib import adler32
 
-from ..errors import LimitExceededError, UnsafeArchiveError
+from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
+from ..readahead import ReadAhead
 from . import header as h
-from .header import Member
-from .reader import TarReader, _DataStream
-from .safety import DEFAULT_FILTERS, Filter, Limits, normalize_name
+from .header import _OCTAL, _PLAIN_NUMBERS, BLOCK, Member, _Record
+from .reader import TarReader, _DataStream, copy_member
+from .safety import DEFAULT_FILTERS, Limits, normalize_name
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start-up)
+    from collections.abc import Sequence
+    from typing import Any, BinaryIO
+
+    from .safety import Filter
 
 __all__ = ["Extractor", "extract", "ExtractStats"]
 
@@ -37,10 +42,14 @@ _FD_CACHE = 64
 MAX_PENDING_DIRS = 16384
 
 
-@dataclasses.dataclass
-class ExtractStats:
-    members: int = 0
-    bytes: int = 0
+class ExtractStats(_Record):
+    """What an extraction wrote: members, and bytes of member data."""
+
+    __slots__ = ("members", "bytes")  # noqa: RUF023 - in field order (repr)
+
+    def __init__(self, members: int = 0, bytes: int = 0) -> None:
+        self.members = members
+        self.bytes = bytes
 
 
 class Extractor:
@@ -71,8 +80,10 @@ class Extractor:
         self._tmp_prefix = f".chute-{os.getpid()}-"
         os.makedirs(self.target, exist_ok=True)
         self._root = os.open(self.target, _DIR_FLAGS)
-        self._fds: OrderedDict[tuple[str, ...], int] = OrderedDict()
-        self._dirs: OrderedDict[tuple[str, ...], Member] = OrderedDict()
+        # Open folders by path under the target ("a/b"), least recently used first, and
+        # folders whose mode and mtime wait for the end, by path (plain dicts keep order).
+        self._fds: dict[str, int] = {}
+        self._dirs: dict[str, Member] = {}
         self.max_pending_dirs = MAX_PENDING_DIRS
         self._nofollow = 0 if trust else _NOFOLLOW
         self._buf = bytearray(_CHUNK)
@@ -84,46 +95,65 @@ class Extractor:
             self._exact_mode_dirs.add(self._root)
 
     # ------------------------------------------------------------------ directories
-    def _dir(self, parts: tuple[str, ...], member: str, create: bool = True) -> int:
-        """An fd for the real directory ``parts`` under the target (never via a symlink)."""
-        if not parts:
+    def _dir(self, path: str, member: str, create: bool = True, new: bool = False) -> int:
+        """An fd for the real directory ``path`` ("a/b", "" for the target) under the
+        target, never reached through a symlink. ``new``: a folder member, which most
+        often does not exist yet (mkdir first, then open)."""
+        if not path:
             return self._root
-        fd = self._fds.get(parts)
+        fds = self._fds
+        fd = fds.get(path)
         if fd is not None:
-            self._fds.move_to_end(parts)
+            fds[path] = fds.pop(path)  # most recently used: last
             return fd
-        parent = self._dir(parts[:-1], member, create)
-        name = parts[-1]
+        i = path.rfind("/")
+        parent = self._dir(path[:i] if i > 0 else "", member, create)
+        name = path[i + 1 :]
+        flags = _DIR_FLAGS | self._nofollow
         try:
-            fd = os.open(name, _DIR_FLAGS | self._nofollow, dir_fd=parent)
-        except FileNotFoundError:
-            if not create:
-                raise
+            if new:
+                try:
+                    os.mkdir(name, 0o755, dir_fd=parent)
+                except FileExistsError:
+                    pass
             try:
-                os.mkdir(name, 0o755, dir_fd=parent)
-            except FileExistsError:
-                pass
-            fd = os.open(name, _DIR_FLAGS | self._nofollow, dir_fd=parent)
+                fd = os.open(name, flags, dir_fd=parent)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                try:
+                    os.mkdir(name, 0o755, dir_fd=parent)
+                except FileExistsError:
+                    pass
+                fd = os.open(name, flags, dir_fd=parent)
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
-                where = "/".join(parts)
                 raise UnsafeArchiveError(
-                    f"{member}: {where!r} in the target is a symlink or not a folder; refusing to write through it"
+                    f"{member}: {path!r} in the target is a symlink or not a folder; refusing to write through it"
                 ) from None
             raise
-        self._fds[parts] = fd
+        fds[path] = fd
         if self._umask is not None and _mode_is_exact(fd):
             self._exact_mode_dirs.add(fd)
-        if len(self._fds) > _FD_CACHE:
-            _, old = self._fds.popitem(last=False)
+        if len(fds) > _FD_CACHE:
+            old = fds.pop(next(iter(fds)))
             self._exact_mode_dirs.discard(old)
             os.close(old)
         return fd
 
-    def _finish_dir(self, parts: tuple[str, ...], m: Member) -> None:
+    def _pending_dir(self, path: str, m: Member) -> None:
+        """Remember the folder ``path`` for its mode and mtime at the end."""
+        dirs = self._dirs
+        dirs.pop(path, None)
+        dirs[path] = m
+        if len(dirs) > self.max_pending_dirs:
+            oldest = next(iter(dirs))
+            self._finish_dir(oldest, dirs.pop(oldest))
+
+    def _finish_dir(self, path: str, m: Member) -> None:
         mode, mtime_ns = m.mode & 0o7777, m.mtime_ns
         try:
-            fd = self._dir(parts, m.name, create=False)
+            fd = self._dir(path, m.name, create=False)
         except FileNotFoundError:
             return
         if self.owner:
@@ -165,20 +195,19 @@ class Extractor:
             return
         t = m.type
         if t == h.REGULAR:
-            self._write_file(self._dir(parts[:-1], m.name), parts[-1], m, data)
+            self._write_file(self._dir("/".join(parts[:-1]), m.name), parts[-1], m, data)
             return
         if t == h.DIRECTORY:
-            self._dir(parts, m.name)
-            self._dirs[parts] = m
-            self._dirs.move_to_end(parts)
-            if len(self._dirs) > self.max_pending_dirs:
-                self._finish_dir(*self._dirs.popitem(last=False))
+            path = "/".join(parts)
+            self._dir(path, m.name, new=True)
+            self._pending_dir(path, m)
             return
-        d = self._dir(parts[:-1], m.name)
+        if m.type == h.SYMLINK and not self.trust:
+            # before the folder's fd is taken: resolving may open (and evict) many folders
+            self._check_symlink(parts[:-1], m)
+        d = self._dir("/".join(parts[:-1]), m.name)
         name = parts[-1]
         if m.type == h.SYMLINK:
-            if not self.trust:
-                self._check_symlink(parts[:-1], m)
             self._place(d, name, m, lambda tmp: os.symlink(m.linkname, tmp, dir_fd=d))
             if self.owner:
                 os.chown(name, m.uid, m.gid, dir_fd=d, follow_symlinks=False)
@@ -191,6 +220,158 @@ class Extractor:
             self._place(d, name, m, lambda tmp: os.mknod(tmp, kind | (m.mode & 0o7777), dev, dir_fd=d))
         else:
             raise UnsafeArchiveError(f"{m.name}: cannot extract member type {m.type!r}")
+
+    def extract_all(self, fp: BinaryIO) -> ExtractStats:
+        """Extract every member of the (uncompressed) tar stream ``fp``.
+
+        The same as ``for m, data in TarReader(fp): self.extract_member(m, data)``, with
+        the usual member on a shorter path: a regular file or a folder in a ustar or GNU
+        header of its own (no PAX or GNU extension before it), numeric fields in their
+        usual shape and a plain name (no ``//``, no part ``.``, ``..`` or starting with a
+        dot, not absolute), under the default filters (or ``trust``), without ``owner`` or
+        ``strip_components``. It does what the general path would, with the same checks,
+        in one loop: no :class:`Member`, no stream object, no filter calls for such files.
+        Any other member, or any doubt (checksum, limits), takes the general path.
+        """
+        reader = TarReader(fp)
+        limits = self.limits
+        cap = limits.max_name_length
+        if (
+            self.strip
+            or self.owner
+            or not (self.trust or self.filters is DEFAULT_FILTERS)
+            or (not self.trust and cap is not None and cap < 256)  # a ustar name has 256 bytes at most
+            or type(self).extract_member is not Extractor.extract_member
+        ):
+            for m, data in reader:
+                self.extract_member(m, data)
+            return self.stats
+        stats = self.stats
+        no_cap = 1 << 62
+        max_members = no_cap if self.trust or limits.max_members is None else limits.max_members
+        max_total = no_cap if self.trust or limits.max_total_size is None else limits.max_total_size
+        mode_mask = 0o7777 if self.trust else 0o755
+        umask = self._umask
+        exact_dirs = self._exact_mode_dirs
+        prefix = self._tmp_prefix
+        buf = self._buf
+        read = fp.read
+        write_to = fp.write_to if isinstance(fp, ReadAhead) else None
+        open_, utime, fchmod, close, rename = os.open, os.utime, os.fchmod, os.close, os.rename
+        last_path: str | None = None  # the folder of the previous file, and its fd
+        d = self._root
+        exact_dir = False
+        while True:
+            block = read(BLOCK)
+            t = block[156] if len(block) == BLOCK else -1
+            magic = block[257:265]
+            if (
+                (t == 48 or t == 0 or t == 53)
+                and (magic == b"ustar\x0000" or magic == b"ustar  \0")
+                and not reader._globals
+            ):
+                # numeric fields as 7 and 11 octal digits, each NUL-terminated (h.decode), and
+                # the unsigned sum with the checksum field as spaces (h.checksum_ok)
+                nums = block[100:148].split(b"\0")
+                try:
+                    if tuple(map(len, nums)) != _PLAIN_NUMBERS:
+                        raise ValueError
+                    mode, _, _, size, mtime = map(int, nums[:5], _OCTAL)
+                    unsigned = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF)
+                    ok = size >= 0 and int(block[148:156].partition(b"\0")[0], 8) == unsigned + 254 - sum(
+                        block[148:156]
+                    )
+                except ValueError:
+                    ok = False
+                if ok:
+                    j = block.find(b"\0", 0, 100)
+                    raw = block[:j] if j >= 0 else block[:100]
+                    if block[345] and magic[5] == 0:  # ustar prefix
+                        raw = block[345:500].partition(b"\0")[0] + b"/" + raw
+                    name = raw.decode("utf-8", "surrogateescape")
+                    path = name[:-1] if t == 53 and name[-1:] == "/" else name
+                    if t == 53:
+                        size = 0  # a folder has no data, whatever its size field says
+                    if (
+                        path
+                        and path[0] not in "/."
+                        and path[-1] != "/"
+                        and "//" not in path
+                        and "/." not in path
+                        and ".." not in path
+                        and path[1:2] != ":"
+                        and stats.members < max_members
+                        and stats.bytes + size <= max_total
+                    ):
+                        stats.members += 1
+                        stats.bytes += size
+                        mode &= mode_mask
+                        mtime *= 1_000_000_000
+                        if t == 53:
+                            self._dir(path, name, new=True)
+                            self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
+                            last_path = None  # fds may have been closed
+                            reader.offset += BLOCK
+                            continue
+                        i = path.rfind("/")
+                        if i < 0:
+                            dpath, base = "", path
+                        else:
+                            dpath, base = path[:i], path[i + 1 :]
+                        if dpath != last_path:
+                            d = self._dir(dpath, name)
+                            last_path = dpath
+                            exact_dir = d in exact_dirs
+                        pad = -size % BLOCK
+                        # created with its final mode when the umask and the folder keep it
+                        # (see _write_file), else private and fchmod-ed once complete
+                        exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
+                        self._tmp_counter += 1
+                        tmp = f"{prefix}{self._tmp_counter}.part"
+                        try:
+                            fd = open_(tmp, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
+                        except FileExistsError:
+                            fd, tmp = self._open_tmp(d, mode if exact else 0o600)
+                        try:
+                            if write_to is not None:
+                                got = write_to(fd, size, pad)
+                                if got < size + pad:
+                                    where = "data" if got < size else "padding"
+                                    raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+                            else:
+                                copy_member(fp, fd, size, pad, buf, name)
+                            if not exact:
+                                fchmod(fd, mode)
+                            utime(fd, ns=(mtime, mtime))
+                        except BaseException:
+                            close(fd)
+                            _unlink(tmp, d)
+                            raise
+                        close(fd)
+                        try:
+                            rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
+                        except OSError as exc:
+                            _rename_failed(exc, tmp, d, name)
+                        reader.offset += BLOCK + size + pad
+                        continue
+            # anything else: the general path, from this block on
+            member = reader._member(block)
+            if member is None:
+                return stats
+            last_path = None  # fds may have been closed
+            self.extract_member(member[0], member[1])
+            reader._finish(member[2])
+
+    def _open_tmp(self, d: int, mode: int) -> tuple[int, str]:
+        """A new temporary file in the folder ``d``: (fd, name)."""
+        for _ in range(100):
+            self._tmp_counter += 1
+            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
+            try:
+                return os.open(tmp, _FILE_FLAGS, mode, dir_fd=d), tmp
+            except FileExistsError:  # left by an earlier run with our pid, or an archive member
+                continue
+        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
 
     def _place(self, d: int, name: str, m: Member, make: Any) -> None:
         tmp = self._tmpname()
@@ -209,16 +390,7 @@ class Extractor:
         # default ACL), else private and fchmod-ed at the end. Either way no group/other
         # write bit before the end: those always take the fchmod path.
         exact = not mode & ~0o755 and self._umask is not None and not mode & self._umask and d in self._exact_mode_dirs
-        for _ in range(100):
-            self._tmp_counter += 1
-            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
-            try:
-                fd = os.open(tmp, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
-                break
-            except FileExistsError:  # left by an earlier run with our pid, or an archive member
-                continue
-        else:
-            raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
+        fd, tmp = self._open_tmp(d, mode if exact else 0o600)
         try:
             if type(data) is _DataStream:
                 data.copy_to(fd, self._buf)
@@ -244,17 +416,14 @@ class Extractor:
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
-            _unlink(tmp, d)
-            if isinstance(exc, IsADirectoryError) or exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                raise UnsafeArchiveError(f"{m.name}: a folder of that name exists in the target") from None
-            raise
+            _rename_failed(exc, tmp, d, m.name)
 
     def _hardlink(self, d: int, name: str, m: Member) -> None:
         src = self._parts(m.linkname, m)
         if src is None:
             raise UnsafeArchiveError(f"{m.name}: hardlink target {m.linkname!r} refused")
         try:
-            sd = self._dir(src[:-1], m.name, create=False)
+            sd = self._dir("/".join(src[:-1]), m.name, create=False)
             st = os.stat(src[-1], dir_fd=sd, follow_symlinks=False)
         except FileNotFoundError:
             raise UnsafeArchiveError(f"{m.name}: hardlink target {m.linkname!r} is not in the target") from None
@@ -286,7 +455,7 @@ class Extractor:
                 stack.append(comp)
                 continue
             try:
-                fd = self._dir(tuple(stack), m.name, create=False)
+                fd = self._dir("/".join(stack), m.name, create=False)
                 st = os.stat(comp, dir_fd=fd, follow_symlinks=False)
             except (FileNotFoundError, UnsafeArchiveError):
                 unknown = True
@@ -334,9 +503,15 @@ def extract(
 ) -> ExtractStats:
     """Extract the (uncompressed) tar stream ``fp`` into ``target``, safely unless ``trust``."""
     with Extractor(target, trust=trust, limits=limits, strip_components=strip_components, owner=owner) as ex:
-        for member, data in TarReader(fp):
-            ex.extract_member(member, data)
-        return ex.stats
+        return ex.extract_all(fp)
+
+
+def _rename_failed(exc: OSError, tmp: str, d: int, name: str) -> None:
+    """After a failed rename of the temporary file ``tmp`` to member ``name``: remove it, raise."""
+    _unlink(tmp, d)
+    if isinstance(exc, IsADirectoryError) or exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+        raise UnsafeArchiveError(f"{name}: a folder of that name exists in the target") from None
+    raise exc
 
 
 def _read_umask() -> int | None:

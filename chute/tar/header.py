@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-import dataclasses
 import stat
 import struct
-from typing import Final
 from zlib import adler32
 
 from ..errors import ArchiveError
 
 __all__ = ["BLOCK", "Member", "REGULAR", "HARDLINK", "SYMLINK", "CHARDEV", "BLOCKDEV", "DIRECTORY", "FIFO"]
 
-BLOCK: Final = 512
-REGULAR: Final = b"0"
-HARDLINK: Final = b"1"
-SYMLINK: Final = b"2"
-CHARDEV: Final = b"3"
-BLOCKDEV: Final = b"4"
-DIRECTORY: Final = b"5"
-FIFO: Final = b"6"
-CONTIGUOUS: Final = b"7"
-PAX_LOCAL: Final = b"x"
-PAX_GLOBAL: Final = b"g"
-GNU_LONGNAME: Final = b"L"
-GNU_LONGLINK: Final = b"K"
-GNU_SPARSE: Final = b"S"
+BLOCK = 512
+REGULAR = b"0"
+HARDLINK = b"1"
+SYMLINK = b"2"
+CHARDEV = b"3"
+BLOCKDEV = b"4"
+DIRECTORY = b"5"
+FIFO = b"6"
+CONTIGUOUS = b"7"
+PAX_LOCAL = b"x"
+PAX_GLOBAL = b"g"
+GNU_LONGNAME = b"L"
+GNU_LONGLINK = b"K"
+GNU_SPARSE = b"S"
 
 _TYPE_BITS = {
     REGULAR: stat.S_IFREG,
@@ -39,8 +37,25 @@ _TYPE_BITS = {
 _TYPE_CHARS = {REGULAR: "-", HARDLINK: "h", SYMLINK: "l", CHARDEV: "c", BLOCKDEV: "b", DIRECTORY: "d", FIFO: "p"}
 
 
-@dataclasses.dataclass
-class Member:
+class _Record:
+    """What ``@dataclasses.dataclass`` gave these small classes, without importing it
+    (dataclasses loads inspect, ast and re: 15 ms of start-up): ``__eq__`` and
+    ``__repr__`` over the fields, in ``__slots__`` order; unhashable, as a dataclass is."""
+
+    __slots__: tuple[str, ...] = ()
+    __hash__ = None  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{self.__class__.__qualname__}({fields})"
+
+
+class Member(_Record):
     """One archive member, as read or about to be written.
 
     ``name`` and ``linkname`` are ``str`` (UTF-8, undecodable bytes kept as surrogates);
@@ -49,20 +64,54 @@ class Member:
     sparse member (``(offset, length)`` runs of stored data) and ``real_size`` its full size.
     """
 
-    name: str
-    type: bytes = REGULAR
-    mode: int = 0o644
-    size: int = 0
-    mtime_ns: int = 0
-    linkname: str = ""
-    uid: int = 0
-    gid: int = 0
-    uname: str = ""
-    gname: str = ""
-    devmajor: int = 0
-    devminor: int = 0
-    sparse: list[tuple[int, int]] | None = None
-    real_size: int | None = None
+    __slots__ = (  # noqa: RUF023 - in field order: the repr and the constructor's
+        "name",
+        "type",
+        "mode",
+        "size",
+        "mtime_ns",
+        "linkname",
+        "uid",
+        "gid",
+        "uname",
+        "gname",
+        "devmajor",
+        "devminor",
+        "sparse",
+        "real_size",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        type: bytes = REGULAR,
+        mode: int = 0o644,
+        size: int = 0,
+        mtime_ns: int = 0,
+        linkname: str = "",
+        uid: int = 0,
+        gid: int = 0,
+        uname: str = "",
+        gname: str = "",
+        devmajor: int = 0,
+        devminor: int = 0,
+        sparse: list[tuple[int, int]] | None = None,
+        real_size: int | None = None,
+    ) -> None:
+        self.name = name
+        self.type = type
+        self.mode = mode
+        self.size = size
+        self.mtime_ns = mtime_ns
+        self.linkname = linkname
+        self.uid = uid
+        self.gid = gid
+        self.uname = uname
+        self.gname = gname
+        self.devmajor = devmajor
+        self.devminor = devminor
+        self.sparse = sparse
+        self.real_size = real_size
 
     def isfile(self) -> bool:
         return self.type == REGULAR

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
-from typing import Any, BinaryIO
 
 from ..errors import ArchiveError, TruncatedStreamError
 from ..readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member
 
-__all__ = ["TarReader", "DEFAULT_MAX_HEADER"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start-up)
+    from collections.abc import Iterator
+    from typing import Any, BinaryIO
+
+__all__ = ["TarReader", "DEFAULT_MAX_HEADER", "copy_member"]
 
 DEFAULT_MAX_HEADER = 1 << 20
 _SKIP_CHUNK = 1 << 16
@@ -36,6 +39,7 @@ class _DataStream(io.RawIOBase):
 
     def __init__(self, fp: Any, size: int, name: str, pad: int = 0) -> None:
         self._fp = fp
+        self.size = size
         self.remaining = size
         self._name = name
         self.pad = pad
@@ -55,49 +59,62 @@ class _DataStream(io.RawIOBase):
         return got
 
     def copy_to(self, fd: int, buf: bytearray) -> None:
-        """Write the rest of the data to the file descriptor ``fd``, using ``buf`` to carry it
-        (from a :class:`~chute.readahead.ReadAhead`: straight from its chunks, no copy)."""
-        if isinstance(self._fp, ReadAhead):
-            remaining, pad = self.remaining, self.pad
-            self.remaining = self.pad = 0
-            if remaining and self._fp.write_to(fd, remaining) < remaining:
-                raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
-            if pad and len(self._fp.read(pad)) < pad:  # as below: the member is whole only with it
-                raise TruncatedStreamError(f"{self._name}: archive ends inside the member's padding")
-            return
-        view = memoryview(buf)
-        readinto = self._fp.readinto
-        write = os.write
-        remaining = self.remaining
-        if remaining > 0 and remaining + self.pad <= len(buf):
-            # the usual small member: data and padding in one read, the data in one write
-            want = remaining + self.pad
-            got = readinto(view[:want])
-            while got < want:
-                more = readinto(view[got:want])
-                if not more:
-                    where = "data" if got < remaining else "padding"
-                    raise TruncatedStreamError(f"{self._name}: archive ends inside the member's {where}")
-                got += more
-            self.remaining = self.pad = 0
-            chunk = view[:remaining]
-            while chunk:
-                chunk = chunk[write(fd, chunk) :]
-            return
-        while remaining:
-            got = readinto(view[: min(remaining, len(buf))])
-            if not got:
-                raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
-            remaining -= got
-            self.remaining = remaining
-            chunk = view[:got]
-            while chunk:
-                chunk = chunk[write(fd, chunk) :]
+        """Write the rest of the data to the file descriptor ``fd`` and read the padding
+        after it (:func:`copy_member`)."""
+        remaining, pad = self.remaining, self.pad
+        self.remaining = self.pad = 0
+        copy_member(self._fp, fd, remaining, pad, buf, self._name)
 
     def skip(self) -> None:
         buf = bytearray(min(self.remaining, _SKIP_CHUNK))
         while self.remaining:
             self.readinto(buf)
+
+
+def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str) -> None:
+    """Write the next ``size`` bytes of ``fp`` to the file descriptor ``fd``, then read the
+    ``pad`` bytes of padding after them (the member is whole only with its padding).
+
+    From a :class:`~chute.readahead.ReadAhead` the data is written straight from its
+    chunks (no copy); else through ``buf``, in one read of data and padding and one write
+    when they fit in it.
+    """
+    if isinstance(fp, ReadAhead):
+        got = fp.write_to(fd, size, pad)
+        if got < size + pad:
+            where = "data" if got < size else "padding"
+            raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+        return
+    view = memoryview(buf)
+    readinto = fp.readinto
+    write = os.write
+    if size + pad <= len(buf):  # the usual small member: data and padding in one read
+        want = size + pad
+        got = readinto(view[:want]) if want else 0
+        while got < want:
+            more = readinto(view[got:want])
+            if not more:
+                where = "data" if got < size else "padding"
+                raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+            got += more
+        chunk = view[:size]
+        while chunk:
+            chunk = chunk[write(fd, chunk) :]
+        return
+    remaining = size
+    while remaining:
+        got = readinto(view[: min(remaining, len(buf))])
+        if not got:
+            raise TruncatedStreamError(f"{name}: archive ends inside the member's data")
+        remaining -= got
+        chunk = view[:got]
+        while chunk:
+            chunk = chunk[write(fd, chunk) :]
+    while pad:
+        got = readinto(view[:pad])
+        if not got:
+            raise TruncatedStreamError(f"{name}: archive ends inside the member's padding")
+        pad -= got
 
 
 class _SparseStream(io.RawIOBase):
@@ -178,84 +195,93 @@ class TarReader:
         return data[:size]
 
     def __iter__(self) -> Iterator[tuple[Member, io.RawIOBase]]:
+        read = self._fp.read
+        while True:
+            got = self._member(read(BLOCK))
+            if got is None:
+                return
+            m, stream, data = got
+            yield m, stream
+            self._finish(data)
+
+    def _member(self, block: bytes) -> tuple[Member, io.RawIOBase, _DataStream] | None:
+        """The member whose first header block is ``block`` (read from the archive), with
+        the extension headers before it folded in: ``(member, stream, data)``, or None at
+        the end of the archive. :meth:`_finish` must follow once the caller is done with
+        the data."""
         long_name: bytes | None = None
         long_link: bytes | None = None
         pax: dict[str, str] = {}
-        read = self._fp.read
-        checksum_ok, decode = h.checksum_ok, h.decode
         while True:
-            block = read(BLOCK)
             if len(block) < BLOCK:
                 if not block and long_name is None and not pax:
                     # Missing end-of-archive blocks: GNU tar accepts this too.
-                    return
+                    return None
                 raise TruncatedStreamError(f"archive ends inside a header at offset {self.offset}")
             start = self.offset
             self.offset += BLOCK
             if block == _ZERO_BLOCK:
                 if self._drain:
                     self._drain_rest()
-                return
-            if not checksum_ok(block):
+                return None
+            if not h.checksum_ok(block):
                 raise ArchiveError(f"bad tar header checksum at offset {start}")
-            m = decode(block)
+            m = h.decode(block)
             t = m.type
-            if t in _EXTENSIONS:
-                if t == h.PAX_LOCAL:
-                    pax.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"PAX header at offset {start}"))
-                    continue
-                if t == h.PAX_GLOBAL:
-                    self._globals.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"global header at {start}"))
-                    if sum(len(k) + len(v) for k, v in self._globals.items()) > self.max_header:
-                        raise ArchiveError("global PAX headers are over the size limit")
-                    continue
-                if t == h.GNU_LONGNAME:
-                    long_name = self._read_ext(m.size, "GNU long name").split(b"\0", 1)[0]
-                    continue
-                if t == h.GNU_LONGLINK:
-                    long_link = self._read_ext(m.size, "GNU long link").split(b"\0", 1)[0]
-                    continue
-                if t in (b"V", b"N"):  # volume label, old GNU long-name list: no member
-                    self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
-                    continue
+            if t not in _EXTENSIONS:
+                break
+            if t == h.PAX_LOCAL:
+                pax.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"PAX header at offset {start}"))
+            elif t == h.PAX_GLOBAL:
+                self._globals.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"global header at {start}"))
+                if sum(len(k) + len(v) for k, v in self._globals.items()) > self.max_header:
+                    raise ArchiveError("global PAX headers are over the size limit")
+            elif t == h.GNU_LONGNAME:
+                long_name = self._read_ext(m.size, "GNU long name").split(b"\0", 1)[0]
+            elif t == h.GNU_LONGLINK:
+                long_link = self._read_ext(m.size, "GNU long link").split(b"\0", 1)[0]
+            elif t in (b"V", b"N"):  # volume label, old GNU long-name list: no member
+                self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
+            else:
                 raise ArchiveError(f"{m.name}: multi-volume archives are not supported")
-            if long_name is not None:
-                m.name = h.decode_text(long_name)
-                long_name = None
-            if long_link is not None:
-                m.linkname = h.decode_text(long_link)
-                long_link = None
-            if t == h.GNU_SPARSE:
-                self._old_gnu_sparse(m, block)
-            if pax or self._globals:
-                records = {**self._globals, **pax} if self._globals else pax
-                self._apply_pax(m, records)
-                pax = {}
-            else:
-                records = pax
-            if m.type == h.GNU_SPARSE or m.type not in _NO_DATA:
-                stored = m.size  # regular, sparse and unknown types (read as regular, like POSIX says)
-                if m.type != h.GNU_SPARSE:
-                    m.type = h.REGULAR
-            else:
-                stored = m.size = 0
-            pad = -stored % BLOCK
-            data = _DataStream(self._fp, stored, m.name, pad)
-            stream: io.RawIOBase = data
-            if m.sparse is not None and m.real_size is not None:
-                if not m.sparse and records.get("GNU.sparse.major") == "1":
-                    m.sparse = self._pax1_map(data, m)
-                stream = _SparseStream(data, m.sparse, m.real_size, m.name)
+            block = self._fp.read(BLOCK)
+        if long_name is not None:
+            m.name = h.decode_text(long_name)
+        if long_link is not None:
+            m.linkname = h.decode_text(long_link)
+        if t == h.GNU_SPARSE:
+            self._old_gnu_sparse(m, block)
+        if pax or self._globals:
+            records = {**self._globals, **pax} if self._globals else pax
+            self._apply_pax(m, records)
+        else:
+            records = pax
+        if m.type == h.GNU_SPARSE or m.type not in _NO_DATA:
+            stored = m.size  # regular, sparse and unknown types (read as regular, like POSIX says)
+            if m.type != h.GNU_SPARSE:
                 m.type = h.REGULAR
-                m.size = m.real_size
-            yield m, stream
-            if data.remaining:
-                data.skip()
-            if data.pad:
-                self._read_exact(pad, "member padding")
-                self.offset += stored
-            else:  # read with the data (_DataStream.copy_to), or none
-                self.offset += stored + pad
+        else:
+            stored = m.size = 0
+        data = _DataStream(self._fp, stored, m.name, -stored % BLOCK)
+        stream: io.RawIOBase = data
+        if m.sparse is not None and m.real_size is not None:
+            if not m.sparse and records.get("GNU.sparse.major") == "1":
+                m.sparse = self._pax1_map(data, m)
+            stream = _SparseStream(data, m.sparse, m.real_size, m.name)
+            m.type = h.REGULAR
+            m.size = m.real_size
+        return m, stream, data
+
+    def _finish(self, data: _DataStream) -> None:
+        """Skip what is left of the member's data and padding."""
+        stored = data.size
+        if data.remaining:
+            data.skip()
+        if data.pad:
+            self._read_exact(data.pad, "member padding")
+            self.offset += stored
+        else:  # read with the data (_DataStream.copy_to), or none
+            self.offset += stored + (-stored % BLOCK)
 
     def _drain_rest(self) -> None:
         while self._fp.read(_SKIP_CHUNK):

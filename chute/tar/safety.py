@@ -8,13 +8,18 @@ need the target tree (symlinks already on disk, hardlink targets) live in
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
-from collections.abc import Callable, Sequence
 
 from ..errors import LimitExceededError, UnsafeArchiveError
 from . import header as h
-from .header import Member
+from .header import Member, _Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start-up)
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    Filter = Callable[[Member, "Limits"], Member]
 
 __all__ = [
     "Limits",
@@ -31,16 +36,30 @@ __all__ = [
 ]
 
 
-@dataclasses.dataclass
-class Limits:
+def __getattr__(name: str) -> Any:
+    # ``Filter`` (the type of a filter) is built on first use: collections.abc would load
+    # collections on every run, and the alias only serves annotations
+    if name == "Filter":
+        from collections.abc import Callable
+
+        return Callable[[Member, Limits], Member]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class Limits(_Record):
     """Caps on what an archive may make chute write (``None``: no cap)."""
 
-    max_members: int | None = 1_000_000
-    max_total_size: int | None = 64 << 30
-    max_name_length: int | None = 4096
+    __slots__ = ("max_members", "max_total_size", "max_name_length")  # noqa: RUF023 - in field order (repr)
 
-
-Filter = Callable[[Member, Limits], Member]
+    def __init__(
+        self,
+        max_members: int | None = 1_000_000,
+        max_total_size: int | None = 64 << 30,
+        max_name_length: int | None = 4096,
+    ) -> None:
+        self.max_members = max_members
+        self.max_total_size = max_total_size
+        self.max_name_length = max_name_length
 
 
 def normalize_name(name: str) -> str:

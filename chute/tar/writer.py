@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import fnmatch
 import io
 import os
-import shutil
 import stat
-import tempfile
 import time
-from collections.abc import Callable, Iterable
-from typing import Any, BinaryIO
 
 from ..errors import ArchiveError
 from . import header as h
 from .header import BLOCK, Member
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
+    from collections.abc import Callable, Iterable
+    from typing import Any, BinaryIO
 
 __all__ = ["TarWriter", "DEFAULT_SPOOL_LIMIT"]
 
@@ -124,6 +124,9 @@ class TarWriter:
         if len(first) <= self.spool_limit:
             self.add(Member(name=name, mode=mode, size=len(first), mtime_ns=mt), io.BytesIO(first))
             return
+        import shutil  # here: tempfile and shutil cost start-up, and only spooling needs them
+        import tempfile
+
         with tempfile.TemporaryFile(dir=self.spool_dir, prefix="chute-spool-") as spool:
             spool.write(first)
             del first
@@ -223,6 +226,8 @@ class TarWriter:
 
 def exclude_patterns(patterns: Iterable[str]) -> Callable[[str], bool]:
     """An ``exclude`` callable: True when the name or its last part matches a glob pattern."""
+    import fnmatch  # here: fnmatch imports re
+
     pats = list(patterns)
 
     def excluded(name: str) -> bool:

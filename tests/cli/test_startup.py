@@ -108,3 +108,38 @@ def test_installed_command_imports_nothing_heavy() -> None:
     assert launcher.read_text(errors="replace").startswith("#!"), "expected a Python script"
     heavy = (_imported([str(launcher), "--version"]) - _imported(["-c", "pass"])) & set(HEAVY)
     assert sorted(heavy) == [], f"{launcher} imports these: reinstall chute (pip install -e .)?"
+
+
+#: ``pack``/``unpack``/``ls`` runs that load nothing heavy. Not listed: gzip and zstd
+#: archives to read (chute.fileobj looks for a seekable layout, and chute.seekable imports
+#: typing; backports.zstd imports enum) and compressed output (chute.fileobj's writer
+#: imports threading, which imports functools and collections).
+def _tar_runs(tmp_path: Path, sample: Path) -> list[tuple[str, ...]]:
+    import lzma
+
+    import chute.tar
+
+    plain = tmp_path / "a.tar"
+    with chute.tar.open(plain, "w") as tw:
+        tw.add_path(str(sample), "data.txt")
+        tw.add_bytes("sub/b", b"b")
+    (tmp_path / "a.tar.xz").write_bytes(lzma.compress(plain.read_bytes()))
+    return [
+        ("pack", str(sample), "-o", str(tmp_path / "p.tar")),
+        ("pack", "-C", str(tmp_path), "data.txt", "-", "-o", "-", "-F", "none"),
+        ("unpack", str(plain), "-C", str(tmp_path / "u1")),
+        ("unpack", str(tmp_path / "a.tar.xz"), "-C", str(tmp_path / "u2")),
+        ("unpack", "-", "-C", str(tmp_path / "u3")),
+        ("ls", str(plain)),
+        ("ls", "-l", str(tmp_path / "a.tar.xz")),
+    ]
+
+
+def test_tar_runs_load_nothing_heavy(tmp_path: Path, sample: Path) -> None:
+    runs = _tar_runs(tmp_path, sample)
+    stdin = (tmp_path / "a.tar").read_bytes()
+    for argv in runs:
+        heavy = loaded_by(tmp_path, *argv, stdin=stdin) & set(HEAVY)
+        assert sorted(heavy) == [], argv
+    assert (tmp_path / "u1" / "sub" / "b").read_bytes() == b"b"
+    assert (tmp_path / "u3" / "data.txt").read_bytes() == sample.read_bytes()
