@@ -20,7 +20,7 @@ from zlib import adler32
 from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
 from ..readahead import ReadAhead
 from . import header as h
-from .header import _OCTAL, _PLAIN_NUMBERS, BLOCK, Member, _Record
+from .header import BLOCK, Member, _Record
 from .reader import TarReader, _DataStream, copy_member
 from .safety import DEFAULT_FILTERS, Limits, normalize_name
 
@@ -258,109 +258,81 @@ class Extractor:
         read = fp.read
         write_to = fp.write_to if isinstance(fp, ReadAhead) else None
         open_, utime, fchmod, close, rename = os.open, os.utime, os.fchmod, os.close, os.rename
+        flags = _FILE_FLAGS
         last_path: str | None = None  # the folder of the previous file, and its fd
         d = self._root
         exact_dir = False
-        while True:
-            block = read(BLOCK)
-            t = block[156] if len(block) == BLOCK else -1
-            magic = block[257:265]
-            if (
-                (t == 48 or t == 0 or t == 53)
-                and (magic == b"ustar\x0000" or magic == b"ustar  \0")
-                and not reader._globals
-            ):
-                # numeric fields as 7 and 11 octal digits, each NUL-terminated (h.decode), and
-                # the unsigned sum with the checksum field as spaces (h.checksum_ok)
-                nums = block[100:148].split(b"\0")
-                try:
-                    if tuple(map(len, nums)) != _PLAIN_NUMBERS:
-                        raise ValueError
-                    mode, _, _, size, mtime = map(int, nums[:5], _OCTAL)
-                    unsigned = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF)
-                    ok = size >= 0 and int(block[148:156].partition(b"\0")[0], 8) == unsigned + 254 - sum(
-                        block[148:156]
-                    )
-                except ValueError:
-                    ok = False
-                if ok:
-                    j = block.find(b"\0", 0, 100)
-                    raw = block[:j] if j >= 0 else block[:100]
-                    if block[345] and magic[5] == 0:  # ustar prefix
-                        raw = block[345:500].partition(b"\0")[0] + b"/" + raw
-                    name = raw.decode("utf-8", "surrogateescape")
-                    path = name[:-1] if t == 53 and name[-1:] == "/" else name
-                    if t == 53:
-                        size = 0  # a folder has no data, whatever its size field says
-                    if (
-                        path
-                        and path[0] not in "/."
-                        and path[-1] != "/"
-                        and "//" not in path
-                        and "/." not in path
-                        and ".." not in path
-                        and path[1:2] != ":"
-                        and stats.members < max_members
-                        and stats.bytes + size <= max_total
-                    ):
-                        stats.members += 1
-                        stats.bytes += size
-                        mode &= mode_mask
-                        mtime *= 1_000_000_000
-                        if t == 53:
-                            self._dir(path, name, new=True)
-                            self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
-                            last_path = None  # fds may have been closed
-                            reader.offset += BLOCK
-                            continue
-                        i = path.rfind("/")
-                        if i < 0:
-                            dpath, base = "", path
-                        else:
-                            dpath, base = path[:i], path[i + 1 :]
-                        if dpath != last_path:
-                            d = self._dir(dpath, name)
-                            last_path = dpath
-                            exact_dir = d in exact_dirs
-                        pad = -size % BLOCK
-                        # created with its final mode when the umask and the folder keep it
-                        # (see _write_file), else private and fchmod-ed once complete
-                        exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
-                        self._tmp_counter += 1
-                        tmp = f"{prefix}{self._tmp_counter}.part"
-                        try:
-                            fd = open_(tmp, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
-                        except FileExistsError:
-                            fd, tmp = self._open_tmp(d, mode if exact else 0o600)
-                        try:
-                            if write_to is not None:
-                                got = write_to(fd, size, pad)
-                                if got < size + pad:
-                                    where = "data" if got < size else "padding"
-                                    raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
-                            else:
-                                copy_member(fp, fd, size, pad, buf, name)
-                            if not exact:
-                                fchmod(fd, mode)
-                            utime(fd, ns=(mtime, mtime))
-                        except BaseException:
-                            close(fd)
-                            _unlink(tmp, d)
-                            raise
-                        close(fd)
-                        try:
-                            rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
-                        except OSError as exc:
-                            _rename_failed(exc, tmp, d, name)
-                        reader.offset += BLOCK + size + pad
+        # kept in locals, and put back where other code reads them (finally, general path)
+        members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
+        try:
+            while True:
+                block = read(BLOCK)
+                usual = None if reader._globals else _usual_header(block)
+                if usual is not None and members < max_members and total + usual[4] <= max_total:
+                    folder, name, path, mode, size, mtime = usual
+                    members += 1
+                    total += size
+                    mode &= mode_mask
+                    if folder:
+                        self._dir(path, name, new=True)
+                        self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
+                        last_path = None  # folder fds may have been closed
+                        offset += BLOCK
                         continue
-            # anything else: the general path, from this block on
-            member = reader._member(block)
-            if member is None:
-                return stats
-            last_path = None  # fds may have been closed
-            self.extract_member(member[0], member[1])
-            reader._finish(member[2])
+                    i = path.rfind("/")
+                    if i < 0:
+                        dpath, base = "", path
+                    else:
+                        dpath, base = path[:i], path[i + 1 :]
+                    if dpath != last_path:
+                        d = self._dir(dpath, name)
+                        last_path = dpath
+                        exact_dir = d in exact_dirs
+                    pad = -size % BLOCK
+                    # As _write_file: created with its final mode when the umask and the
+                    # folder keep it, else private and fchmod-ed once complete.
+                    exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
+                    counter += 1
+                    tmp = f"{prefix}{counter}.part"
+                    try:
+                        fd = open_(tmp, flags, mode if exact else 0o600, dir_fd=d)
+                    except FileExistsError:
+                        self._tmp_counter = counter
+                        fd, tmp = self._open_tmp(d, mode if exact else 0o600)
+                        counter = self._tmp_counter
+                    try:
+                        if write_to is not None:
+                            got = write_to(fd, size, pad)
+                            if got < size + pad:
+                                where = "data" if got < size else "padding"
+                                raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+                        else:
+                            copy_member(fp, fd, size, pad, buf, name)
+                        if not exact:
+                            fchmod(fd, mode)
+                        utime(fd, ns=(mtime, mtime))
+                    except BaseException:
+                        close(fd)
+                        _unlink(tmp, d)
+                        raise
+                    close(fd)
+                    try:
+                        rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
+                    except OSError as exc:
+                        _rename_failed(exc, tmp, d, name)
+                    offset += BLOCK + size + pad
+                    continue
+                # anything else: the general path, from this block on
+                stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
+                member = reader._member(block)
+                if member is None:
+                    return stats
+                last_path = None  # folder fds may have been closed
+                self.extract_member(member[0], member[1])
+                reader._finish(member[2])
+                members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
+        finally:
+            stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
 
     def _open_tmp(self, d: int, mode: int) -> tuple[int, str]:
         """A new temporary file in the folder ``d``: (fd, name)."""
@@ -512,6 +484,62 @@ def _rename_failed(exc: OSError, tmp: str, d: int, name: str) -> None:
     if isinstance(exc, IsADirectoryError) or exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
         raise UnsafeArchiveError(f"{name}: a folder of that name exists in the target") from None
     raise exc
+
+
+# numeric fields mode, uid, gid, size and mtime as 7, 7, 7, 11 and 11 octal digits, each
+# NUL-terminated: their bytes with every octal digit made "0"
+_OCTAL_TO_ZERO = bytes.maketrans(b"1234567", b"0000000")
+_USUAL_NUMBERS = b"0000000\0" * 3 + b"00000000000\0" * 2
+
+
+def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
+    """``(folder, name, path, mode, size, mtime_ns)`` for a header that
+    :meth:`Extractor.extract_all` takes on its short path, else None.
+
+    That is: a whole block; a regular file or folder (type ``0``, NUL or ``5``); ustar or
+    GNU magic; the numeric fields in their usual shape (only octal digits, so that
+    :func:`~chute.tar.header.decode` reads the same numbers); the checksum right as
+    :func:`~chute.tar.header.checksum_ok` computes it (unsigned); and a name that every
+    default filter passes unchanged and that needs no normalizing: not empty, not
+    absolute (``/``, ``C:``), no ``//``, no part that starts with a dot (so no ``.`` or
+    ``..``), no ``..`` anywhere. ``path`` is the name without a folder's trailing ``/``;
+    ``size`` is 0 for a folder (no data follows it, whatever its field says).
+    """
+    if len(block) != BLOCK:
+        return None
+    t = block[156]
+    if t != 48 and t != 0 and t != 53:
+        return None
+    magic = block[257:265]
+    if magic != b"ustar\x0000" and magic != b"ustar  \0":
+        return None
+    if block[100:148].translate(_OCTAL_TO_ZERO) != _USUAL_NUMBERS:
+        return None
+    try:
+        stored = int(block[148:156].partition(b"\0")[0], 8)
+    except ValueError:
+        return None
+    if stored != (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254 - sum(block[148:156]):
+        return None
+    j = block.find(0, 0, 100)
+    raw = block[: j if j >= 0 else 100]
+    if block[345] and magic[5] == 0:  # ustar: the prefix field
+        raw = block[345:500].partition(b"\0")[0] + b"/" + raw
+    name = raw.decode("utf-8", "surrogateescape")
+    folder = t == 53
+    path = name[:-1] if folder and name[-1:] == "/" else name
+    if (
+        not path
+        or path[0] in "/."
+        or path[-1] == "/"
+        or "//" in path
+        or "/." in path
+        or ".." in path
+        or path[1:2] == ":"
+    ):
+        return None
+    size = 0 if folder else int(block[124:135], 8)
+    return folder, name, path, int(block[100:107], 8), size, int(block[136:147], 8) * 1_000_000_000
 
 
 def _read_umask() -> int | None:

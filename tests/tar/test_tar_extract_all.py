@@ -21,11 +21,12 @@ from tartrees import snapshot
 
 from chute.errors import ArchiveError, ChuteError
 from chute.readahead import ReadAhead
+from chute.tar import extract as ex
 from chute.tar import header as h
 from chute.tar.extract import Extractor, ExtractStats, extract
 from chute.tar.header import Member
 from chute.tar.reader import TarReader
-from chute.tar.safety import Limits
+from chute.tar.safety import Limits, apply_filters, normalize_name
 
 T0 = 1_600_000_000
 
@@ -418,3 +419,49 @@ def test_readahead_write_to_passes_over_the_padding(chunk: int) -> None:
     finally:
         os.close(r)
         ahead.close()
+
+
+header_names = st.text(alphabet="ab/.:\\é\x01 ", min_size=1, max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    header_names,
+    st.sampled_from([h.REGULAR, h.DIRECTORY, h.SYMLINK, b"\0", b"7"]),
+    st.integers(0, 0o7777),
+    st.integers(0, 10**6),
+    st.integers(0, 8**11 - 1),
+    st.lists(st.tuples(st.integers(0, 511), st.integers(0, 255)), max_size=2),
+    st.booleans(),
+)
+def test_usual_header_agrees_with_decode_and_the_filters(
+    name: str, kind: bytes, mode: int, size: int, mtime: int, changes: list[tuple[int, int]], fix: bool
+) -> None:
+    """What the short path reads from a block is what the general path would make of it."""
+    block = bytearray(h.encode(Member(name, h.REGULAR, mode, size, mtime * 10**9))[-512:])
+    block[156:157] = kind
+    for pos, value in changes:
+        block[pos] = value
+    if fix:
+        block[148:156] = b"        "
+        block[148:156] = b"%06o\0 " % sum(block)
+    got = ex._usual_header(bytes(block))
+    if got is None:
+        return
+    folder, name, path, mode, size, mtime_ns = got
+    assert h.checksum_ok(bytes(block))
+    m = h.decode(bytes(block))
+    assert m.type in (h.REGULAR, h.DIRECTORY) and folder == (m.type == h.DIRECTORY)
+    assert (name, mode & 0o7777, mtime_ns) == (m.name, m.mode, m.mtime_ns)
+    assert size == (0 if folder else m.size)
+    filtered = apply_filters(Member(m.name, m.type, m.mode, m.size, linkname=m.linkname), Limits())
+    assert filtered.mode == mode & 0o755 and filtered.name == name
+    assert normalize_name(name).rstrip("/") == path and ".." not in path.split("/")
+
+
+@pytest.mark.parametrize("fmt", [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT])
+def test_usual_header_takes_what_tar_tools_write(fmt: int) -> None:
+    for ti, _ in (_ti("dir/file.txt", data=b"x" * 10, mode=0o755), _ti("dir", tarfile.DIRTYPE)):
+        got = ex._usual_header(ti.tobuf(fmt, "utf-8", "surrogateescape")[:512])
+        assert got is not None
+        assert got[1:3] == ((ti.name + "/", ti.name) if ti.isdir() else (ti.name, ti.name))
