@@ -76,16 +76,34 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
     from .. import _malloc
     from ..readahead import ReadAhead
 
-    if _malloc.wanted:  # the command line: keep the heap between decoded chunks (see _malloc)
-        _malloc.tune()
     reader = chute_open(raw, "rb", format=fmt, **kw)
     closers.insert(0, reader)
     # Decode on a second core while the caller creates files, as `zstd -d | tar -x` does.
-    ahead = ReadAhead(reader)
+    # The command line keeps the heap between decoded chunks (see _malloc) once the
+    # stream proves longer than one chunk: a small archive need not import ctypes.
+    ahead = ReadAhead(_TuneWhenLong(reader) if _malloc.wanted else reader)
     closers.insert(0, ahead)
     # ReadAhead reads like a buffered stream, and extraction writes file data straight
     # from its chunks (ReadAhead.write_to): no BufferedReader, no copy.
     return ahead, closers  # type: ignore[return-value]
+
+
+class _TuneWhenLong:
+    """Reads ``source``; applies :func:`chute._malloc.tune` once a read came back full
+    (more is likely to follow), as the pump does."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+        self._tuned = False
+
+    def read(self, size: int) -> bytes:
+        data: bytes = self._source.read(size)
+        if not self._tuned and len(data) == size:
+            from .. import _malloc
+
+            _malloc.tune()
+            self._tuned = True
+        return data
 
 
 class _Closing:

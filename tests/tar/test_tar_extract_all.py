@@ -465,3 +465,18 @@ def test_usual_header_takes_what_tar_tools_write(fmt: int) -> None:
         got = ex._usual_header(ti.tobuf(fmt, "utf-8", "surrogateescape")[:512])
         assert got is not None
         assert got[1:3] == ((ti.name + "/", ti.name) if ti.isdir() else (ti.name, ti.name))
+
+
+def test_heap_tuning_waits_for_a_full_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line's malloc tuning (ctypes: milliseconds of start-up) is applied only
+    once a decoded chunk comes back full: a small archive never pays for it."""
+    import chute.tar
+    from chute import _malloc
+
+    calls: list[int] = []
+    monkeypatch.setattr(_malloc, "tune", lambda: calls.append(1) or True)
+    small = chute.tar._TuneWhenLong(io.BytesIO(b"x" * 100))
+    assert small.read(1000) == b"x" * 100 and small.read(1000) == b"" and calls == []
+    big = chute.tar._TuneWhenLong(io.BytesIO(b"x" * 3000))
+    assert big.read(1000) == b"x" * 1000 and calls == [1]
+    assert big.read(1000) == b"x" * 1000 and calls == [1]
