@@ -4,9 +4,10 @@ Input is cut into blocks; each block becomes one *independent* member of the for
 (a gzip member, a zstd frame, an lz4 frame, a bz2 or xz stream), compressed on a worker
 thread. Every reader of these formats decodes concatenated members, so the output stays
 a standard file. Results are written in input order. At most ``2 x threads`` blocks are
-in flight: :meth:`ParallelCompressor.compress` blocks (waits for the oldest block) when
-the window is full, so peak memory is about ``threads x 2 x (block + compressed block)``
-plus a constant, whatever the input size.
+in flight (one with a single worker, beside the block being read):
+:meth:`ParallelCompressor.compress` blocks (waits for the oldest block) when the window
+is full, so peak memory is about ``threads x 2 x (block + compressed block)`` plus a
+constant, whatever the input size.
 
 zstd comes here for two threads or more (8 MiB frames: the same ratio as libzstd's
 own workers, faster, and decodable in parallel); one thread, or tuning options, use
@@ -197,7 +198,8 @@ class ParallelCompressor:
         self._on_member = on_member
         self._trailer = trailer
         self._empty_member = empty_member
-        self._limit = 2 * threads
+        # one worker: the block being read is the second one in flight (a third only raised peak memory)
+        self._limit = 2 * threads if threads > 1 else 1
         self._pool = _Pool(make_member, threads)
         from collections import deque
 
