@@ -204,7 +204,9 @@ class ParallelCompressor:
         from collections import deque
 
         self._pending: collections.deque[_Job] = deque()
-        self._buf = bytearray()
+        self._buf = bytearray()  # a partial block copied from mutable input
+        self._parts: list[memoryview] = []  # or one kept as views of immutable bytes
+        self._held = 0
         self._emitted = False
         self._closed = False
 
@@ -234,8 +236,21 @@ class ParallelCompressor:
         if self._closed:
             raise ValueError("compressor is closed")
 
+    def _buffered(self) -> Buffer:
+        """The partial block held back (joined if kept in parts), no longer held."""
+        if self._parts:
+            data: Buffer = b"".join(self._parts)
+            self._parts, self._held = [], 0
+            return data
+        data, self._buf = self._buf, bytearray()
+        return data
+
     def compress(self, data: Buffer) -> bytes:
         self._check()
+        if not self._buf and _immutable(data):
+            return self._compress_immutable(data)
+        if self._parts:  # mutable input after immutable: one copying buffer from here
+            self._buf = bytearray(self._buffered())
         blocks, self._buf = cut_blocks(self._buf, data, self._block)
         out: list[bytes] = []
         # Workers outlive the caller's buffer: a slice of it is copied unless it is immutable
@@ -245,22 +260,41 @@ class ParallelCompressor:
             out += self._submit(block if keep or isinstance(block, bytearray) else bytes(block))
         return b"".join(out)
 
+    def _compress_immutable(self, data: Buffer) -> bytes:
+        # Immutable bytes can be kept as they are: whole blocks go to the workers as views,
+        # and smaller writes are gathered by reference and joined once per block (gathering
+        # them in a bytearray copied each byte about twice, as the array grew).
+        out: list[bytes] = []
+        size = self._block
+        with memoryview(data) as whole:
+            view = whole.cast("B")
+            while len(view):
+                if not self._parts and len(view) >= size:
+                    out += self._submit(view[:size])
+                    view = view[size:]
+                    continue
+                piece = view[: size - self._held]
+                self._parts.append(piece)
+                self._held += len(piece)
+                view = view[len(piece) :]
+                if self._held == size:
+                    out += self._submit(self._buffered())
+        return b"".join(out)
+
     def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
         """Compress what is buffered as a member of its own and wait for every block."""
         self._check()
         out: list[bytes] = []
-        if self._buf:
-            out += self._submit(bytes(self._buf))
-            self._buf = bytearray()
+        if self._buf or self._parts:
+            out += self._submit(self._buffered())
         out += self._drain()
         return b"".join(out)
 
     def finish(self) -> bytes:
         self._check()
         out: list[bytes] = []
-        if self._buf or (not self._emitted and not self._pending and self._empty_member):
-            out += self._submit(bytes(self._buf))
-            self._buf = bytearray()
+        if self._buf or self._parts or (not self._emitted and not self._pending and self._empty_member):
+            out += self._submit(self._buffered())
         out += self._drain()
         if self._trailer is not None:
             out.append(self._trailer())
@@ -503,6 +537,11 @@ def _plan(src: BinaryIO, format: str | None, options: dict[str, Any]) -> _Plan |
 def _job(group: list[tuple[int, int]]) -> tuple[int, int, list[Any]]:
     start = group[0][0]
     return start, group[-1][1], [(a - start, b - start) for a, b in group]
+
+
+def _immutable(data: Buffer) -> bool:
+    """Whether ``data`` is ``bytes``, or a view of ``bytes``: safe to keep past the call."""
+    return type(data) is bytes or (type(data) is memoryview and type(data.obj) is bytes)
 
 
 def _sniff(src: BinaryIO) -> str | None:
