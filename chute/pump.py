@@ -18,7 +18,7 @@ from .codecs._stream import StreamDecoder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any, BinaryIO
 
     from .codecs import Compressor
@@ -144,19 +144,18 @@ def compress_stream(
         _compress_realtime(src, dst, compressor, chunk_size, flush_interval, progress, stats)
         return _finish(dst, compressor, progress, stats)
     if getattr(compressor, "keeps_input", False) and hasattr(src, "read"):
-        _compress_fresh(src, dst, compressor, chunk_size, progress, stats)
-        return _finish(dst, compressor, progress, stats)
-    buf = bytearray(chunk_size)
-    view = memoryview(buf)
-    readinto = _reader(src)
+        # it keeps what it is given: new bytes per read, so it need not copy them
+        chunks: Iterator[bytes | memoryview] = _fresh_chunks(src, chunk_size)
+    else:
+        chunks = _buffered_chunks(src, chunk_size)
     write = dst.write
     tune = _malloc.wanted
-    while n := readinto(view):
-        stats.bytes_in += n
+    for chunk in chunks:
+        stats.bytes_in += len(chunk)
         if tune and stats.bytes_in > chunk_size:  # a long stream: keep the heap (see _malloc)
             _malloc.tune()
             tune = False
-        out = compressor.compress(view[:n])
+        out = compressor.compress(chunk)
         if out:
             write(out)
             stats.bytes_out += len(out)
@@ -165,25 +164,19 @@ def compress_stream(
     return _finish(dst, compressor, progress, stats)
 
 
-def _compress_fresh(
-    src: BinaryIO, dst: BinaryIO, compressor: Compressor, chunk_size: int, progress: Progress | None, stats: Stats
-) -> None:
-    """The loop of :func:`compress_stream` for a compressor that keeps its input (the
-    parallel ones): each read is a new ``bytes``, which it keeps instead of copying."""
+def _buffered_chunks(src: BinaryIO, chunk_size: int) -> Iterator[memoryview]:
+    """Views of one reusable buffer, each valid until the next is taken."""
+    view = memoryview(bytearray(chunk_size))
+    readinto = _reader(src)
+    while n := readinto(view):
+        yield view[:n]
+
+
+def _fresh_chunks(src: BinaryIO, chunk_size: int) -> Iterator[bytes]:
+    """A new ``bytes`` per read, for a compressor that keeps its input (the parallel ones)."""
     read = _interruptible(src, src.read)
-    write = dst.write
-    tune = _malloc.wanted
     while data := read(chunk_size):
-        stats.bytes_in += len(data)
-        if tune and stats.bytes_in > chunk_size:
-            _malloc.tune()
-            tune = False
-        out = compressor.compress(data)
-        if out:
-            write(out)
-            stats.bytes_out += len(out)
-        if progress is not None:
-            progress(stats)
+        yield data
 
 
 def _finish(dst: BinaryIO, compressor: Compressor, progress: Progress | None, stats: Stats) -> Stats:
