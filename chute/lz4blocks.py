@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import time
 
-from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC
+from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC, header_check_byte, independent_blocks
 from .errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
 
 TYPE_CHECKING = False
@@ -81,8 +81,6 @@ def _header(src: BinaryIO) -> tuple[int, int, int | None]:
     Raises :class:`_NotHere` for anything but a valid frame of independent blocks
     without a dictionary; the caller then rewinds and leaves the frame to LZ4F.
     """
-    import xxhash
-
     magic = src.read(4)
     if len(magic) < 4 or int.from_bytes(magic, "little") != _FRAME_MAGIC:
         raise _NotHere
@@ -90,17 +88,15 @@ def _header(src: BinaryIO) -> tuple[int, int, int | None]:
     if len(desc) < 2:
         raise _NotHere
     flg, bd = desc
-    block_max = _BLOCK_MAX.get((bd >> 4) & 7)
-    # version 01, independent blocks, no dictionary, reserved bits clear
-    if flg >> 6 != 1 or not flg & 0x20 or flg & 0x03 or bd & 0x8F or block_max is None:
+    if not independent_blocks(flg, bd):
         raise _NotHere
     size_field = src.read(8) if flg & 0x08 else b""
     check = src.read(1)
     if len(size_field) != (8 if flg & 0x08 else 0) or len(check) != 1:
         raise _NotHere
-    if (xxhash.xxh32_intdigest(desc + size_field) >> 8) & 0xFF != check[0]:
+    if header_check_byte(desc + size_field) != check[0]:
         raise _NotHere
-    return flg, block_max, int.from_bytes(size_field, "little") if size_field else None
+    return flg, _BLOCK_MAX[(bd >> 4) & 7], int.from_bytes(size_field, "little") if size_field else None
 
 
 def _submit(pool: Any, pending: Any, job: Any, limit: int, hasher: Any, write: Any) -> int:

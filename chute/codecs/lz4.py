@@ -110,11 +110,8 @@ class Lz4Compressor:
 
 def frame_header(block_size: int, checksum: bool) -> bytes:
     """The header of a frame of independent ``block_size`` blocks (LZ4 frame format 1.6.x)."""
-    import xxhash
-
     descriptor = bytes((0x60 | (0x04 if checksum else 0), BLOCK_SIZES[block_size] << 4))
-    check = (xxhash.xxh32_intdigest(descriptor) >> 8) & 0xFF
-    return _FRAME_MAGIC.to_bytes(4, "little") + descriptor + bytes((check,))
+    return _FRAME_MAGIC.to_bytes(4, "little") + descriptor + bytes((header_check_byte(descriptor),))
 
 
 def compress_frame(data: Buffer, level: int = 1, checksum: bool = True) -> bytes:
@@ -177,6 +174,23 @@ class LinkedLz4Compressor:
 
 _FRAME_MAGIC = 0x184D2204
 _BLOCK_MAX = {4: 64 << 10, 5: 256 << 10, 6: 1 << 20, 7: 4 << 20}
+
+
+def header_check_byte(descriptor: Buffer) -> int:
+    """The check byte that ends a frame header, over its descriptor (FLG, BD and the
+    optional content size and dictionary ID)."""
+    import xxhash
+
+    return (xxhash.xxh32_intdigest(descriptor) >> 8) & 0xFF
+
+
+def independent_blocks(flg: int, bd: int) -> bool:
+    """Whether a frame descriptor's FLG and BD bytes announce what chute decodes without
+    LZ4F: version 01, independent blocks, no dictionary, reserved bits clear, a known
+    maximum block size."""
+    return flg >> 6 == 1 and bool(flg & 0x20) and not flg & 0x03 and not bd & 0x8F and (bd >> 4) & 7 in _BLOCK_MAX
+
+
 #: Most output one block can produce: what a caller should allow per step to get whole blocks.
 MAX_BLOCK = 4 << 20
 
@@ -244,13 +258,8 @@ class _OwnFrame:
     def start(cls, header: memoryview, block_max: int) -> _OwnFrame | None:
         """For a frame header this class handles (independent blocks, no dictionary, valid
         header check byte); None leaves the frame, and any error in its header, to LZ4F."""
-        import xxhash
-
         flg, bd = header[4], header[5]
-        if not flg & 0x20 or flg & 0x03 or bd & 0x8F:
-            return None
-        descriptor = header[4:-1]
-        if (xxhash.xxh32_intdigest(descriptor) >> 8) & 0xFF != header[-1]:
+        if not independent_blocks(flg, bd) or header_check_byte(header[4:-1]) != header[-1]:
             return None
         size = int.from_bytes(header[6:14], "little") if flg & 0x08 else None
         return cls(block_max, bool(flg & 0x10), bool(flg & 0x04), size)
