@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 import time
 
-from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC, header_check_byte, independent_blocks
+from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC, block_decoder, header_check_byte, independent_blocks
 from .errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
 
 TYPE_CHECKING = False
@@ -43,27 +43,11 @@ class _NotHere(Exception):
 
 
 def _block_decoder(block_max: int, block_checksum: bool) -> Any:
-    import lz4.block
-    import xxhash
-
-    unpack = lz4.block.decompress
-    error = lz4.block.LZ4BlockError
-    check = xxhash.xxh32_intdigest
+    decode = block_decoder(block_max, block_checksum)
 
     def decode_job(job: tuple[int, list[tuple[bytes, bool, int]]]) -> list[bytes]:
         first, blocks = job
-        out = []
-        for i, (data, stored, expect) in enumerate(blocks, first):
-            if block_checksum and check(data) != expect:
-                raise ChecksumError(f"lz4 checksum mismatch (block {i})")
-            if stored:
-                out.append(data)
-                continue
-            try:
-                out.append(unpack(data, uncompressed_size=block_max))
-            except error:
-                raise CorruptStreamError(f"invalid lz4 data (block {i} does not decode)") from None
-        return out
+        return [decode(data, stored, expect, i) for i, (data, stored, expect) in enumerate(blocks, first)]
 
     return decode_job
 

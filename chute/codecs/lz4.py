@@ -184,6 +184,28 @@ def header_check_byte(descriptor: Buffer) -> int:
     return (xxhash.xxh32_intdigest(descriptor) >> 8) & 0xFF
 
 
+def block_decoder(block_max: int, block_checksum: bool) -> Any:
+    """``decode(body, stored, expect, index)``: the content of one block of a frame of
+    independent blocks (``stored``: its high size bit, raw content), after its checksum
+    (``expect``) when the frame has them; ``index`` names the block in errors."""
+    import lz4.block as lb
+    import xxhash
+
+    unpack, error, check = lb.decompress, lb.LZ4BlockError, xxhash.xxh32_intdigest
+
+    def decode(body: Buffer, stored: bool, expect: int, index: int) -> bytes:
+        if block_checksum and check(body) != expect:
+            raise ChecksumError(f"lz4 checksum mismatch (block {index})")
+        if stored:
+            return body if type(body) is bytes else bytes(body)
+        try:
+            return unpack(body, uncompressed_size=block_max)  # type: ignore[no-any-return]
+        except error:
+            raise CorruptStreamError(f"invalid lz4 data (block {index} does not decode)") from None
+
+    return decode
+
+
 def independent_blocks(flg: int, bd: int) -> bool:
     """Whether a frame descriptor's FLG and BD bytes announce what chute decodes without
     LZ4F: version 01, independent blocks, no dictionary, reserved bits clear, a known
@@ -239,19 +261,17 @@ class _OwnFrame:
     end mark the content size, then the content checksum.
     """
 
-    __slots__ = ("_block_checksum", "_block_max", "_error", "_hash", "_produced", "_size", "_unpack", "ended")
+    __slots__ = ("_block_checksum", "_blocks", "_decode", "_hash", "_produced", "_size", "ended")
 
     def __init__(self, block_max: int, block_checksum: bool, content_checksum: bool, size: int | None) -> None:
-        import lz4.block as lb
         import xxhash
 
-        self._block_max = block_max
-        self._block_checksum = xxhash.xxh32_intdigest if block_checksum else None
+        self._decode = block_decoder(block_max, block_checksum)
+        self._block_checksum = block_checksum
+        self._blocks = 0
         self._hash = xxhash.xxh32() if content_checksum else None
         self._size = size
         self._produced = 0
-        self._unpack = lb.decompress
-        self._error = lb.LZ4BlockError
         self.ended = False
 
     @classmethod
@@ -277,15 +297,9 @@ class _OwnFrame:
                 raise ChecksumError("lz4 checksum mismatch (content checksum of the frame)")
             return b""
         body = unit[4 : 4 + (word & 0x7FFFFFFF)]
-        if self._block_checksum is not None and self._block_checksum(body) != int.from_bytes(unit[-4:], "little"):
-            raise ChecksumError("lz4 checksum mismatch (block checksum)")
-        if word >> 31:
-            out = body.tobytes()
-        else:
-            try:
-                out = self._unpack(body, uncompressed_size=self._block_max)
-            except self._error:
-                raise CorruptStreamError("invalid lz4 data (a block does not decode)") from None
+        expect = int.from_bytes(unit[-4:], "little") if self._block_checksum else 0
+        out: bytes = self._decode(body, bool(word >> 31), expect, self._blocks)
+        self._blocks += 1
         if self._hash is not None:
             self._hash.update(out)
         self._produced += len(out)
