@@ -24,7 +24,6 @@ from __future__ import annotations
 import time
 
 from .codecs import Codec, FlushMode
-from .codecs._base import cut_blocks
 from .errors import ChuteError
 
 # typing, collections, queue and threading stay off the import: `chute -d` imports this
@@ -41,6 +40,10 @@ if TYPE_CHECKING:
     _Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
 
 __all__ = ["ParallelCompressor", "parallel_compressor", "parallel_decompress", "block_size_for"]
+
+#: Pieces of immutable input at least this big are held by reference until their block is
+#: complete; smaller ones are copied together (64 pieces at most per 4 MiB block).
+KEEP_MIN = 64 << 10
 
 Buffer = bytes | bytearray | memoryview
 _POLL = 0.1
@@ -204,9 +207,8 @@ class ParallelCompressor:
         from collections import deque
 
         self._pending: collections.deque[_Job] = deque()
-        self._buf = bytearray()  # a partial block copied from mutable input
-        self._parts: list[memoryview] = []  # or one kept as views of immutable bytes
-        self._held = 0
+        self._parts: list[Buffer] = []  # a partial block: views of immutable input, bytearrays
+        self._held = 0  # bytes in _parts
         self._emitted = False
         self._closed = False
 
@@ -237,55 +239,49 @@ class ParallelCompressor:
             raise ValueError("compressor is closed")
 
     def _buffered(self) -> Buffer:
-        """The partial block held back (joined if kept in parts), no longer held."""
-        if self._parts:
-            data: Buffer = b"".join(self._parts)
-            self._parts, self._held = [], 0
-            return data
-        data, self._buf = self._buf, bytearray()
-        return data
+        """The partial block held back, no longer held (one piece is handed over as is)."""
+        parts, self._parts, self._held = self._parts, [], 0
+        if len(parts) == 1:
+            return parts[0]
+        return b"".join(parts)
 
     def compress(self, data: Buffer) -> bytes:
+        # Workers outlive the caller's buffer. Immutable input (bytes, views of bytes) is
+        # kept as it is: whole blocks go to the workers as views, and pieces of at least
+        # KEEP_MIN are held by reference and joined once per block. Anything else is copied:
+        # mutable input, and small pieces, which are gathered in one bytearray (a view per
+        # 100-byte write would cost more than the write).
         self._check()
-        if not self._buf and _immutable(data):
-            return self._compress_immutable(data)
-        if self._parts:  # mutable input after immutable: one copying buffer from here
-            self._buf = bytearray(self._buffered())
-        blocks, self._buf = cut_blocks(self._buf, data, self._block)
+        keep = _immutable(data)
         out: list[bytes] = []
-        # Workers outlive the caller's buffer: a slice of it is copied unless it is immutable
-        # bytes; a block assembled in our own buffer (a bytearray cut_blocks hands over) is not.
-        keep = isinstance(data, bytes)
-        for block in blocks:
-            out += self._submit(block if keep or isinstance(block, bytearray) else bytes(block))
-        return b"".join(out)
-
-    def _compress_immutable(self, data: Buffer) -> bytes:
-        # Immutable bytes can be kept as they are: whole blocks go to the workers as views,
-        # and smaller writes are gathered by reference and joined once per block (gathering
-        # them in a bytearray copied each byte about twice, as the array grew).
-        out: list[bytes] = []
-        size = self._block
+        size, parts = self._block, self._parts
         with memoryview(data) as whole:
             view = whole.cast("B")
             while len(view):
-                if not self._parts and len(view) >= size:
-                    out += self._submit(view[:size])
+                if not parts and len(view) >= size:
+                    block = view[:size]
+                    out += self._submit(block if keep else bytes(block))
                     view = view[size:]
                     continue
                 piece = view[: size - self._held]
-                self._parts.append(piece)
+                if keep and len(piece) >= KEEP_MIN:
+                    parts.append(piece)
+                elif parts and type(parts[-1]) is bytearray:
+                    parts[-1] += piece
+                else:
+                    parts.append(bytearray(piece))
                 self._held += len(piece)
                 view = view[len(piece) :]
                 if self._held == size:
                     out += self._submit(self._buffered())
+                    parts = self._parts
         return b"".join(out)
 
     def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
         """Compress what is buffered as a member of its own and wait for every block."""
         self._check()
         out: list[bytes] = []
-        if self._buf or self._parts:
+        if self._parts:
             out += self._submit(self._buffered())
         out += self._drain()
         return b"".join(out)
@@ -293,7 +289,7 @@ class ParallelCompressor:
     def finish(self) -> bytes:
         self._check()
         out: list[bytes] = []
-        if self._buf or self._parts or (not self._emitted and not self._pending and self._empty_member):
+        if self._parts or (not self._emitted and not self._pending and self._empty_member):
             out += self._submit(self._buffered())
         out += self._drain()
         if self._trailer is not None:

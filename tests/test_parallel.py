@@ -267,10 +267,20 @@ def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.Mo
         return real(self, data, size)
 
     monkeypatch.setattr(parallel._Pool, "submit", submit)
+    monkeypatch.setattr(parallel, "KEEP_MIN", BLOCK // 4)
     comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)
     data = sample(4 * BLOCK + 100)
     out = [comp.compress(data[i : i + BLOCK // 4]) for i in range(0, len(data), BLOCK // 4)]
     out.append(comp.finish())
     assert chute.decompress(b"".join(out)) == data
     assert [len(x) for x in seen] == [BLOCK] * 4 + [100]  # type: ignore[arg-type]
-    assert all(type(x) is bytes for x in seen)  # one join each, not a growing bytearray
+    assert all(type(x) is bytes for x in seen[:4])  # one join each, not a growing bytearray
+    assert type(seen[4]) is bytearray  # the 100-byte rest is under KEEP_MIN: copied
+    # pieces under KEEP_MIN are copied together instead: one bytearray per block
+    seen.clear()
+    comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)
+    out = [comp.compress(data[i : i + 1000]) for i in range(0, len(data), 1000)]
+    out.append(comp.finish())
+    assert chute.decompress(b"".join(out)) == data
+    assert [len(x) for x in seen] == [BLOCK] * 4 + [100]  # type: ignore[arg-type]
+    assert all(type(x) is bytearray for x in seen)
