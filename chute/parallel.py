@@ -414,8 +414,9 @@ def parallel_decompress(
     If a piece fails to decode (or would expand past 64 MiB), the rest of the file is
     decoded on the caller's thread, which reports any real error. Anything else (pipes,
     one-frame files, other formats, frames over 32 MiB compressed) goes through
-    :func:`chute.pump.decompress_stream` on one thread, with no error. Returns
-    :class:`~chute.pump.Stats`.
+    :func:`chute.pump.decompress_stream`, with no error: with ``threads`` > 1 the caller
+    decodes while a second thread writes to ``dst`` (:class:`chute.writebehind.WriteBehind`,
+    at most 4 decoded chunks behind). Returns :class:`~chute.pump.Stats`.
     """
     from .codecs._stream import StreamDecoder
     from .pump import Stats, decompress_stream
@@ -426,6 +427,18 @@ def parallel_decompress(
         from . import lz4blocks
 
         return lz4blocks.decode(src, dst, n, chunk_size=chunk_size, **options)
+    if plan is None and n > 1:
+        # one stream: the decoder and the writes to dst still take a core each
+        from .writebehind import WriteBehind
+
+        behind = WriteBehind(dst)
+        try:
+            stats = decompress_stream(src, behind, StreamDecoder(format, **options), chunk_size=chunk_size)
+        except BaseException:
+            behind.abort()
+            raise
+        behind.close()
+        return stats
     if plan is None:
         return decompress_stream(src, dst, StreamDecoder(format, **options), chunk_size=chunk_size)
     fmt, jobs, decode, tail = plan

@@ -141,6 +141,48 @@ def test_parallel_decompress_falls_back(fmt: str) -> None:
     assert out.getvalue() == data
 
 
+class _Sink(io.RawIOBase):
+    """Records which thread wrote; fails with a full disk after ``good`` bytes."""
+
+    def __init__(self, good: int = 1 << 62) -> None:
+        self.data = bytearray()
+        self.threads: set[int] = set()
+        self.good = good
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[no-untyped-def, override]
+        self.threads.add(threading.get_ident())
+        if len(self.data) + len(b) > self.good:
+            raise OSError(28, "No space left on device")
+        self.data += b
+        return len(b)
+
+
+def test_one_stream_decode_writes_on_a_second_thread() -> None:
+    """A file that cannot be split still uses two cores: the caller decodes, a thread writes
+    (as zstd -d's asynchronous I/O does); with one thread the caller does both."""
+    data = sample(3 << 20)
+    blob = chute.compress(data, "zstd")
+    two = _Sink()
+    parallel_decompress(io.BytesIO(blob), two, threads=2)
+    assert bytes(two.data) == data and threading.get_ident() not in two.threads
+    one = _Sink()
+    parallel_decompress(io.BytesIO(blob), one, threads=1)
+    assert bytes(one.data) == data and one.threads == {threading.get_ident()}
+
+
+def test_one_stream_decode_reports_a_write_error_and_stops() -> None:
+    data = os.urandom(16 << 20)  # stored blocks: the decode cannot outrun the reads
+    sink = _Sink(good=2 << 20)
+    src = io.BytesIO(chute.compress(data, "zstd"))
+    with pytest.raises(OSError, match="No space"):
+        parallel_decompress(src, sink, threads=2)
+    assert len(sink.data) <= 2 << 20
+    assert src.tell() < len(src.getvalue())  # it stopped reading too
+
+
 def test_parallel_decompress_corrupt_frame_is_an_error(tmp_path) -> None:
     data = sample(200_000)
     blob = bytearray(compress("zstd", data, 2, seekable=True, block_size=20_000))

@@ -183,10 +183,11 @@ def test_refuses_terminal_output() -> None:
     assert b"refusing to write compressed data to a terminal" in output
 
 
-def test_broken_pipe_is_quiet(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cmd", ["cat", "-d -T2 -c"])  # -T2: written from a second thread
+def test_broken_pipe_is_quiet(tmp_path: Path, cmd: str) -> None:
     big = tmp_path / "big.zst"
     big.write_bytes(run("-c", input=DATA * 20).stdout)
-    p = subprocess.run(f"{sys.executable} -m chute cat {big} | head -c 10", shell=True, capture_output=True, timeout=60)
+    p = subprocess.run(f"{sys.executable} -m chute {cmd} {big} | head -c 10", shell=True, capture_output=True, timeout=60)
     assert p.stdout == DATA[:10]
     assert p.stderr == b""
 
@@ -256,11 +257,15 @@ def test_version_and_module_entry() -> None:
     assert r.returncode == 0 and r.stdout.startswith(b"chute ")
 
 
-def test_disk_full_is_one_line(src: Path) -> None:
+@pytest.mark.parametrize("args", [[], ["-d", "-T2"]])  # -T2: written from a second thread
+def test_disk_full_is_one_line(src: Path, args: list[str]) -> None:
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full")
+    if args:
+        src.with_suffix(".zst").write_bytes(run("-c", str(src)).stdout)
+        src = src.with_suffix(".zst")
     with open("/dev/full", "wb") as full:
-        r = subprocess.run([*CHUTE, "-c", str(src)], stdout=full, stderr=subprocess.PIPE, timeout=60)
+        r = subprocess.run([*CHUTE, *args, "-c", str(src)], stdout=full, stderr=subprocess.PIPE, timeout=60)
     assert r.returncode == 1
     assert r.stderr.endswith(b"no space left on device\n") and r.stderr.count(b"\n") == 1
 
