@@ -83,6 +83,24 @@ def best(cmd: str, repeat: int, **kw: Path | None) -> Run:
     return min(runs, key=lambda r: r.seconds)
 
 
+def best_pair(
+    native: str,
+    ours: str,
+    repeat: int,
+    *,
+    stdin: Path | None = None,
+    stdouts: tuple[Path | None, Path | None] = (None, None),
+) -> tuple[Run, Run]:
+    """The fastest of ``repeat`` runs of each command, taken in turns (native, ours, native,
+    ...): a slow spell of this shared machine, or the writeback of the last run's output,
+    then falls on both instead of on whichever ran second."""
+    n_runs, c_runs = [], []
+    for _ in range(repeat):
+        n_runs.append(measure(native, stdin=stdin, stdout=stdouts[0]))
+        c_runs.append(measure(ours, stdin=stdin, stdout=stdouts[1]))
+    return min(n_runs, key=lambda r: r.seconds), min(c_runs, key=lambda r: r.seconds)
+
+
 def chute_cmd() -> str:
     """How to run chute: the venv's entry point if there is one, else ``python -m chute``.
 

@@ -5,8 +5,9 @@
 
 Everything is measured in one run, on ``mixed.bin`` from ``shared/bench/make-corpus``
 (built into bench/corpus on first use), each figure the best of N runs of a fresh
-process. Reported as ratios against the native tool measured in the same run: absolute
-times drift on shared machines. Writes the tables to stdout and bench/results/core.md.
+process, chute's runs taken in turns with the native tool's. Reported as ratios against
+the native tool measured in the same run: absolute times drift on shared machines. Writes
+the tables to stdout and bench/results/core.md.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _util import Run, best, chute_cmd, ensure_corpus, measure, table
+from _util import Run, best_pair, chute_cmd, ensure_corpus, measure, table
 
 #: Decompression by the native tools, for the 2 GB (start-up free) timings.
 NATIVE_DECODE = {"zstd": "zstd -d -q -c", "lz4": "lz4 -d -q -c", "gzip": "gzip -d -c"}
@@ -80,8 +81,7 @@ def main() -> None:
     ) -> tuple[Run, Run]:
         n_out = tmp / "native.out" if out else None
         c_out = tmp / "chute.out" if out else None
-        n = best(native, args.repeat, stdin=stdin, stdout=n_out)
-        c = best(ours, args.repeat, stdin=stdin, stdout=c_out)
+        n, c = best_pair(native, ours, args.repeat, stdin=stdin, stdouts=(n_out, c_out))
         sizes = f"{n.out_bytes / in_size:.3f} / {c.out_bytes / in_size:.3f}" if out else "-"
         rows.append(
             [
@@ -228,8 +228,7 @@ def main() -> None:
                 dec = measure(f"{chute} -d -T1 -c {big}")
                 rss[label, fmt] = comp, dec
                 if copies > 1 and fmt in NATIVE_DECODE:
-                    n = best(f"{NATIVE_DECODE[fmt]} {big}", args.repeat)
-                    c = best(f"{chute} -d -c {big}", args.repeat)
+                    n, c = best_pair(f"{NATIVE_DECODE[fmt]} {big}", f"{chute} -d -c {big}", args.repeat)
                     target = 1.10 if fmt != "gzip" else 1 / 3
                     ok = c.seconds <= target * n.seconds
                     amortized.append(
@@ -252,7 +251,7 @@ def main() -> None:
             )
 
     text = [
-        f"## Speed against the native tools (mixed.bin, {size / 1e6:.0f} MB, best of {args.repeat})",
+        f"## Speed against the native tools (mixed.bin, {size / 1e6:.0f} MB, best of {args.repeat}, runs in turns)",
         "",
         table(
             [

@@ -19,11 +19,18 @@ from .codecs._stream import StreamDecoder
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
     from collections.abc import Callable, Iterator
-    from typing import Any, BinaryIO
+    from typing import Any, BinaryIO, Protocol
 
     from .codecs import Compressor
 
     Progress = Callable[["Stats"], None]
+
+    class Sink(Protocol):
+        """Where decoded bytes go: a binary file, or a :class:`~chute.writebehind.WriteBehind`."""
+
+        def write(self, data: bytes, /) -> object: ...
+
+        def flush(self) -> object: ...
 
 __all__ = ["Stats", "DEFAULT_CHUNK", "compress_stream", "decompress_stream"]
 
@@ -256,7 +263,7 @@ def _compress_realtime(
 
 def decompress_stream(
     src: BinaryIO,
-    dst: BinaryIO | None,
+    dst: Sink | None,
     decoder: StreamDecoder,
     *,
     chunk_size: int = DEFAULT_CHUNK,

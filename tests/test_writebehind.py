@@ -44,7 +44,7 @@ def test_same_bytes_in_order_even_if_the_caller_reuses_its_buffer(pieces: list[t
     behind = WriteBehind(dst, depth=depth)  # type: ignore[arg-type]
     for data, kind in pieces:
         buf = bytearray(data)
-        piece: bytes | bytearray | memoryview = data if kind == "bytes" else buf if kind == "bytearray" else memoryview(buf)
+        piece: bytes | bytearray | memoryview = {"bytes": data, "bytearray": buf}.get(kind, memoryview(buf))
         assert behind.write(piece) == len(data)
         buf[:] = b"\xff" * len(buf)  # the caller reuses its buffer at once
     behind.close()

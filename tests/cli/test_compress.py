@@ -187,7 +187,8 @@ def test_refuses_terminal_output() -> None:
 def test_broken_pipe_is_quiet(tmp_path: Path, cmd: str) -> None:
     big = tmp_path / "big.zst"
     big.write_bytes(run("-c", input=DATA * 20).stdout)
-    p = subprocess.run(f"{sys.executable} -m chute {cmd} {big} | head -c 10", shell=True, capture_output=True, timeout=60)
+    pipeline = f"{sys.executable} -m chute {cmd} {big} | head -c 10"
+    p = subprocess.run(pipeline, shell=True, capture_output=True, timeout=60)
     assert p.stdout == DATA[:10]
     assert p.stderr == b""
 
