@@ -156,7 +156,12 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         from .codecs.lz4 import compress_frame
 
         checksum = bool(options.get("checksum", True))
-        return lambda data: compress_frame(data, level, checksum)
+
+        def lz4_frame(data: Buffer | list[Buffer]) -> bytes:
+            return compress_frame(data, level, checksum)
+
+        lz4_frame.takes_parts = True  # type: ignore[attr-defined]  # see ParallelCompressor
+        return lz4_frame
 
     def one_member(data: Buffer) -> bytes:
         comp = codec.new_compressor(level, **options)
@@ -177,7 +182,9 @@ class ParallelCompressor:
     Workers hold each block past the :meth:`compress` call that gave it, so a block cut
     from a mutable buffer is copied; ``bytes`` are kept as they are. :attr:`keeps_input`
     tells a reader (the pump) to hand over fresh ``bytes`` of :attr:`block_size`, which
-    then go to the workers with no copy at all.
+    then go to the workers with no copy at all. ``takes_parts``: ``make_member`` also takes
+    a list of buffers (a block's pieces, in order), so pieces held by reference are not
+    joined first (lz4, whose frames may hold blocks of any size up to the maximum).
     """
 
     keeps_input = True
@@ -191,6 +198,7 @@ class ParallelCompressor:
         on_member: Callable[[int, bytes], bytes] | None = None,
         trailer: Callable[[], bytes] | None = None,
         empty_member: bool = True,
+        takes_parts: bool = False,
     ) -> None:
         if threads < 1:
             raise ValueError("threads must be >= 1")
@@ -201,6 +209,7 @@ class ParallelCompressor:
         self._on_member = on_member
         self._trailer = trailer
         self._empty_member = empty_member
+        self._takes_parts = takes_parts
         # one worker: the block being read is the second one in flight (a third only raised peak memory)
         self._limit = 2 * threads if threads > 1 else 1
         self._pool = _Pool(make_member, threads)
@@ -219,11 +228,11 @@ class ParallelCompressor:
             return self._on_member(job.size, out)
         return out
 
-    def _submit(self, data: Buffer) -> list[bytes]:
+    def _submit(self, data: Buffer | list[Buffer], size: int) -> list[bytes]:
         out: list[bytes] = []
         while len(self._pending) >= self._limit:
             out.append(self._take(self._pending.popleft()))
-        self._pending.append(self._pool.submit(data, len(data)))
+        self._pending.append(self._pool.submit(data, size))
         while self._pending and self._pending[0].done.is_set():
             out.append(self._take(self._pending.popleft()))
         return out
@@ -238,12 +247,12 @@ class ParallelCompressor:
         if self._closed:
             raise ValueError("compressor is closed")
 
-    def _buffered(self) -> Buffer:
-        """The partial block held back, no longer held (one piece is handed over as is)."""
-        parts, self._parts, self._held = self._parts, [], 0
+    def _submit_buffered(self) -> list[bytes]:
+        """Submit the partial block held back (one piece is handed over as is)."""
+        parts, held, self._parts, self._held = self._parts, self._held, [], 0
         if len(parts) == 1:
-            return parts[0]
-        return b"".join(parts)
+            return self._submit(parts[0], held)
+        return self._submit(parts if self._takes_parts else b"".join(parts), held)
 
     def compress(self, data: Buffer) -> bytes:
         # Workers outlive the caller's buffer. Immutable input (bytes, views of bytes) is
@@ -260,7 +269,7 @@ class ParallelCompressor:
             while len(view):
                 if not parts and len(view) >= size:
                     block = view[:size]
-                    out += self._submit(block if keep else bytes(block))
+                    out += self._submit(block if keep else bytes(block), size)
                     view = view[size:]
                     continue
                 piece = view[: size - self._held]
@@ -273,7 +282,7 @@ class ParallelCompressor:
                 self._held += len(piece)
                 view = view[len(piece) :]
                 if self._held == size:
-                    out += self._submit(self._buffered())
+                    out += self._submit_buffered()
                     parts = self._parts
         return b"".join(out)
 
@@ -282,7 +291,7 @@ class ParallelCompressor:
         self._check()
         out: list[bytes] = []
         if self._parts:
-            out += self._submit(self._buffered())
+            out += self._submit_buffered()
         out += self._drain()
         return b"".join(out)
 
@@ -290,7 +299,7 @@ class ParallelCompressor:
         self._check()
         out: list[bytes] = []
         if self._parts or (not self._emitted and not self._pending and self._empty_member):
-            out += self._submit(self._buffered())
+            out += self._submit_buffered()
         out += self._drain()
         if self._trailer is not None:
             out.append(self._trailer())
@@ -339,7 +348,8 @@ def parallel_compressor(
     options.pop("strategy", None)
     options.pop("nb_workers", None)
     size = block_size if block_size is not None else block_size_for(codec)
-    return ParallelCompressor(member_function(codec, level, **options), threads=n, block_size=size)
+    make = member_function(codec, level, **options)
+    return ParallelCompressor(make, threads=n, block_size=size, takes_parts=getattr(make, "takes_parts", False))
 
 
 # --------------------------------------------------------------------------- decompression

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
 
         def flush(self) -> object: ...
 
+
 __all__ = ["Stats", "DEFAULT_CHUNK", "compress_stream", "decompress_stream"]
 
 DEFAULT_CHUNK = 128 << 10

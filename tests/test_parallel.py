@@ -310,14 +310,25 @@ def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.Mo
 
     monkeypatch.setattr(parallel._Pool, "submit", submit)
     monkeypatch.setattr(parallel, "KEEP_MIN", BLOCK // 4)
-    comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)
     data = sample(4 * BLOCK + 100)
-    out = [comp.compress(data[i : i + BLOCK // 4]) for i in range(0, len(data), BLOCK // 4)]
+    writes = [data[i : i + BLOCK // 4] for i in range(0, len(data), BLOCK // 4)]
+    comp = parallel_compressor("zstd", None, threads=2, block_size=BLOCK)
+    out = [comp.compress(w) for w in writes]
     out.append(comp.finish())
     assert chute.decompress(b"".join(out)) == data
     assert [len(x) for x in seen] == [BLOCK] * 4 + [100]  # type: ignore[arg-type]
     assert all(type(x) is bytes for x in seen[:4])  # one join each, not a growing bytearray
     assert type(seen[4]) is bytearray  # the 100-byte rest is under KEEP_MIN: copied
+    # lz4 takes a block's pieces as they are: no join, each piece a view of the caller's bytes
+    seen.clear()
+    comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)
+    out = [comp.compress(w) for w in writes]
+    out.append(comp.finish())
+    assert chute.decompress(b"".join(out)) == data
+    for block in seen[:4]:
+        assert type(block) is list and len(block) == 4
+        assert all(type(v) is memoryview and any(v.obj is w for w in writes) and len(v) == BLOCK // 4 for v in block)
+    assert type(seen[4]) is bytearray and len(seen[4]) == 100  # type: ignore[arg-type]
     # pieces under KEEP_MIN are copied together instead: one bytearray per block
     seen.clear()
     comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)

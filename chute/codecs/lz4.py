@@ -95,11 +95,14 @@ class Lz4Compressor:
             self._emit(self._pending, parts)
             self._pending.clear()
         if mode is FlushMode.FULL:
-            parts.append(b"\0\0\0\0")
-            if self._hash is not None:
-                parts.append(self._hash.intdigest().to_bytes(4, "little"))
-            self._open = False
+            self._end(parts)
         return b"".join(parts)
+
+    def _end(self, parts: list[bytes]) -> None:
+        parts.append(b"\0\0\0\0")
+        if self._hash is not None:
+            parts.append(self._hash.intdigest().to_bytes(4, "little"))
+        self._open = False
 
     def finish(self) -> bytes:
         parts: list[bytes] = []
@@ -114,10 +117,31 @@ def frame_header(block_size: int, checksum: bool) -> bytes:
     return _FRAME_MAGIC.to_bytes(4, "little") + descriptor + bytes((header_check_byte(descriptor),))
 
 
-def compress_frame(data: Buffer, level: int = 1, checksum: bool = True) -> bytes:
-    """``data`` as one complete frame of 4 MiB independent blocks (thread-safe)."""
+def compress_frame(data: Buffer | list[Buffer], level: int = 1, checksum: bool = True) -> bytes:
+    """``data`` as one complete frame of independent blocks, joined once (thread-safe).
+
+    ``data`` may be a list of pieces of at most 4 MiB each: every piece is then a block of
+    its own, so pieces a writer gave need not be joined into one buffer first (matches
+    reach back only 64 KiB, so a 1 MiB block costs ~0.01% of ratio against 4 MiB).
+    """
     comp = Lz4Compressor(level, checksum=checksum)
-    return comp.compress(data) + comp.finish()
+    parts: list[bytes] = []
+    comp._begin(parts)
+    if isinstance(data, list):
+        for piece in data:
+            if not len(piece):
+                continue  # an empty block would read as the end mark
+            if len(piece) > comp._size:
+                raise ValueError("an lz4 block holds at most 4 MiB")
+            comp._emit(piece, parts)
+    else:
+        with memoryview(data) as whole:
+            view = whole.cast("B")
+            for pos in range(0, len(view), comp._size):
+                comp._emit(view[pos : pos + comp._size], parts)
+            view.release()
+    comp._end(parts)
+    return b"".join(parts)
 
 
 class LinkedLz4Compressor:

@@ -19,6 +19,7 @@ from chute.codecs.lz4 import (
     LinkedLz4Compressor,
     Lz4Compressor,
     Lz4Decompressor,
+    compress_frame,
     frame_header,
     new_compressor,
 )
@@ -197,6 +198,42 @@ def test_writer_frame_layout() -> None:
     assert blob[pos + 4 :] == struct.pack("<I", __import__("xxhash").xxh32_intdigest(data))
     assert len(blob) == pos + 8
     assert lf.decompress(blob) == data
+
+
+def block_sizes(blob: bytes) -> list[int]:
+    """The uncompressed size of each block of a one-frame ``blob`` (read back by LZ4F)."""
+    pos, sizes = 7, []
+    while (word := int.from_bytes(blob[pos : pos + 4], "little")) != 0:
+        end = pos + 4 + (word & 0x7FFFFFFF)
+        sizes.append(len(lf.decompress(frame_header(4 << 20, False) + blob[pos:end] + b"\0\0\0\0")))
+        pos = end
+    return sizes
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    pieces=st.lists(st.integers(0, 300_000), max_size=6),
+    as_list=st.booleans(),
+    level=st.sampled_from([1, 9]),
+    checksum=st.booleans(),
+)
+def test_compress_frame_of_a_buffer_or_of_pieces(pieces: list[int], as_list: bool, level: int, checksum: bool) -> None:
+    datas = [payload(i, n) for i, n in enumerate(pieces)]
+    whole = b"".join(datas)
+    blob = compress_frame(datas if as_list else whole, level, checksum)
+    assert blob[:7] == frame_header(4 << 20, checksum)
+    assert lf.decompress(blob) == whole
+    # pieces are blocks of their own (empty ones skipped: an empty block is the end mark)
+    assert block_sizes(blob) == ([n for n in pieces if n] if as_list else [len(whole)] * bool(whole))
+
+
+def test_compress_frame_cuts_a_buffer_and_refuses_an_oversized_piece() -> None:
+    data = payload(9, 9 << 20)
+    blob = compress_frame(data)
+    assert block_sizes(blob) == [4 << 20, 4 << 20, 1 << 20]
+    assert lf.decompress(blob) == data
+    with pytest.raises(ValueError):
+        compress_frame([data])
 
 
 def test_writer_empty_and_flush_before_data() -> None:
