@@ -63,9 +63,9 @@ def decode_pair(fmt: str, level: int, src: str, dst: str) -> tuple[float, float]
     return best[1][0], best[2][0]
 
 
-def tool_run(cmd: list[str], src: str, dst: str) -> float:
+def tool_run(cmd: list[str], src: str, dst: str, repeat: int = REPEAT) -> float:
     best = float("inf")
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         with open(src, "rb") as s, open(dst, "wb") as d:
             t = time.perf_counter()
             subprocess.run(cmd, stdin=s, stdout=d, check=True)
@@ -93,6 +93,17 @@ def main() -> None:
             print(f"{fmt:8} {t:>2} {mb / secs:8.1f} {base / secs:8.2f} {ratio:7.4f} {rss:8d} {cpu:6.2f}")
         if fmt == "lz4":
             print(f"lz4 T2 against in-thread (threads=None): {best[-1][0] / best[2][0]:.2f}x")
+    # the same machine's ceiling for the native tools, T1 and T2 in turns
+    native = {
+        "pigz -6": (["pigz", "-6", "-p1", "-c"], ["pigz", "-6", "-p2", "-c"]),
+        "zstd -3": (["zstd", "-3", "-T1", "-q", "-c"], ["zstd", "-3", "-T2", "-q", "-c"]),
+    }
+    for name, (one, two) in native.items():
+        t1 = t2 = float("inf")
+        for _ in range(REPEAT):
+            t1 = min(t1, tool_run(one, src, f"{tmp}/n.out", repeat=1))
+            t2 = min(t2, tool_run(two, src, f"{tmp}/n.out", repeat=1))
+        print(f"native {name}: T1 {mb / t1:.1f} MB/s, T2 {mb / t2:.1f} MB/s: {t1 / t2:.2f}x")
     print()
     secs, *_ = chute_run("gzip", 6, 2, src, f"{tmp}/c.gz")
     tsecs = tool_run(["pigz", "-6", "-p2", "-c"], src, f"{tmp}/p.gz")
