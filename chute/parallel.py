@@ -44,6 +44,10 @@ __all__ = ["ParallelCompressor", "parallel_compressor", "parallel_decompress", "
 #: Pieces of immutable input at least this big are held by reference until their block is
 #: complete; smaller ones are copied together (64 pieces at most per 4 MiB block).
 KEEP_MIN = 64 << 10
+#: A compressor that takes a block's pieces unjoined (``takes_parts``) gets them so only when
+#: each is at least this big: each becomes a block of its own (lz4), and 64 KiB pieces (what
+#: a pipe gives per read) would cost ratio; smaller ones are joined first.
+PART_MIN = 1 << 20
 
 Buffer = bytes | bytearray | memoryview
 _POLL = 0.1
@@ -147,8 +151,19 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         P = zstd.CompressionParameter
         opts = {P.compression_level: level, P.checksum_flag: int(options.get("checksum", True))}
 
+        import threading
+
+        # one context per worker, reused frame after frame: a fresh one per block costs
+        # ~5% more CPU (its tables are allocated and cleared again each time)
+        mine = threading.local()
+        end = zstd.ZstdCompressor.FLUSH_FRAME
+
         def zstd_frame(data: Buffer) -> bytes:
-            return zstd.ZstdCompressor(options=opts).compress(data, zstd.ZstdCompressor.FLUSH_FRAME)  # type: ignore[no-any-return]
+            comp = getattr(mine, "comp", None) or zstd.ZstdCompressor(options=opts)
+            mine.comp = None  # a frame cut short by an error must not be continued
+            out: bytes = comp.compress(data, end)
+            mine.comp = comp
+            return out
 
         return zstd_frame
 
@@ -252,7 +267,9 @@ class ParallelCompressor:
         parts, held, self._parts, self._held = self._parts, self._held, [], 0
         if len(parts) == 1:
             return self._submit(parts[0], held)
-        return self._submit(parts if self._takes_parts else b"".join(parts), held)
+        if self._takes_parts and all(len(p) >= PART_MIN for p in parts):
+            return self._submit(parts, held)
+        return self._submit(b"".join(parts), held)
 
     def compress(self, data: Buffer) -> bytes:
         # Workers outlive the caller's buffer. Immutable input (bytes, views of bytes) is

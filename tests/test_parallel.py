@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
+from chute import parallel
 from chute.parallel import ParallelCompressor, parallel_compressor, parallel_decompress
 
 TOOLS = {"gzip": "gzip", "zstd": "zstd", "lz4": "lz4", "bz2": "bzip2", "xz": "xz"}
@@ -191,6 +192,28 @@ def test_parallel_decompress_corrupt_frame_is_an_error(tmp_path) -> None:
         parallel_decompress(io.BytesIO(bytes(blob)), io.BytesIO(), threads=2)
 
 
+def test_zstd_workers_reuse_their_context_with_the_same_frames() -> None:
+    """Each worker keeps one zstd context across blocks; every frame is byte for byte what
+    a fresh context writes, also after a block that failed."""
+    from chute import codecs
+    from chute.codecs.zstd import backend
+
+    zstd = backend()
+    P = zstd.CompressionParameter
+
+    def fresh(data: bytes) -> bytes:
+        comp = zstd.ZstdCompressor(options={P.compression_level: 5, P.checksum_flag: 1})
+        return comp.compress(data, zstd.ZstdCompressor.FLUSH_FRAME)  # type: ignore[no-any-return]
+
+    frame = parallel.member_function(codecs.get("zstd"), 5)
+    blocks = [sample(300_000), sample(5000), b"", sample(700_000)]
+    for block in blocks:
+        assert frame(block) == fresh(block)
+    with pytest.raises(TypeError):
+        frame(12345)  # type: ignore[arg-type]
+    assert frame(blocks[0]) == fresh(blocks[0])
+
+
 def test_seekable_rejects_other_formats() -> None:
     with pytest.raises(ValueError, match="seekable"):
         parallel_compressor("lz4", None, threads=2, seekable=True)
@@ -319,8 +342,10 @@ def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.Mo
     assert [len(x) for x in seen] == [BLOCK] * 4 + [100]  # type: ignore[arg-type]
     assert all(type(x) is bytes for x in seen[:4])  # one join each, not a growing bytearray
     assert type(seen[4]) is bytearray  # the 100-byte rest is under KEEP_MIN: copied
-    # lz4 takes a block's pieces as they are: no join, each piece a view of the caller's bytes
+    # lz4 takes a block's pieces of PART_MIN and more as they are: no join, each piece a view
+    # of the caller's bytes (and an lz4 block of its own)
     seen.clear()
+    monkeypatch.setattr(parallel, "PART_MIN", BLOCK // 4)
     comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)
     out = [comp.compress(w) for w in writes]
     out.append(comp.finish())
@@ -329,6 +354,14 @@ def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.Mo
         assert type(block) is list and len(block) == 4
         assert all(type(v) is memoryview and any(v.obj is w for w in writes) and len(v) == BLOCK // 4 for v in block)
     assert type(seen[4]) is bytearray and len(seen[4]) == 100  # type: ignore[arg-type]
+    # smaller pieces (a pipe's 64 KiB reads) would be small blocks, which cost ratio: joined
+    seen.clear()
+    monkeypatch.setattr(parallel, "PART_MIN", BLOCK // 4 + 1)
+    comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)
+    out = [comp.compress(w) for w in writes]
+    out.append(comp.finish())
+    assert chute.decompress(b"".join(out)) == data
+    assert all(type(x) is bytes and len(x) == BLOCK for x in seen[:4])
     # pieces under KEEP_MIN are copied together instead: one bytearray per block
     seen.clear()
     comp = parallel_compressor("lz4", None, threads=2, block_size=BLOCK)
