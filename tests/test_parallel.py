@@ -259,6 +259,36 @@ def test_lz4_one_thread_compresses_on_a_worker() -> None:
         assert done.stdout == data
 
 
+def lz4_blocks_per_frame(blob: bytes) -> list[int]:
+    """How many data blocks each frame of ``blob`` holds (frames as chute writes them:
+    no content size, a content checksum)."""
+    counts, pos = [], 0
+    while pos < len(blob):
+        assert blob[pos : pos + 4] == b"\x04\x22\x4d\x18" and blob[pos + 4] == 0x64
+        pos += 7
+        n = 0
+        while (word := int.from_bytes(blob[pos : pos + 4], "little")) != 0:
+            pos += 4 + (word & 0x7FFFFFFF)
+            n += 1
+        counts.append(n)
+        pos += 8  # end mark and content checksum
+    return counts
+
+
+def test_lz4_from_a_pipe_makes_whole_blocks(tmp_path: Path) -> None:
+    """A pipe gives 64 KiB per read; they are gathered into 4 MiB blocks, not made 64 KiB
+    blocks each (which would cost ratio and decode speed)."""
+    import sys
+
+    src = tmp_path / "in"
+    data = sample(9 << 20)
+    src.write_bytes(data)
+    cmd = f"cat {src} | {sys.executable} -m chute -F lz4 -T1 -c"
+    blob = subprocess.run(cmd, shell=True, capture_output=True, check=True).stdout
+    assert lz4_blocks_per_frame(blob) == [1, 1, 1]  # 4 + 4 + 1 MiB
+    assert chute.decompress(blob) == data
+
+
 def test_one_frame_file_decode_loads_nothing_heavy(tmp_path: Path) -> None:
     """``chute -d`` plans a split for every file of 16 MiB and more; for one that turns
     out to be one member, the plan costs no typing, re, collections or threads (start-up)."""
