@@ -118,6 +118,17 @@ def _interruptible(src: Any, read: Callable[[Any], Any]) -> Callable[[Any], Any]
     return wait_then_read
 
 
+def _may_block(src: Any) -> bool:
+    """Whether a read from ``src`` may wait for data (a pipe, a socket, a terminal, an
+    unknown stream); not for a regular file or memory."""
+    if isinstance(src, io.BytesIO):
+        return False
+    try:
+        return not stat.S_ISREG(os.fstat(src.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return True
+
+
 def _reader(src: Any) -> Callable[[bytearray | memoryview], int]:
     readinto = getattr(src, "readinto", None)
     if readinto is not None:
@@ -281,7 +292,7 @@ def decompress_stream(
     # read1: what a pipe holds now, so a live stream is decoded as it arrives; the output
     # is flushed before each read that may block, so it is delivered as well.
     read = _interruptible(src, getattr(src, "read1", src.read))
-    flush = dst.flush if dst is not None else None
+    flush = dst.flush if dst is not None and _may_block(src) else None
     tune = _malloc.wanted
     next_trim = _malloc.TRIM_EVERY
     while not decoder.eof:

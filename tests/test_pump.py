@@ -202,3 +202,35 @@ def test_parallel_copy_reads_whole_blocks_and_does_not_copy_them(monkeypatch: py
     # 4 MiB reads, each handed to a worker as the memoryview of the bytes read: no copy
     assert [size for _, size in seen] == [4 << 20, 4 << 20, 1 << 20]
     assert {kind for kind, _ in seen[:2]} == {memoryview}
+
+
+class _Flushes(io.BytesIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+
+
+def test_decode_output_is_flushed_before_reads_that_may_wait(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Before each read from a pipe the output so far is flushed (a live stream reaches its
+    reader); a regular file or memory never makes a read wait, so nothing is flushed."""
+    data = os.urandom(300_000) * 2
+    comp = codecs.get("zstd").new_compressor(1)
+    blob = comp.compress(data) + comp.finish()
+    path = tmp_path / "x.zst"
+    path.write_bytes(blob)
+    for src_kind in ("file", "memory"):
+        out = _Flushes()
+        with open(path, "rb") if src_kind == "file" else io.BytesIO(blob) as src:
+            decompress_stream(src, out, StreamDecoder(), chunk_size=50_000)
+        assert out.getvalue() == data and out.flushes == 0
+    r, w = os.pipe()
+    feeder = threading.Thread(target=lambda: (os.write(w, blob), os.close(w)))
+    feeder.start()
+    out = _Flushes()
+    with open(r, "rb") as src:
+        decompress_stream(src, out, StreamDecoder(), chunk_size=50_000)
+    feeder.join()
+    assert out.getvalue() == data and out.flushes >= 2

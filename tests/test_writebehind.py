@@ -38,10 +38,13 @@ class Recorder(io.RawIOBase):
 @given(
     pieces=st.lists(st.tuples(st.binary(max_size=3000), st.sampled_from(["bytes", "bytearray", "view"])), max_size=30),
     depth=st.integers(1, 5),
+    batch=st.integers(1, 8000),
 )
-def test_same_bytes_in_order_even_if_the_caller_reuses_its_buffer(pieces: list[tuple[bytes, str]], depth: int) -> None:
+def test_same_bytes_in_order_even_if_the_caller_reuses_its_buffer(
+    pieces: list[tuple[bytes, str]], depth: int, batch: int
+) -> None:
     dst = Recorder()
-    behind = WriteBehind(dst, depth=depth)  # type: ignore[arg-type]
+    behind = WriteBehind(dst, depth=depth, batch=batch)  # type: ignore[arg-type]
     for data, kind in pieces:
         buf = bytearray(data)
         piece: bytes | bytearray | memoryview = {"bytes": data, "bytearray": buf}.get(kind, memoryview(buf))
@@ -69,7 +72,7 @@ class Gate(Recorder):
 
 def test_at_most_depth_chunks_are_held() -> None:
     dst = Gate()
-    behind = WriteBehind(dst, depth=3)  # type: ignore[arg-type]
+    behind = WriteBehind(dst, depth=3, batch=1)  # type: ignore[arg-type]
     behind.write(b"a")  # taken by the thread, which waits at the gate
     assert dst.entered.acquire(timeout=5)
     behind.write(b"b")
@@ -92,7 +95,7 @@ def test_at_most_depth_chunks_are_held() -> None:
 
 def test_flush_is_asked_for_in_order_and_does_not_wait() -> None:
     dst = Gate()
-    behind = WriteBehind(dst, depth=2)  # type: ignore[arg-type]
+    behind = WriteBehind(dst, depth=2, batch=1)  # type: ignore[arg-type]
     behind.flush()  # nothing written yet: no request
     behind.write(b"x")
     t0 = time.monotonic()
@@ -119,7 +122,7 @@ class Full(Recorder):
 
 def test_a_write_error_reaches_the_producer_and_drops_the_rest() -> None:
     dst = Full(good=2)
-    behind = WriteBehind(dst, depth=2)  # type: ignore[arg-type]
+    behind = WriteBehind(dst, depth=2, batch=1)  # type: ignore[arg-type]
     with pytest.raises(OSError) as info:
         for i in range(1000):  # the error stops the producer long before the end
             behind.write(b"%d" % i)
@@ -141,7 +144,7 @@ def test_an_error_found_at_close_is_raised_by_close() -> None:
 def test_abort_drops_what_is_queued_and_does_not_wait_for_a_stuck_write(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(writebehind, "ABORT_WAIT", 0.2)
     dst = Gate()
-    behind = WriteBehind(dst, depth=4)  # type: ignore[arg-type]
+    behind = WriteBehind(dst, depth=4, batch=1)  # type: ignore[arg-type]
     behind.write(b"stuck")
     assert dst.entered.acquire(timeout=5)
     behind.write(b"queued")
@@ -170,6 +173,45 @@ def test_context_manager_closes_or_aborts() -> None:
     assert behind.closed
 
 
-def test_depth_must_be_positive() -> None:
+def test_depth_and_batch_must_be_positive() -> None:
     with pytest.raises(ValueError):
         WriteBehind(Recorder(), depth=0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        WriteBehind(Recorder(), batch=0)  # type: ignore[arg-type]
+
+
+def test_small_writes_are_handed_over_in_batches() -> None:
+    dst = Gate()
+    dst.open.set()
+    behind = WriteBehind(dst, batch=10)  # type: ignore[arg-type]
+    behind.write(b"1234")
+    behind.write(b"5678")
+    time.sleep(0.2)
+    assert dst.events == []  # 8 bytes: still gathered
+    behind.write(b"90")  # 10: handed over, written in order
+    assert dst.entered.acquire(timeout=5)
+    behind.write(b"ab")
+    behind.flush()  # hands over what is gathered, then flushes
+    behind.close()
+    assert dst.events == [
+        ("write", b"1234"),
+        ("write", b"5678"),
+        ("write", b"90"),
+        ("write", b"ab"),
+        ("flush", b""),
+        ("flush", b""),
+    ]
+
+
+def test_a_batch_not_yet_handed_over_is_written_by_close_or_dropped_by_abort() -> None:
+    dst = Recorder()
+    behind = WriteBehind(dst, batch=1 << 20)  # type: ignore[arg-type]
+    behind.write(b"tail")
+    behind.close()
+    assert dst.events == [("write", b"tail"), ("flush", b"")]
+    dst = Recorder()
+    behind = WriteBehind(dst, batch=1 << 20)  # type: ignore[arg-type]
+    behind.write(b"tail")
+    behind.abort()
+    time.sleep(0.1)
+    assert dst.events == []
