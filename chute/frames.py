@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # typing stays off the command path (start-up)
 
 __all__ = ["find_frames", "MAX_FRAMES"]
 
-#: More frames than this are not listed (memory): the file is decoded on one thread.
+#: More frames than this are not listed (memory): the file goes to one decoder.
 MAX_FRAMES = 1 << 20
 
 _ZSTD_MAGIC = 0xFD2FB528

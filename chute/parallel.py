@@ -374,7 +374,7 @@ def parallel_compressor(
 
 #: Compressed bytes per decompression job (consecutive frames are grouped up to this).
 JOB_INPUT = 1 << 20
-#: A frame bigger than this (compressed) is not read whole: such files decode on one thread.
+#: A frame bigger than this (compressed) is not read whole: such files go to one decoder.
 #: Frames written for parallel decoding are far smaller (chute: 1-8 MiB of input).
 MAX_FRAME_INPUT = 8 << 20
 #: A job whose output passes this stops; the main thread decodes from there on its own.

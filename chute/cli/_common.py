@@ -86,7 +86,8 @@ def add_format_args(parser: Spec) -> None:
         "--threads",
         type=_nonneg_int,
         metavar="N",
-        help="worker threads (0 = all usable cores; default $CHUTE_THREADS or 1)",
+        help="worker threads (0 = all usable cores; default $CHUTE_THREADS, else 1; "
+        "compressing or -d: every core for files of 16 MiB and more)",
     )
 
 
