@@ -43,7 +43,7 @@ class Lz4Compressor:
             self._block: Any = lambda data: compress(data, mode="high_compression", compression=level, store_size=False)
         else:
             self._block = lambda data: compress(data, store_size=False)
-        self._size = block_size
+        self.block_size = block_size
         self._header = frame_header(block_size, checksum)
         self._new_hash = xxhash.xxh32 if checksum else None
         self._hash: Any = None
@@ -69,7 +69,7 @@ class Lz4Compressor:
     def compress(self, data: Buffer) -> bytes:
         parts: list[bytes] = []
         self._begin(parts)
-        size, pending = self._size, self._pending
+        size, pending = self.block_size, self._pending
         with memoryview(data) as whole:
             view = whole.cast("B")
             pos, end = 0, len(view)
@@ -110,6 +110,23 @@ class Lz4Compressor:
         parts.append(self.flush(FlushMode.FULL))
         return b"".join(parts)
 
+    def frame(self, pieces: list[Buffer]) -> bytes:
+        """One whole frame of ``pieces``, each a block of its own (at most
+        :attr:`block_size`; empty ones are skipped), joined once. Only on a compressor with
+        no frame open."""
+        if self._open:
+            raise ValueError("a frame is open: finish it first")
+        parts: list[bytes] = []
+        self._begin(parts)
+        for piece in pieces:
+            if not len(piece):
+                continue  # an empty block would read as the end mark
+            if len(piece) > self.block_size:
+                raise ValueError(f"an lz4 block holds at most {self.block_size} bytes")
+            self._emit(piece, parts)
+        self._end(parts)
+        return b"".join(parts)
+
 
 def frame_header(block_size: int, checksum: bool) -> bytes:
     """The header of a frame of independent ``block_size`` blocks (LZ4 frame format 1.6.x)."""
@@ -125,23 +142,14 @@ def compress_frame(data: Buffer | list[Buffer], level: int = 1, checksum: bool =
     reach back only 64 KiB, so a 1 MiB block costs ~0.01% of ratio against 4 MiB).
     """
     comp = Lz4Compressor(level, checksum=checksum)
-    parts: list[bytes] = []
-    comp._begin(parts)
     if isinstance(data, list):
-        for piece in data:
-            if not len(piece):
-                continue  # an empty block would read as the end mark
-            if len(piece) > comp._size:
-                raise ValueError("an lz4 block holds at most 4 MiB")
-            comp._emit(piece, parts)
-    else:
-        with memoryview(data) as whole:
-            view = whole.cast("B")
-            for pos in range(0, len(view), comp._size):
-                comp._emit(view[pos : pos + comp._size], parts)
-            view.release()
-    comp._end(parts)
-    return b"".join(parts)
+        return comp.frame(data)
+    size = comp.block_size
+    with memoryview(data) as whole:
+        view = whole.cast("B")
+        out = comp.frame([view[pos : pos + size] for pos in range(0, len(view), size)])
+        view.release()
+    return out
 
 
 class LinkedLz4Compressor:
