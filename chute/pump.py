@@ -95,12 +95,10 @@ def _interruptible(src: Any, read: Callable[[Any], Any]) -> Callable[[Any], Any]
     from .atomic import wakeup_fd
 
     wake = wakeup_fd()
-    if wake is None or not isinstance(src, io.FileIO):
+    if wake is None or not isinstance(src, io.FileIO) or not _may_block(src):
         return read
     try:
         fd = src.fileno()
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            return read
     except (OSError, ValueError):
         return read
 
