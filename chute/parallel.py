@@ -443,7 +443,7 @@ def parallel_decompress(
     one-frame files, other formats, frames over 32 MiB compressed) goes through
     :func:`chute.pump.decompress_stream`, with no error: with ``threads`` > 1 the caller
     decodes while a second thread writes to ``dst`` (:class:`chute.writebehind.WriteBehind`,
-    at most 4 decoded chunks behind). Returns :class:`~chute.pump.Stats`.
+    at most 4 batches of about 2 MiB behind). Returns :class:`~chute.pump.Stats`.
     """
     from .codecs._stream import StreamDecoder
     from .pump import Stats, decompress_stream

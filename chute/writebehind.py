@@ -9,8 +9,9 @@ zstd decode into the page cache) off the decoder's path.
 Writes are handed over in batches of :data:`BATCH` bytes or more: a hand-over between
 threads (a wake-up and the GIL) costs tens of microseconds on a virtual machine, which
 per 400 KB decode step added a seventh to the CPU time of a 2 GB zstd decode. At most
-``depth`` batches wait, plus the one being gathered (``batch`` bytes and one chunk). Chunks are kept by reference, so
-only ``bytes`` are taken as they are; anything mutable is copied first.
+``depth`` batches wait, plus the one being gathered (``batch`` bytes and one chunk).
+Chunks are kept by reference, so only ``bytes`` are taken as they are; anything mutable
+is copied first.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ class WriteBehind:
     """A writer whose ``write`` returns at once and whose data reaches ``dst`` on a thread.
 
     ``flush()`` hands over what is gathered and asks the thread to flush ``dst`` once it
-    has written what came before; it does not wait (a live stream's output still leaves as soon as it can). ``close()``
-    waits until everything is written and flushed, and raises the first error the thread
+    has written what came before; it does not wait (a live stream's output still leaves
+    as soon as it can). ``close()`` waits until everything is written and flushed, and raises the first error the thread
     met (``BrokenPipeError``, a full disk, ...). After such an error every ``write`` raises
     it too, and the rest of the data is dropped. ``abort()`` stops without writing what is
     still queued (for an error elsewhere). Neither closes ``dst``.
@@ -51,7 +52,7 @@ class WriteBehind:
         self._batch_size = batch
         self._dst = dst
         self._queue: SimpleQueue[Any] = SimpleQueue()
-        self._room: SimpleQueue[None] = SimpleQueue()  # the bound: one token per queued chunk
+        self._room: SimpleQueue[None] = SimpleQueue()  # the bound: one token per queued batch
         for _ in range(depth):
             self._room.put(None)
         self._error: BaseException | None = None
