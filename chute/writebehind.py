@@ -40,10 +40,11 @@ class WriteBehind:
 
     ``flush()`` hands over what is gathered and asks the thread to flush ``dst`` once it
     has written what came before; it does not wait (a live stream's output still leaves
-    as soon as it can). ``close()`` waits until everything is written and flushed, and raises the first error the thread
-    met (``BrokenPipeError``, a full disk, ...). After such an error every ``write`` raises
-    it too, and the rest of the data is dropped. ``abort()`` stops without writing what is
-    still queued (for an error elsewhere). Neither closes ``dst``.
+    as soon as it can). ``close()`` waits until everything is written and flushed, and
+    raises the first error the thread met (``BrokenPipeError``, a full disk, ...). After
+    such an error every ``write`` raises it too, and the rest of the data is dropped.
+    ``abort()`` stops without writing what is still queued (for an error elsewhere).
+    Neither closes ``dst``.
     """
 
     def __init__(self, dst: BinaryIO, *, depth: int = 4, batch: int = BATCH) -> None:
