@@ -145,11 +145,10 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         gz = deflate.gzip_compress
         return lambda data: bytes(gz(data, level))
     if codec.name == "zstd":
-        from .codecs.zstd import backend
+        from .codecs.zstd import core
 
-        zstd = backend()
-        P = zstd.CompressionParameter
-        opts = {P.compression_level: level, P.checksum_flag: int(options.get("checksum", True))}
+        zstd = core()
+        opts = {zstd.ZSTD_c_compressionLevel: level, zstd.ZSTD_c_checksumFlag: int(options.get("checksum", True))}
 
         import threading
 

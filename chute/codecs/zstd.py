@@ -22,12 +22,85 @@ SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
 
 
 def backend() -> ModuleType:
-    """The ``compression.zstd`` module or its backport."""
+    """The ``compression.zstd`` module or its backport (for what only the package has, such
+    as ``get_frame_info``; compressors and decompressors come from :func:`core`)."""
     try:
         from compression import zstd  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         from backports import zstd  # type: ignore[no-redef,unused-ignore]
     return zstd  # type: ignore[no-any-return]
+
+
+_core: Any = None
+
+
+def core() -> Any:
+    """The binding's C module: ``ZstdCompressor``, ``ZstdDecompressor``, ``ZstdError`` and
+    the ``ZSTD_*`` parameter numbers; the same objects the package exports.
+
+    The packages (``compression.zstd``, ``backports.zstd``) wrap the parameters in enums,
+    and importing ``enum`` and what it pulls in costs 8-10 ms of every command's start-up
+    (a third of chute's own); the C module alone loads in about 1 ms. ``backports.zstd``'s
+    is loaded from its file without running the package's ``__init__``, and registered
+    under its name, so a later import of the package uses this very module. Any layout
+    this does not recognise falls back to the package's own import.
+    """
+    global _core
+    if _core is None:
+        try:
+            import _zstd  # type: ignore[import-not-found,unused-ignore]  # Python 3.14+
+
+            _core = _zstd
+        except ImportError:
+            _core = _backport_core()
+    return _core
+
+
+def _backport_core() -> Any:
+    import sys
+
+    name = "backports.zstd._zstd"
+    module = sys.modules.get(name)
+    if module is None:
+        try:
+            module = _load_extension(name)
+        except Exception:  # an unknown layout: the package's own import decides
+            module = None
+    if module is None:
+        import backports.zstd._zstd as module  # type: ignore[import-not-found,no-redef,unused-ignore]
+    return module
+
+
+def _load_extension(name: str) -> Any:
+    """Load ``backports/zstd/_zstd`` from the folder the import system would pick (the
+    first holding ``backports/zstd/__init__.py``), through the same path hooks; None if
+    what it finds there is not an extension module (PyPy's is Python over cffi)."""
+    import os
+    import sys
+
+    import backports  # type: ignore[import-not-found,unused-ignore]  # namespace package: runs nothing
+
+    for folder in backports.__path__:
+        package = os.path.join(folder, "zstd")
+        if not os.path.isfile(os.path.join(package, "__init__.py")):
+            continue
+        spec = None
+        for hook in sys.path_hooks:  # importlib.machinery would cost ~1 ms more
+            try:
+                spec = hook(package).find_spec(name)
+            except ImportError:
+                continue
+            break
+        loader = getattr(spec, "loader", None)
+        if type(loader).__name__ != "ExtensionFileLoader":
+            return None
+        module = loader.create_module(spec)  # type: ignore[union-attr]
+        loader.exec_module(module)  # type: ignore[union-attr]
+        if not hasattr(module, "ZstdDecompressor"):
+            return None
+        sys.modules[name] = module
+        return module
+    return None
 
 
 def window_log_for(memory_limit: int) -> int:
@@ -48,24 +121,23 @@ class ZstdCompressor:
         long_distance: bool = False,
         job_size: int | None = None,
     ) -> None:
-        zstd = backend()
-        P = zstd.CompressionParameter
-        options: dict[Any, int] = {P.compression_level: level, P.checksum_flag: int(checksum)}
+        z = core()
+        options = {z.ZSTD_c_compressionLevel: level, z.ZSTD_c_checksumFlag: int(checksum)}
         if threads:
-            options[P.nb_workers] = threads
+            options[z.ZSTD_c_nbWorkers] = threads
             if threads == 1 and job_size is None:
                 # One worker overlapping the caller's I/O (zstd -T1). zstd's default job
                 # (4x the window, 8 MiB at level 3) costs ~20 MiB more peak RSS for a
                 # ratio difference under 0.5%; 4 MiB jobs keep a one-thread run < 64 MiB.
                 job_size = 4 << 20
             if job_size is not None:
-                options[P.job_size] = job_size
+                options[z.ZSTD_c_jobSize] = job_size
         if window_log is not None:
-            options[P.window_log] = window_log
+            options[z.ZSTD_c_windowLog] = window_log
         if long_distance:
-            options[P.enable_long_distance_matching] = 1
-        self._obj = zstd.ZstdCompressor(options=options)
-        self._cls = zstd.ZstdCompressor
+            options[z.ZSTD_c_enableLongDistanceMatching] = 1
+        self._obj = z.ZstdCompressor(options=options)
+        self._cls = z.ZstdCompressor
 
     def compress(self, data: Buffer) -> bytes:
         return self._obj.compress(data)  # type: ignore[no-any-return]
@@ -87,10 +159,9 @@ class ZstdCompressor:
 
 class ZstdDecompressor(WrappedDecompressor):
     def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
-        zstd = backend()
-        log = window_log_for(memory_limit)
-        self._obj = zstd.ZstdDecompressor(options={zstd.DecompressionParameter.window_log_max: log})
-        self._error = zstd.ZstdError
+        z = core()
+        self._obj = z.ZstdDecompressor(options={z.ZSTD_d_windowLogMax: window_log_for(memory_limit)})
+        self._error = z.ZstdError
         self._limit = memory_limit
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:

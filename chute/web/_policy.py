@@ -171,17 +171,16 @@ class _ZstdPool:
 
     def compress(self, body: bytes) -> bytes:
         z = self._z
-        if z is None:  # looked up once: backend() searches the import path on each call
-            from ..codecs.zstd import backend
+        if z is None:
+            from ..codecs.zstd import core
 
-            z = self._z = backend()
+            z = self._z = core()
         try:
             c = self.free.pop()
         except IndexError:
-            P = z.CompressionParameter
-            options = {P.compression_level: self.level, P.checksum_flag: 0}
+            options = {z.ZSTD_c_compressionLevel: self.level, z.ZSTD_c_checksumFlag: 0}
             if self.level >= 20:
-                options[P.window_log] = ZSTD_WINDOW_LOG
+                options[z.ZSTD_c_windowLog] = ZSTD_WINDOW_LOG
             c = z.ZstdCompressor(options=options)
         out: bytes = c.compress(body, mode=z.ZstdCompressor.FLUSH_FRAME)
         if len(self.free) < self.keep:
@@ -235,16 +234,15 @@ class _ZstdStream:
     """A zstd compressor for a streamed response: window at most 8 MiB (RFC 9659), small tables."""
 
     def __init__(self, level: int) -> None:
-        from ..codecs.zstd import backend
+        from ..codecs.zstd import core
 
-        z = backend()
-        P = z.CompressionParameter
-        options = {P.compression_level: level, P.checksum_flag: 0}
+        z = core()
+        options = {z.ZSTD_c_compressionLevel: level, z.ZSTD_c_checksumFlag: 0}
         if level >= 20:
-            options[P.window_log] = ZSTD_WINDOW_LOG
+            options[z.ZSTD_c_windowLog] = ZSTD_WINDOW_LOG
         if level <= 9:
-            options[P.hash_log] = ZSTD_STREAM_HASH_LOG
-            options[P.chain_log] = ZSTD_STREAM_CHAIN_LOG
+            options[z.ZSTD_c_hashLog] = ZSTD_STREAM_HASH_LOG
+            options[z.ZSTD_c_chainLog] = ZSTD_STREAM_CHAIN_LOG
         self._c = z.ZstdCompressor(options=options)
         self._cls = z.ZstdCompressor
 

@@ -74,20 +74,23 @@ def sample(tmp_path: Path) -> Path:
 
 
 def _runs(sample: Path) -> list[tuple[str, ...]]:
-    gz = str(sample) + ".gz"
-    return [
-        ("-F", "gzip", "-c", str(sample)),  # compress to stdout
-        ("-F", "gzip", "-k", str(sample)),  # compress to a file (atomic temp file + rename)
-        ("-d", "-c", gz),
-        ("cat", gz),
-        ("-t", gz),
-        ("-d", "-f", gz),  # decompress to a file
-    ]
+    runs = []
+    for fmt in ("gzip", "zstd"):
+        packed = f"{sample}.{'gz' if fmt == 'gzip' else 'zst'}"
+        runs += [
+            ("-F", fmt, "-c", str(sample)),  # compress to stdout
+            ("-F", fmt, "-k", "-f", str(sample)),  # compress to a file (atomic temp file + rename)
+            ("-d", "-c", packed),
+            ("cat", packed),
+            ("-t", packed),
+            ("-d", "-f", packed),  # decompress to a file
+        ]
+    return runs
 
 
 def test_compress_runs_load_nothing_heavy(tmp_path: Path, sample: Path) -> None:
-    """Plain compress/decompress runs (gzip: its backends load nothing heavy themselves;
-    backports.zstd imports enum)."""
+    """Plain compress/decompress runs, gzip and zstd (whose C module chute loads without
+    the package around it: that package's enums would load enum, functools, collections)."""
     for argv in _runs(sample):
         heavy = loaded_by(tmp_path, *argv) & set(HEAVY)
         assert sorted(heavy - COMPRESS_RUN_ALLOWS) == [], argv
@@ -110,10 +113,8 @@ def test_installed_command_imports_nothing_heavy() -> None:
     assert sorted(heavy) == [], f"{launcher} imports these: reinstall chute (pip install -e .)?"
 
 
-#: ``pack``/``unpack``/``ls`` runs that load nothing heavy. Not listed: gzip and zstd
-#: archives to read (chute.fileobj looks for a seekable layout, and chute.seekable imports
-#: typing; backports.zstd imports enum) and compressed output (chute.fileobj's writer
-#: imports threading, which imports functools and collections).
+#: ``pack``/``unpack``/``ls`` runs that load nothing heavy. Not listed: compressed output
+#: (chute.fileobj's writer imports threading, which imports functools and collections).
 def _tar_runs(tmp_path: Path, sample: Path) -> list[tuple[str, ...]]:
     import lzma
 
@@ -124,6 +125,8 @@ def _tar_runs(tmp_path: Path, sample: Path) -> list[tuple[str, ...]]:
         tw.add_path(str(sample), "data.txt")
         tw.add_bytes("sub/b", b"b")
     (tmp_path / "a.tar.xz").write_bytes(lzma.compress(plain.read_bytes()))
+    (tmp_path / "a.tar.gz").write_bytes(chute.compress(plain.read_bytes(), format="gzip"))
+    (tmp_path / "a.tar.zst").write_bytes(chute.compress(plain.read_bytes(), format="zstd"))
     return [
         ("pack", str(sample), "-o", str(tmp_path / "p.tar")),
         ("pack", "-C", str(tmp_path), "data.txt", "-", "-o", "-", "-F", "none"),
@@ -132,6 +135,9 @@ def _tar_runs(tmp_path: Path, sample: Path) -> list[tuple[str, ...]]:
         ("unpack", "-", "-C", str(tmp_path / "u3")),
         ("ls", str(plain)),
         ("ls", "-l", str(tmp_path / "a.tar.xz")),
+        ("unpack", str(tmp_path / "a.tar.gz"), "-C", str(tmp_path / "u4")),
+        ("unpack", str(tmp_path / "a.tar.zst"), "-C", str(tmp_path / "u5")),
+        ("ls", str(tmp_path / "a.tar.zst")),
     ]
 
 
@@ -143,3 +149,4 @@ def test_tar_runs_load_nothing_heavy(tmp_path: Path, sample: Path) -> None:
         assert sorted(heavy) == [], argv
     assert (tmp_path / "u1" / "sub" / "b").read_bytes() == b"b"
     assert (tmp_path / "u3" / "data.txt").read_bytes() == sample.read_bytes()
+    assert (tmp_path / "u5" / "data.txt").read_bytes() == sample.read_bytes()
