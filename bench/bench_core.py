@@ -5,7 +5,8 @@
 
 Everything is measured in one run, on ``mixed.bin`` from ``shared/bench/make-corpus``
 (built into bench/corpus on first use), each figure the best of N runs of a fresh
-process, chute's runs taken in turns with the native tool's. Reported as ratios against
+process (of 7 where the native tool takes under a second), chute's runs taken in turns
+with the native tool's. Reported as ratios against
 the native tool measured in the same run: absolute times drift on shared machines. Writes
 the tables to stdout and bench/results/core.md.
 """
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from _util import Run, best_pair, chute_cmd, ensure_corpus, measure, table
 
+#: Rounds for a task the native tool does in under a second (each round: native, then chute).
+SHORT_REPEAT = 7
 #: Decompression by the native tools, for the 2 GB (start-up free) timings.
 NATIVE_DECODE = {"zstd": "zstd -d -q -c", "lz4": "lz4 -d -q -c", "gzip": "gzip -d -c"}
 
@@ -82,6 +85,11 @@ def main() -> None:
         n_out = tmp / "native.out" if out else None
         c_out = tmp / "chute.out" if out else None
         n, c = best_pair(native, ours, args.repeat, stdin=stdin, stdouts=(n_out, c_out))
+        if n.seconds < 1 and args.repeat < SHORT_REPEAT:
+            # a sub-second task: the machine's swings (+-30% within minutes) and chute's
+            # fixed ~45 ms of start-up weigh most here, so both take more turns
+            more = best_pair(native, ours, SHORT_REPEAT - args.repeat, stdin=stdin, stdouts=(n_out, c_out))
+            n, c = min(n, more[0], key=lambda r: r.seconds), min(c, more[1], key=lambda r: r.seconds)
         sizes = f"{n.out_bytes / in_size:.3f} / {c.out_bytes / in_size:.3f}" if out else "-"
         rows.append(
             [
@@ -251,7 +259,8 @@ def main() -> None:
             )
 
     text = [
-        f"## Speed against the native tools (mixed.bin, {size / 1e6:.0f} MB, best of {args.repeat}, runs in turns)",
+        f"## Speed against the native tools (mixed.bin, {size / 1e6:.0f} MB, best of {args.repeat} "
+        f"({SHORT_REPEAT} for sub-second tasks), runs in turns)",
         "",
         table(
             [

@@ -6,6 +6,8 @@ each frame starts from scratch. The frame lengths come from the file's own struc
 * zstd: each frame header, then the 3-byte header of each block (at most 128 KiB
   apart) up to the last block and the optional checksum; skippable frames are skipped;
 * lz4: the frame header, then the 4-byte size of each block up to the end mark;
+* gzip: only members that record their compressed size in an extra subfield ``MZ``
+  (what chute and MiGz write; :func:`chute.codecs.gzip.sized_member`): header to header;
 * xz: backwards from the end: each stream footer gives the size of its index, whose
   records give the size of every block, hence where the stream starts;
 * bz2: nothing records a stream's length, so the compressed data is scanned for the
@@ -34,6 +36,8 @@ MAX_FRAMES = 1 << 20
 
 _ZSTD_MAGIC = 0xFD2FB528
 _LZ4_MAGIC = 0x184D2204
+#: ID1 ID2 CM FLG of a gzip member whose only flag is FEXTRA, as a little-endian word
+_GZIP_SIZED = 0x04088B1F
 _XZ_HEADER = b"\xfd7zXZ\x00"
 #: A bz2 stream header and the magic of its first block (or of an empty stream's end)
 _BZ2_START = rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"
@@ -135,9 +139,34 @@ def _lz4_frame_end(cur: _Cursor, pos: int, limit: int) -> int:
         p += 4 + (size & 0x7FFFFFFF) + (4 if flg & 0x10 else 0)
 
 
+def _gzip_member_end(cur: _Cursor, pos: int, limit: int) -> int:
+    """End of the gzip member at ``pos`` from its ``MZ`` subfield; -1 if it has none."""
+    head = cur.read(pos + 10, 2)
+    if len(head) < 2:
+        return -1
+    xlen = head[0] | head[1] << 8
+    extra = cur.read(pos + 12, xlen)
+    if len(extra) < xlen:
+        return -1
+    size, p = -1, 0
+    while p + 4 <= xlen:  # subfields: SI1 SI2, LEN (2 bytes), LEN bytes
+        n = extra[p + 2] | extra[p + 3] << 8
+        if extra[p : p + 2] == b"MZ" and n == 4 and p + 8 <= xlen:
+            size = _u32(extra[p + 4 : p + 8])
+        p += 4 + n
+    if size < 0 or p != xlen or 20 + xlen + size > limit:
+        return -1
+    return pos + 12 + xlen + size + 8
+
+
 def _walk_forward(
-    cur: _Cursor, magic: int, frame_end: Callable[[_Cursor, int, int], int], limit: int
+    cur: _Cursor,
+    magic: int,
+    frame_end: Callable[[_Cursor, int, int], int],
+    limit: int,
+    skippable: bool = True,
 ) -> list[tuple[int, int]] | None:
+    """Frames from header to header; ``skippable``: step over zstd/lz4 skippable frames."""
     frames: list[tuple[int, int]] = []
     pos = 0
     while pos < cur.length:
@@ -145,7 +174,7 @@ def _walk_forward(
         if len(word) < 4:
             return None
         value = _u32(word)
-        if _skippable(value):
+        if skippable and _skippable(value):
             size = cur.read(pos + 4, 4)
             if len(size) < 4:
                 return None
@@ -245,7 +274,7 @@ def find_frames(fp: BinaryIO, format: str, max_frame: int = 1 << 62) -> list[tup
     """``(start, end)`` of each independent frame of ``fp`` from its current position
     (offsets relative to it), or ``None`` when it cannot be split.
 
-    ``format``: zstd, lz4, xz or bz2. ``max_frame``: give up (``None``) on a frame of
+    ``format``: zstd, lz4, gzip (members with ``MZ`` sizes), xz or bz2. ``max_frame``: give up (``None``) on a frame of
     more compressed bytes than this; zstd and lz4 stop walking it there, so a file of one
     big frame costs a bounded number of reads. The file position is restored.
     """
@@ -262,6 +291,8 @@ def find_frames(fp: BinaryIO, format: str, max_frame: int = 1 << 62) -> list[tup
             found = _walk_forward(cur, _ZSTD_MAGIC, _zstd_frame_end, max_frame)
         elif format == "lz4":
             found = _walk_forward(cur, _LZ4_MAGIC, _lz4_frame_end, max_frame)
+        elif format == "gzip":
+            found = _walk_forward(cur, _GZIP_SIZED, _gzip_member_end, max_frame, skippable=False)
         elif format == "xz":
             found = _xz_streams(cur)
         elif format == "bz2":

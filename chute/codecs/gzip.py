@@ -12,7 +12,12 @@ Two compressors, one format:
   flushes. Better when flushing often (real-time streams, HTTP responses), where a new
   member per flush would lose the history and cost 18 bytes of framing each time.
 
-The header carries no file name and mtime 0, so output is reproducible.
+The header carries no file name and mtime 0, so output is reproducible. Each member of
+``blocks`` records the size of its compressed data in an extra subfield ``MZ`` (the layout
+LinkedIn's MiGz writes: FLG.FEXTRA, XLEN 8, ``MZ``, LEN 4, the size as 4 bytes little
+endian). gzip readers skip extra fields (RFC 1952); chute reads it to find where each
+member ends without decoding, and so decodes such files on several cores
+(:func:`chute.frames.find_frames`). It costs 10 bytes per MiB of input.
 """
 
 from __future__ import annotations
@@ -21,10 +26,27 @@ from ._base import Buffer, Codec, FlushMode, cut_blocks
 from ._zlib_engine import GZIP_WBITS, ZlibStreamCompressor, ZlibStreamDecompressor
 
 BLOCK_SIZE = 1 << 20
+#: Extra subfield ID of a member's compressed size (MiGz's).
+SIZE_FIELD = b"MZ"
+
+
+def sized_member(member: Buffer) -> bytes:
+    """``member``, a gzip member with the bare 10-byte header libdeflate writes, with the
+    ``MZ`` extra subfield holding the size of its deflate data; returned as it is (as
+    ``bytes``) if its header has flags already or the size does not fit in 32 bits."""
+    view = memoryview(member)
+    size = len(view) - 18
+    if view[3] != 0 or not 0 <= size < 1 << 32:
+        return bytes(view)
+    # one copy, as bytes(member) would make anyway
+    return b"".join(
+        (b"\x1f\x8b\x08\x04", view[4:10], b"\x08\x00" + SIZE_FIELD + b"\x04\x00", size.to_bytes(4, "little"), view[10:])
+    )
 
 
 class GzipBlockCompressor:
-    """Independent gzip members of ``block_size`` input bytes, compressed by libdeflate."""
+    """Independent gzip members of ``block_size`` input bytes, compressed by libdeflate,
+    each carrying its compressed size (:func:`sized_member`)."""
 
     def __init__(self, level: int, block_size: int = BLOCK_SIZE) -> None:
         import deflate
@@ -39,7 +61,7 @@ class GzipBlockCompressor:
 
     def _member(self, data: Buffer) -> bytes:
         self._emitted = True
-        return bytes(self._gzip(data, self._level))
+        return sized_member(self._gzip(data, self._level))
 
     def compress(self, data: Buffer) -> bytes:
         blocks, self._buf = cut_blocks(self._buf, data, self._block)
