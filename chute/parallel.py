@@ -380,6 +380,8 @@ JOB_INPUT = 1 << 20
 MAX_FRAME_INPUT = 8 << 20
 #: A job whose output passes this stops; the main thread decodes from there on its own.
 MAX_JOB_OUTPUT = 64 << 20
+#: Most output one zstd decode call of a job returns.
+ZSTD_PIECE = 8 << 20
 #: Formats whose frames :func:`chute.frames.find_frames` can list.
 SPLITTABLE = ("zstd", "lz4", "gzip", "xz", "bz2")
 
@@ -396,7 +398,9 @@ def _frame_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[by
 
     if fmt == "gzip":
         return _gzip_member_decoder()
-    piece = MAX_BLOCK if fmt == "lz4" else PIECE  # lz4 hands over whole blocks; others: no copies
+    # lz4 hands over whole blocks; zstd a frame's output in few calls (32 KiB pieces cost
+    # twice the CPU in calls and handovers between threads); xz and bz2 small pieces
+    piece = MAX_BLOCK if fmt == "lz4" else ZSTD_PIECE if fmt == "zstd" else PIECE
 
     def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
         raw, frames = job
@@ -561,6 +565,10 @@ def _plan(src: BinaryIO, format: str | None, options: dict[str, Any]) -> _Plan |
     if index is not None:
         fmt = index.format
         comp, dec = index.comp_offsets, index.offsets
+        if any(dec[k + 1] - dec[k] > MAX_JOB_OUTPUT for k in range(len(dec) - 1)):
+            # a frame the seek table says is that big (a table may lie): one stream, whose
+            # memory stays bounded whatever the frame holds
+            return None
         jobs: list[tuple[int, int, list[Any]]] = []
         i, count = 0, len(comp) - 1
         while i < count:

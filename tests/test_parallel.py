@@ -184,6 +184,21 @@ def test_one_stream_decode_reports_a_write_error_and_stops() -> None:
     assert src.tell() < len(src.getvalue())  # it stopped reading too
 
 
+def test_seekable_frames_past_the_job_limit_go_to_one_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A seek table listing a frame bigger than a job may hold (it may lie about it, and
+    a job holds a frame's whole output): the file is decoded as one stream instead."""
+    from chute import parallel
+
+    data = sample(300_000)
+    blob = compress("zstd", data, 2, seekable=True, block_size=100_000)
+    assert parallel._plan(io.BytesIO(blob), None, {}) is not None
+    monkeypatch.setattr(parallel, "MAX_JOB_OUTPUT", 50_000)
+    assert parallel._plan(io.BytesIO(blob), None, {}) is None
+    out = io.BytesIO()
+    parallel_decompress(io.BytesIO(blob), out, threads=2)
+    assert out.getvalue() == data
+
+
 def test_parallel_decompress_corrupt_frame_is_an_error(tmp_path) -> None:
     data = sample(200_000)
     blob = bytearray(compress("zstd", data, 2, seekable=True, block_size=20_000))
