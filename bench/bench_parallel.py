@@ -121,11 +121,18 @@ def main() -> None:
     chute_run("gzip", 6, 2, src, f"{tmp}/s.gz", seekable=True)
     d1, d2 = decode_pair("gzip", 6, f"{tmp}/s.gz", f"{tmp}/s.out")
     print(f"BGZF gzip decompression: T1 {mb / d1:.0f} MB/s, T2 {mb / d2:.0f} MB/s: {d1 / d2:.2f}x")
-    # what chute -T2 writes (independent frames/streams) decodes on two cores too
+    # what chute -T2 writes (independent frames/streams, gzip members with their sizes)
+    # decodes on two cores too
     slice_path = f"{tmp}/slice.bin"
     with open(src, "rb") as f, open(slice_path, "wb") as g:
         g.write(f.read(20_000_000))
-    for fmt, level, path in (("zstd", 3, src), ("lz4", 1, src), ("bz2", 9, slice_path), ("xz", 6, slice_path)):
+    for fmt, level, path in (
+        ("zstd", 3, src),
+        ("gzip", 6, src),
+        ("lz4", 1, src),
+        ("bz2", 9, slice_path),
+        ("xz", 6, slice_path),
+    ):
         size_mb = os.path.getsize(path) / 1e6
         chute_run(fmt, level, 2, path, f"{tmp}/m.{fmt}")
         d1, d2 = decode_pair(fmt, level, f"{tmp}/m.{fmt}", f"{tmp}/m.out")
