@@ -9,6 +9,8 @@ empty members and so skipped.
 
 from __future__ import annotations
 
+import _thread
+
 from ..errors import CorruptStreamError, LimitExceededError
 from ._base import Buffer, Codec, FlushMode, WrappedDecompressor
 
@@ -32,6 +34,7 @@ def backend() -> ModuleType:
 
 
 _core: Any = None
+_core_lock = _thread.allocate_lock()  # decoding workers may be the first to ask
 
 
 def core() -> Any:
@@ -47,12 +50,14 @@ def core() -> Any:
     """
     global _core
     if _core is None:
-        try:
-            import _zstd  # type: ignore[import-not-found,unused-ignore]  # Python 3.14+
+        with _core_lock:
+            if _core is None:
+                try:
+                    import _zstd  # type: ignore[import-not-found,unused-ignore]  # Python 3.14+
 
-            _core = _zstd
-        except ImportError:
-            _core = _backport_core()
+                    _core = _zstd
+                except ImportError:
+                    _core = _backport_core()
     return _core
 
 

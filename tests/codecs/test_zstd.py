@@ -74,3 +74,15 @@ def test_errors_of_the_core_module_become_chute_errors() -> None:
     wide = Z.ZstdCompressor(3, window_log=24).compress_whole(bytes(range(256)) * 4096 * 20)
     with pytest.raises(LimitExceededError):
         Z.ZstdDecompressor(memory_limit=1 << 20).decompress(wide)
+
+
+def test_threads_asking_first_get_one_module() -> None:
+    out = run(
+        "import threading\n"
+        "from chute.codecs import zstd as Z\n"
+        "got = []\n"
+        "ts = [threading.Thread(target=lambda: got.append(Z.core())) for _ in range(8)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "print(len(got), len({id(m) for m in got}))\n"
+    )
+    assert out == "8 1"
