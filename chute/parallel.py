@@ -392,60 +392,63 @@ class _TooBig(Exception):
 
 def _frame_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[bytes]]:
     """Decode a job ``(raw, [(start, end), ...])`` of whole frames into output pieces."""
+    frame = _gzip_member if fmt == "gzip" else _stream_frame(fmt, options)
+
+    def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
+        raw, frames = job
+        view = memoryview(raw)
+        out: list[bytes] = []
+        total = 0
+        for a, b in frames:
+            pieces = frame(view[a:b], MAX_JOB_OUTPUT - total)
+            total += sum(map(len, pieces))
+            out += pieces
+        return out
+
+    return decode
+
+
+def _stream_frame(fmt: str, options: dict[str, Any]) -> Callable[[memoryview, int], list[bytes]]:
+    """Decode one frame through a fresh stream decoder, in pieces; :class:`_TooBig` once
+    they pass ``room`` bytes."""
     from .codecs._stream import StreamDecoder
     from .codecs.lz4 import MAX_BLOCK
     from .seekable import PIECE
 
-    if fmt == "gzip":
-        return _gzip_member_decoder()
     # lz4 hands over whole blocks; zstd a frame's output in few calls (32 KiB pieces cost
     # twice the CPU in calls and handovers between threads); xz and bz2 small pieces
     piece = MAX_BLOCK if fmt == "lz4" else ZSTD_PIECE if fmt == "zstd" else PIECE
 
-    def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
-        raw, frames = job
-        view = memoryview(raw)
-        out: list[bytes] = []
-        total = 0
-        for a, b in frames:
-            dec = StreamDecoder(fmt, **options)
-            chunk = dec.decompress(view[a:b], piece)
-            while True:
-                out.append(chunk)
-                total += len(chunk)
-                if total > MAX_JOB_OUTPUT:
-                    raise _TooBig
-                if dec.eof or dec.needs_input:
-                    break
-                chunk = dec.decompress(b"", piece)
-            dec.end()
-        return out
+    def frame(data: memoryview, room: int) -> list[bytes]:
+        dec = StreamDecoder(fmt, **options)
+        pieces: list[bytes] = []
+        chunk = dec.decompress(data, piece)
+        while True:
+            pieces.append(chunk)
+            room -= len(chunk)
+            if room < 0:
+                raise _TooBig
+            if dec.eof or dec.needs_input:
+                break
+            chunk = dec.decompress(b"", piece)
+        dec.end()
+        return pieces
 
-    return decode
+    return frame
 
 
-def _gzip_member_decoder() -> Callable[[Any], list[bytes]]:
-    """Decode a job of whole gzip members, each in one libdeflate call sized by its ISIZE
-    (3x faster than streaming through zlib). An ISIZE that is wrong (a member over 4 GiB,
-    or a lie) fails the member, and the caller decodes from there on one thread."""
+def _gzip_member(data: memoryview, room: int) -> list[bytes]:
+    """Decode one whole gzip member in one libdeflate call sized by its ISIZE (3x faster
+    than streaming through zlib). An ISIZE that is wrong (a member over 4 GiB, or a lie)
+    fails the member, and the caller decodes from there on one thread."""
     from .seekable import decode_frame_pieces
 
-    def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
-        raw, frames = job
-        view = memoryview(raw)
-        out: list[bytes] = []
-        total = 0
-        for a, b in frames:
-            size = int.from_bytes(view[b - 4 : b], "little")
-            total += size
-            # checked before libdeflate allocates the output: deflate expands at most
-            # 1032:1, so a larger ISIZE is a lie and one thread reports it
-            if total > MAX_JOB_OUTPUT or size > 1032 * (b - a):
-                raise _TooBig
-            out += decode_frame_pieces("gzip", view[a:b], size)
-        return out
-
-    return decode
+    size = int.from_bytes(data[-4:], "little")
+    # checked before libdeflate allocates the output: deflate expands at most 1032:1, so
+    # a larger ISIZE is a lie and one thread reports it
+    if size > room or size > 1032 * len(data):
+        raise _TooBig
+    return decode_frame_pieces("gzip", data, size)
 
 
 def parallel_decompress(
