@@ -277,3 +277,51 @@ def test_wrong_gzip_sizes_never_change_the_result(damage: str, monkeypatch: pyte
     except ChuteError as exc:
         got = type(exc)
     assert got == expected
+
+
+def _seekable(fmt: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with chute.open(out, "wb", format=fmt, threads=2, seekable=True, block_size=16_000) as f:
+        f.write(data)
+    return out.getvalue()
+
+
+def _outcome(blob: bytes, threads: int) -> bytes | type:
+    try:
+        return decode(blob, threads)
+    except ChuteError as exc:
+        return type(exc)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    layout=st.sampled_from([*SPLITTABLE, "zstd seekable", "gzip seekable"]),
+    damage=st.sampled_from(["flip", "cut", "insert", "repeat", "append"]),
+    data=st.data(),
+)
+def test_any_damage_decodes_as_one_thread_would(layout: str, damage: str, data: st.DataObject) -> None:
+    """Whatever is damaged (a frame, a size field, a seek table, the end), splitting the
+    file gives the one-thread decoder's output, or its error class: a split taken on a
+    wrong boundary must fall back, never change the result."""
+    fmt, _, seekable = layout.partition(" ")
+    sizes = data.draw(st.lists(st.integers(0, 40_000), min_size=2, max_size=4))
+    pieces = [piece_data(data.draw(st.integers(0, 1 << 20)), n) for n in sizes]
+    blob = bytearray(_seekable(fmt, b"".join(pieces)) if seekable else build(fmt, pieces, skips=True)[0])
+    pos = data.draw(st.integers(0, len(blob) - 1))
+    if damage == "flip":
+        blob[pos] ^= 1 << data.draw(st.integers(0, 7))
+    elif damage == "cut":
+        del blob[pos:]
+    elif damage == "insert":
+        blob[pos:pos] = data.draw(st.binary(min_size=1, max_size=16))
+    elif damage == "repeat":
+        blob[pos:pos] = blob[pos : pos + data.draw(st.integers(1, 5000))]
+    else:
+        blob += data.draw(st.binary(min_size=1, max_size=64))
+    job_input = parallel.JOB_INPUT
+    try:
+        parallel.JOB_INPUT = 1  # one frame per job: every boundary is a split
+        got = _outcome(bytes(blob), threads=2)
+    finally:
+        parallel.JOB_INPUT = job_input
+    assert got == _outcome(bytes(blob), threads=1)
