@@ -118,16 +118,17 @@ def resolve_level(args: Namespace, codec: Codec) -> int:
         return codec.fast
     if args.best:
         return codec.best
-    level = args.level
+    level, source = args.level, "--level"
     if level is None and os.environ.get("CHUTE_LEVEL"):
+        source = "CHUTE_LEVEL"  # the error names what the user has to change
         try:
             level = int(os.environ["CHUTE_LEVEL"])
         except ValueError:
-            raise CliError("CHUTE_LEVEL", f"not a number: {os.environ['CHUTE_LEVEL']!r}") from None
+            raise CliError(source, f"not a number: {os.environ['CHUTE_LEVEL']!r}") from None
     try:
         return codec.check_level(level)
     except ValueError as exc:
-        raise CliError("--level", str(exc)) from None
+        raise CliError(source, str(exc)) from None
 
 
 def resolve_threads(args: Namespace) -> int | None:

@@ -83,6 +83,18 @@ def test_level_flags_change_output() -> None:
     assert bad.stderr.startswith(b"chute: --level: zstd level must be between")
 
 
+def test_level_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHUTE_LEVEL", "19")
+    assert run("-c", input=DATA).stdout == run("-19", "-c", input=DATA).stdout
+    assert run("-1", "-c", input=DATA).stdout == run("--fast", "-c", input=DATA).stdout  # flags win
+    # a level the chosen format does not have names the variable, not a flag never given
+    bad = run("-F", "xz", "-c", input=DATA)
+    assert bad.returncode == 1
+    assert bad.stderr == b"chute: CHUTE_LEVEL: xz level must be between 0 and 9, not 19\n"
+    monkeypatch.setenv("CHUTE_LEVEL", "high")
+    assert run("-c", input=DATA).stderr == b"chute: CHUTE_LEVEL: not a number: 'high'\n"
+
+
 def test_existing_output_untouched_without_force(src: Path) -> None:
     out = src.with_name("data.log.zst")
     out.write_bytes(b"precious")
