@@ -79,6 +79,8 @@ class WriteBehind:
                     self._dst.flush()
                 else:
                     for chunk in item:
+                        if self._dropping:  # aborted in the middle of a batch
+                            break
                         write(chunk)
             except BaseException as exc:  # handed to the producer
                 self._error = exc
@@ -143,7 +145,9 @@ class WriteBehind:
             raise self._error
 
     def abort(self) -> None:
-        """Stop the thread without writing what is still queued."""
+        """Stop the thread without writing what is still queued, nor the rest of the batch
+        it is writing: once this returns, at most the one write in progress (stuck on a pipe
+        after :data:`ABORT_WAIT` seconds) still reaches ``dst``."""
         if self.closed:
             return
         self.closed = True

@@ -159,6 +159,22 @@ def test_abort_drops_what_is_queued_and_does_not_wait_for_a_stuck_write(monkeypa
         behind.write(b"late")
 
 
+def test_abort_drops_the_rest_of_the_batch_being_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An abort met in the middle of a batch (after a failed decode) stops at the chunk
+    being written: the caller that got the error may reuse ``dst`` once abort returns."""
+    monkeypatch.setattr(writebehind, "ABORT_WAIT", 0.2)
+    dst = Gate()
+    behind = WriteBehind(dst, depth=4, batch=1 << 20)  # type: ignore[arg-type]
+    behind.write(b"stuck")
+    behind.write(b"same batch")
+    behind.flush()  # hands both chunks over as one batch
+    assert dst.entered.acquire(timeout=5)
+    behind.abort()
+    dst.open.set()
+    time.sleep(0.2)
+    assert dst.data() == b"stuck"
+
+
 def test_context_manager_closes_or_aborts() -> None:
     dst = Recorder()
     with WriteBehind(dst) as behind:  # type: ignore[arg-type]
