@@ -478,7 +478,8 @@ def parallel_decompress(
     one-frame files, other formats, frames over 32 MiB compressed) goes through
     :func:`chute.pump.decompress_stream`, with no error: with ``threads`` > 1 the caller
     decodes while a second thread writes to ``dst`` (:class:`chute.writebehind.WriteBehind`,
-    at most 4 batches of about 2 MiB behind). Returns :class:`~chute.pump.Stats`.
+    at most 4 batches of about 2 MiB behind; on a decoding error, what was decoded before
+    it is written first, as with one thread). Returns :class:`~chute.pump.Stats`.
     """
     from .codecs._stream import StreamDecoder
     from .pump import Stats, decompress_stream
@@ -496,6 +497,12 @@ def parallel_decompress(
         behind = WriteBehind(dst)
         try:
             stats = decompress_stream(src, behind, StreamDecoder(format, **options), chunk_size=chunk_size)
+        except ChuteError:
+            # damaged or cut short: what was decoded before the damage still reaches dst, as
+            # with one thread (a download cut short is recovered up to where it ends); a
+            # write error met meanwhile is raised instead, as one thread would have met it first
+            behind.close()
+            raise
         except BaseException:
             behind.abort()
             raise

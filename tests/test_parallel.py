@@ -184,6 +184,35 @@ def test_one_stream_decode_reports_a_write_error_and_stops() -> None:
     assert src.tell() < len(src.getvalue())  # it stopped reading too
 
 
+class _SlowSink(_Sink):
+    """A destination slower than the decoder, so batches wait for the writing thread."""
+
+    def write(self, b) -> int:  # type: ignore[no-untyped-def, override]
+        time.sleep(0.02)
+        return super().write(b)
+
+
+@pytest.mark.parametrize("damage", ["cut", "flip"])
+def test_one_stream_decode_delivers_what_one_thread_does_before_an_error(damage: str) -> None:
+    """A download cut short (or damaged) is recovered up to the damage at two threads as
+    at one: the decoded batches still queued for the writing thread are written, then the
+    error is raised."""
+    data = b"".join(b"record %d of a long log, value %x\n" % (i, i * 7919) for i in range(600_000))
+    blob = bytearray(chute.compress(data, "zstd"))
+    if damage == "cut":
+        del blob[len(blob) * 3 // 4 :]
+    else:
+        blob[-3] ^= 0x10  # the content checksum: the error comes at the very end
+    got = {}
+    for threads in (1, 2):
+        sink = _SlowSink() if threads == 2 else _Sink()
+        with pytest.raises(chute.ChuteError):
+            parallel_decompress(io.BytesIO(bytes(blob)), sink, threads=threads)
+        got[threads] = bytes(sink.data)
+    assert len(got[1]) > 12 << 20
+    assert got[2] == got[1] == data[: len(got[1])]
+
+
 def test_seekable_frames_past_the_job_limit_go_to_one_stream(monkeypatch: pytest.MonkeyPatch) -> None:
     """A seek table listing a frame bigger than a job may hold (it may lie about it, and
     a job holds a frame's whole output): the file is decoded as one stream instead."""
