@@ -1,7 +1,5 @@
 """``python -m chute``: the same as the ``chute`` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()
