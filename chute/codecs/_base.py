@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 Buffer = bytes | bytearray | memoryview
 
+#: The 16 magic numbers of skippable frames, shared by zstd and lz4 (0x184D2A50-0x184D2A5F).
+SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
+
 
 class _FlushModes(type):
     """Lets :class:`FlushMode` be used like the enum it was: ``list(FlushMode)``,

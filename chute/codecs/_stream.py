@@ -30,7 +30,7 @@ from ..errors import (
     UnknownFormatError,
 )
 from . import MAX_MAGIC, all_codecs, could_be_magic, detect, get
-from ._base import Buffer, Codec
+from ._base import SKIPPABLE_MAGICS, Buffer, Codec
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 MEMBER_POLICIES = ("all", "first")
 #: zstd and lz4 share the skippable frame: magic 0x184D2A5? (little-endian), 4-byte size, payload.
-SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
 TRAILING_POLICIES = ("error", "ignore")
 
 

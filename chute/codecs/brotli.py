@@ -9,7 +9,7 @@ uses the encoder's own flush, so the stream so far is decodable (what
 from __future__ import annotations
 
 from ..errors import CorruptStreamError
-from ._base import Buffer, Codec, FlushMode
+from ._base import Buffer, FlushMode
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
@@ -95,15 +95,3 @@ class BrotliDecompressor:
 
 def new_compressor(level: int = 11, **options: Any) -> BrotliCompressor:
     return BrotliCompressor(level, **options)
-
-
-CODEC = Codec(
-    name="brotli",
-    aliases=("br",),
-    suffixes=(".br",),
-    new_compressor=new_compressor,
-    new_decompressor=BrotliDecompressor,
-    levels=(0, 11),
-    default_level=11,
-    concatenable=False,
-)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..errors import CorruptStreamError
-from ._base import Buffer, Codec, WrappedDecompressor
+from ._base import Buffer, WrappedDecompressor
 from ._restart import RestartingCompressor
 
 
@@ -25,15 +25,3 @@ class Bz2Decompressor(WrappedDecompressor):
             return self._obj.decompress(data, max_length)
         except OSError as exc:
             raise CorruptStreamError(f"invalid bzip2 data ({exc})") from None
-
-
-CODEC = Codec(
-    name="bz2",
-    aliases=("bzip2", "bz"),
-    suffixes=(".bz2", ".tbz2", ".tbz"),
-    magic=(b"BZh",),
-    new_compressor=new_compressor,
-    new_decompressor=Bz2Decompressor,
-    levels=(1, 9),
-    default_level=9,
-)

@@ -5,7 +5,6 @@ concatenated (nothing marks where one ends and the next begins).
 
 from __future__ import annotations
 
-from ._base import Codec
 from ._zlib_engine import RAW_WBITS, ZlibStreamCompressor, ZlibStreamDecompressor
 
 
@@ -15,15 +14,3 @@ def new_compressor(level: int = 6) -> ZlibStreamCompressor:
 
 def new_decompressor() -> ZlibStreamDecompressor:
     return ZlibStreamDecompressor(RAW_WBITS, "deflate")
-
-
-CODEC = Codec(
-    name="deflate",
-    aliases=("raw",),
-    suffixes=(".deflate",),
-    new_compressor=new_compressor,
-    new_decompressor=new_decompressor,
-    levels=(1, 9),
-    default_level=6,
-    concatenable=False,
-)

@@ -22,7 +22,7 @@ member ends without decoding, and so decodes such files on several cores
 
 from __future__ import annotations
 
-from ._base import Buffer, Codec, FlushMode, cut_blocks
+from ._base import Buffer, FlushMode, cut_blocks
 from ._zlib_engine import GZIP_WBITS, ZlibStreamCompressor, ZlibStreamDecompressor
 
 BLOCK_SIZE = 1 << 20
@@ -93,17 +93,3 @@ def new_compressor(level: int = 6, *, strategy: str = "blocks", block_size: int 
 
 def new_decompressor() -> ZlibStreamDecompressor:
     return ZlibStreamDecompressor(GZIP_WBITS, "gzip")
-
-
-CODEC = Codec(
-    name="gzip",
-    aliases=("gz",),
-    suffixes=(".gz", ".tgz"),
-    magic=(b"\x1f\x8b",),
-    new_compressor=new_compressor,  # type: ignore[arg-type]
-    new_decompressor=new_decompressor,
-    levels=(1, 12),
-    default_level=6,
-    best_level=9,
-    zero_padding_ok=True,
-)

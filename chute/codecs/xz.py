@@ -7,7 +7,7 @@ A flush ends the stream (see :mod:`chute.codecs._restart`). Decompression is bou
 from __future__ import annotations
 
 from ..errors import ChecksumError, CorruptStreamError, LimitExceededError
-from ._base import Buffer, Codec, WrappedDecompressor
+from ._base import Buffer, WrappedDecompressor
 from ._restart import RestartingCompressor
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
@@ -41,17 +41,3 @@ class XzDecompressor(WrappedDecompressor):
             if "corrupt" in msg.lower() and "check" in msg.lower():
                 raise ChecksumError(f"xz check mismatch ({msg})") from None
             raise CorruptStreamError(f"invalid xz data ({msg})") from None
-
-
-CODEC = Codec(
-    name="xz",
-    aliases=("lzma",),
-    suffixes=(".xz", ".txz"),
-    magic=(b"\xfd7zXZ\x00",),
-    new_compressor=new_compressor,
-    new_decompressor=XzDecompressor,
-    levels=(0, 9),
-    default_level=6,
-    zero_padding_ok=True,
-    extra={"padding_unit": 4},  # stream padding: 4-byte units, also between streams
-)

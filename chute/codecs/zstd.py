@@ -12,7 +12,7 @@ from __future__ import annotations
 import _thread
 
 from ..errors import CorruptStreamError, LimitExceededError
-from ._base import Buffer, Codec, FlushMode, WrappedDecompressor
+from ._base import Buffer, FlushMode, WrappedDecompressor
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
-SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
 
 
 def backend() -> ModuleType:
@@ -192,17 +191,3 @@ def new_compressor(level: int = 3, **options: Any) -> ZstdCompressor:
 
 def new_decompressor(**options: Any) -> ZstdDecompressor:
     return ZstdDecompressor(**options)
-
-
-CODEC = Codec(
-    name="zstd",
-    aliases=("zst", "zstandard"),
-    suffixes=(".zst", ".tzst", ".zstd"),
-    magic=(b"\x28\xb5\x2f\xfd", *SKIPPABLE_MAGICS),
-    new_compressor=new_compressor,
-    new_decompressor=new_decompressor,
-    levels=(-7, 22),
-    default_level=3,
-    fast_level=1,
-    best_level=19,
-)

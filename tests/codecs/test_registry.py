@@ -207,3 +207,39 @@ def test_codec_repr_and_levels() -> None:
         lo, hi = codec.levels
         assert lo <= codec.fast <= codec.best <= hi
         assert lo <= codec.default_level <= hi
+
+
+CODEC_MODULES = [f"chute.codecs.{n}" for n in ("zstd", "gzip", "lz4", "xz", "bz2", "brotli", "zlib", "deflate")]
+
+
+def test_codec_modules_are_imported_when_first_used() -> None:
+    """Detection, suffixes and names load no codec module (each imports its backend's
+    modules: all eight cost a run ~4 ms); a factory loads its own module only."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from chute import codecs
+assert codecs.detect(bytes.fromhex("28b52ffd")) == "zstd" and codecs.detect(b"x\\x9c") == "zlib"
+assert codecs.from_suffix("a.tar.gz").name == "gzip" and codecs.get("xz").levels == (0, 9)
+assert not [m for m in {CODEC_MODULES!r} if m in sys.modules], "loaded before use"
+codecs.get("gzip").new_decompressor()
+print(sorted(m for m in {CODEC_MODULES!r} if m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["['chute.codecs.gzip']"]
+
+
+def test_factories_are_the_modules_own() -> None:
+    import importlib
+
+    for codec in codecs.all_codecs():
+        mod = importlib.import_module(f"chute.codecs.{codec.name}")
+        comp = codec.new_compressor(codec.fast)
+        assert type(comp) is type(mod.new_compressor(codec.fast))
+        maker = getattr(mod, "new_decompressor", None) or getattr(mod, f"{codec.name.capitalize()}Decompressor")
+        assert type(codec.new_decompressor()) is type(maker())
+    from chute.codecs import lz4
+
+    assert codecs.get("lz4").extra["read_size"] == lz4.MAX_BLOCK
