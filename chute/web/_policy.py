@@ -156,6 +156,16 @@ class Options:
         return None
 
 
+def _zstd_options(z: Any, level: int) -> dict[int, int]:
+    """zstd parameters of every response (``z``: :func:`chute.codecs.zstd.core`): the
+    level, no content checksum, and a window of at most 8 MiB (RFC 9659), which only
+    levels 20 and up would exceed."""
+    options = {z.ZSTD_c_compressionLevel: level, z.ZSTD_c_checksumFlag: 0}
+    if level >= 20:
+        options[z.ZSTD_c_windowLog] = ZSTD_WINDOW_LOG
+    return options
+
+
 class _ZstdPool:
     """Reusable zstd contexts for whole bodies: a context reset costs far less than a new one.
 
@@ -178,10 +188,7 @@ class _ZstdPool:
         try:
             c = self.free.pop()
         except IndexError:
-            options = {z.ZSTD_c_compressionLevel: self.level, z.ZSTD_c_checksumFlag: 0}
-            if self.level >= 20:
-                options[z.ZSTD_c_windowLog] = ZSTD_WINDOW_LOG
-            c = z.ZstdCompressor(options=options)
+            c = z.ZstdCompressor(options=_zstd_options(z, self.level))
         out: bytes = c.compress(body, mode=z.ZstdCompressor.FLUSH_FRAME)
         if len(self.free) < self.keep:
             self.free.append(c)
@@ -237,9 +244,7 @@ class _ZstdStream:
         from ..codecs.zstd import core
 
         z = core()
-        options = {z.ZSTD_c_compressionLevel: level, z.ZSTD_c_checksumFlag: 0}
-        if level >= 20:
-            options[z.ZSTD_c_windowLog] = ZSTD_WINDOW_LOG
+        options = _zstd_options(z, level)
         if level <= 9:
             options[z.ZSTD_c_hashLog] = ZSTD_STREAM_HASH_LOG
             options[z.ZSTD_c_chainLog] = ZSTD_STREAM_CHAIN_LOG
