@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 Buffer = bytes | bytearray | memoryview
 
-#: The 16 magic numbers of skippable frames, shared by zstd and lz4 (0x184D2A50-0x184D2A5F).
+#: The 16 magic numbers of the skippable frame zstd and lz4 share: magic 0x184D2A50-0x184D2A5F
+#: (little-endian), a 4-byte size, then that many bytes of payload.
 SKIPPABLE_MAGICS = tuple(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16))
 
 

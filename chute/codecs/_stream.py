@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from ._protocols import Decompressor
 
 MEMBER_POLICIES = ("all", "first")
-#: zstd and lz4 share the skippable frame: magic 0x184D2A5? (little-endian), 4-byte size, payload.
 TRAILING_POLICIES = ("error", "ignore")
 
 
