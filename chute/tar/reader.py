@@ -258,9 +258,9 @@ class TarReader:
                     if skip > _SKIP_CHUNK:
                         self._skip(skip, name)
                     else:
-                        got = len(read(skip))
-                        if got < skip:
-                            self._skip(skip - got, name)
+                        n = len(read(skip))
+                        if n < skip:
+                            self._skip(skip - n, name)
                     self.offset += skip
                 yield name
                 continue
