@@ -98,15 +98,27 @@ def _long(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
     import time
 
     from ..tar.header import HARDLINK, SYMLINK
-    from ..tar.quoting import quote_bytes
+    from ..tar.quoting import _PLAIN, quote_bytes
 
     def shown(text: str) -> bytes:
         raw = text.encode("utf-8", "surrogateescape")
-        return raw if literal else quote_bytes(raw)
+        return raw if literal or not raw.translate(None, _PLAIN) else quote_bytes(raw)
 
+    # members share modes and mtimes: each column is made once per distinct value
+    modes: dict[tuple[bytes, int], str] = {}
+    times: dict[int, str] = {}
     for m, _ in reader:
-        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.mtime_ns // 1_000_000_000))
-        line = f"{m.filemode()} {m.size:>12} {when} ".encode() + shown(m.name)
+        key = (m.type, m.mode)
+        mode = modes.get(key)
+        if mode is None:
+            mode = modes[key] = m.filemode()
+        secs = m.mtime_ns // 1_000_000_000
+        when = times.get(secs)
+        if when is None:
+            if len(times) > 4096:
+                times.clear()
+            when = times[secs] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(secs))
+        line = f"{mode} {m.size:>12} {when} ".encode() + shown(m.name)
         if m.type == SYMLINK:
             line += b" -> " + shown(m.linkname)
         elif m.type == HARDLINK:

@@ -280,10 +280,14 @@ def checksum_ok(block: bytes) -> bool:
     # byte sum is below 65521, so adler32's low half (1 + sum mod 65521) gives it exactly,
     # an order of magnitude faster than sum() on a bytes object.
     view = memoryview(block)
-    try:
-        stored = parse_number(block[148:156])
-    except ArchiveError:  # not a number: not a header
-        return False
+    field = block[148:156]
+    if field[6:] == b"\0 " and not field[:6].translate(None, _OCTAL_DIGITS):  # as most tars write it
+        stored = int(field[:6], 8)
+    else:
+        try:
+            stored = parse_number(field)
+        except ArchiveError:  # not a number: not a header
+            return False
     unsigned = (adler32(view[:256]) & 0xFFFF) + (adler32(view[256:]) & 0xFFFF) - 2 - sum(view[148:156]) + 256
     if stored == unsigned:
         return True

@@ -270,7 +270,7 @@ class TarReader:
             yield got[0].name.encode("utf-8", "surrogateescape")
             finish(got[2])
 
-    def _skip(self, n: int, name: bytes) -> None:
+    def _skip(self, n: int, name: str | bytes) -> None:
         """Read and drop the next ``n`` bytes (data and padding of the member ``name``)."""
         read = self._fp.read
         while n:
@@ -418,6 +418,14 @@ class TarReader:
     def _finish(self, data: _DataStream) -> None:
         """Skip what is left of the member's data and padding."""
         stored = data.size
+        left = data.remaining + data.pad
+        if left and left <= _SKIP_CHUNK:  # the usual small member: data and padding in one read
+            got = len(self._fp.read(left))
+            if got < left:
+                self._skip(left - got, data._name)
+            data.remaining = data.pad = 0
+            self.offset += stored + (-stored % BLOCK)
+            return
         if data.remaining:
             data.skip()
         if data.pad:
