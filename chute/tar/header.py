@@ -342,7 +342,7 @@ def decode(block: bytes) -> Member:
         m.devmajor = parse_number(major)
         m.devminor = parse_number(minor)
     if m.size < 0:
-        raise ArchiveError(f"{m.name}: negative size in tar header")
+        raise ArchiveError(f"negative size {m.size} in a tar header")
     return m
 
 
