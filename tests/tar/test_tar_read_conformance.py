@@ -532,8 +532,9 @@ def test_a_garbage_numeric_field_is_a_bad_header_not_a_bytes_repr() -> None:
     with pytest.raises(ArchiveError, match=r"^header at offset 512: invalid number '12x4") as exc:
         list(TarReader(io.BytesIO(data)))
     assert "b'" not in str(exc.value)
-    for tool in ("tar", "bsdtar"):  # GNU tar: "Archive contains '12x4' where numeric time_t value expected"
-        assert tool_list(tool, data)[1] != 0, tool
+    # GNU tar: "Archive contains '12x4' where numeric time_t value expected" (bsdtar reads
+    # such a field up to the first non-digit, past the first header)
+    assert tool_list("tar", data)[1] != 0
 
 
 def test_errors_quote_names_never_as_surrogates(tmp_path: Path) -> None:
