@@ -4,9 +4,11 @@ A name is printed as it is when every character is printable; otherwise ``\\a \\
 \\n \\r \\t \\v`` for those controls, ``\\\\`` for a backslash, and ``\\ooo`` (three octal
 digits) for each byte of anything else that is not printable: other control characters,
 DEL, C1 controls, invisible format characters, and bytes that are not UTF-8. So
-``"a\\nb"`` shows as ``a\\nb`` and the byte ``0x83`` as ``\\203``, exactly as ``tar -t``
-shows them in a UTF-8 locale, and no output line can be split, faked or hidden by a
-name. Names are always read as UTF-8 (the archive's bytes), whatever the locale.
+``"a\\nb"`` shows as ``a\\nb`` and the byte ``0x83`` as ``\\203``, as ``tar -t`` shows them in
+a UTF-8 locale (which prints the invisible format characters, such as U+200B or the
+bidirectional overrides, as they are: chute escapes them). No output line can be split,
+faked or hidden by a name. Names are always read as UTF-8 (the archive's bytes), whatever
+the locale.
 """
 
 from __future__ import annotations
