@@ -84,12 +84,11 @@ def run(args: Namespace) -> int:
 
 
 def _names(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
-    from ..tar.quoting import _PLAIN, quote_bytes
+    from ..tar.quoting import quote_bytes
 
     append = pending.append
     for raw in reader.names():
-        # the usual name, printable ASCII, is written as it is: one C call to tell
-        append(raw if literal or not raw.translate(None, _PLAIN) else quote_bytes(raw))
+        append(raw if literal else quote_bytes(raw))
         if len(pending) >= _BATCH:
             flush()
 
@@ -98,11 +97,11 @@ def _long(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
     import time
 
     from ..tar.header import HARDLINK, SYMLINK
-    from ..tar.quoting import _PLAIN, quote_bytes
+    from ..tar.quoting import quote_bytes
 
     def shown(text: str) -> bytes:
         raw = text.encode("utf-8", "surrogateescape")
-        return raw if literal or not raw.translate(None, _PLAIN) else quote_bytes(raw)
+        return raw if literal else quote_bytes(raw)
 
     # members share modes and mtimes: each column is made once per distinct value
     modes: dict[tuple[bytes, int], str] = {}
