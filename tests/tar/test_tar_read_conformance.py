@@ -575,3 +575,42 @@ def test_names_agree_with_the_general_path(members: list[tuple[bytes, bytes, byt
         # read as the next header: then both paths stop at the same error
         general = _read_names(m.name.encode("utf-8", "surrogateescape") for m, _ in TarReader(io.BytesIO(data)))
         assert _read_names(TarReader(io.BytesIO(data)).names()) == general
+
+
+# pieces of names: printable ASCII, controls, the backslash, bytes that are not UTF-8, and
+# printable UTF-8 (GNU tar and chute agree on all of these; see chute.tar.quoting)
+name_pieces = st.sampled_from(
+    [
+        *(b"a", b"Z", b" ", b"~", b".", b"-", b"\\", b"\n", b"\t", b"\r", b"\x01", b"\x1b", b"\x7f"),
+        *(b"\x80", b"\x83", b"\xbf", b"\xc3", b"\xff", "é".encode(), "日".encode(), "ß".encode()),
+    ]
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(name_pieces, min_size=1, max_size=8).map(b"".join), min_size=1, max_size=5))
+def test_random_names_list_as_gnu_tar_lists_them(names: list[bytes]) -> None:
+    data = archive(*(member(b"n%d-" % i + n, b"x") for i, n in enumerate(names)))
+    expected, status = tool_list("tar", data)
+    assert status == 0
+    done = subprocess.run([*CHUTE, "ls", "-"], input=data, capture_output=True, env=UTF8)
+    assert done.returncode == 0
+    assert done.stdout == expected
+
+
+def test_the_extraction_fast_path_steps_aside_for_these_shapes() -> None:
+    from chute.tar.extract import _usual_header
+
+    # the first header of each: a folder by its slash alone, a dumpdir, an unknown type,
+    # an extended header (x, X, L): each must take the general path
+    shapes = [*V7_DIRS.values(), *REPEATED.values()]
+    shapes += [
+        member(b"d/", b"Nf\0\0", b"D", magic="gnu"),
+        member(b"f", b"acl", b"A"),
+        pax(record(b"path", b"p"), b"X"),
+        header(b"d/", b"\0", magic="gnu"),
+        header(b"d/", b"7"),
+    ]
+    for data in shapes:
+        assert _usual_header(data[:512]) is None, data[:100]
+    assert _usual_header(header(b"d/", b"5")) is not None  # a plain folder still takes it
