@@ -20,6 +20,7 @@ __all__ = [
     "LimitExceededError",
     "ArchiveError",
     "UnsafeArchiveError",
+    "ArchiveWarning",
 ]
 
 
@@ -61,3 +62,9 @@ class ArchiveError(ChuteError, ValueError):
 
 class UnsafeArchiveError(ArchiveError):
     """An archive member would escape the target or is otherwise refused by policy."""
+
+
+class ArchiveWarning(UserWarning):
+    """Something in an archive was read the way other tools read it, but is worth a word:
+    an unknown member type read as a regular file, for instance. Not an error: given to
+    the reader's ``on_warning`` callback, else to :mod:`warnings` with this category."""

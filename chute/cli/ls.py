@@ -1,48 +1,127 @@
-"""``chute ls ARCHIVE``: list members as they stream by (``-l``: mode, size, mtime, link)."""
+"""``chute ls ARCHIVE``: list members as they stream by (``-l``: mode, size, mtime, link).
+
+Names are quoted as GNU tar quotes them (:mod:`chute.tar.quoting`); ``--null`` writes them
+as they are stored instead, each line ended by a NUL, for scripts. A warning about a member
+(an unknown type, read as a regular file) is one line on standard error and makes the exit
+status 2; an error names the archive and ends the listing (exit 1) after every name read
+before it was written out.
+"""
 
 from __future__ import annotations
 
 import sys
-import time
 
 from ._args import Spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._args import Namespace
+
+_BATCH = 512  # names per write
 
 
 def build_parser(prog: str) -> Spec:
     p = Spec(prog, "List the members of a (compressed) tar archive.")
     p.add_argument("archive", metavar="ARCHIVE", help="archive to read ('-': standard input)")
     p.add_argument("-l", "--long", action="store_true", help="show mode, size, mtime and link targets")
+    p.add_argument(
+        "-z",
+        "--null",
+        action="store_true",
+        help="names as stored, unquoted, each line ended by a NUL instead of a newline (for scripts)",
+    )
     p.add_argument("-F", "--format", metavar="NAME", help="compression format when it cannot be detected (brotli)")
     return p
 
 
 def run(args: Namespace) -> int:
+    from ..errors import ChuteError
     from ..tar import open_compressed_input
-    from ..tar.header import HARDLINK, SYMLINK
+    from ..tar.quoting import quote
     from ..tar.reader import TarReader
+    from ._common import CliError
 
-    src = sys.stdin.buffer if args.archive == "-" else args.archive
-    fp, closers = open_compressed_input(src, args.format)
-    out = sys.stdout
+    stdin = args.archive == "-"
+    shown = "stdin" if stdin else quote(args.archive)
+    out = sys.stdout.buffer
+    pending: list[bytes] = []
+    end = b"\0" if args.null else b"\n"
+    status = 0
+
+    def flush() -> None:
+        if pending:
+            pending.append(b"")
+            out.write(end.join(pending))
+            pending.clear()
+
+    def warn(message: str) -> None:
+        nonlocal status
+        flush()
+        out.flush()
+        sys.stderr.write(f"chute: {shown}: {message}\n")
+        sys.stderr.flush()
+        status = 2
+
+    closers: list[Any] = []
     try:
-        for m, _ in TarReader(fp):
-            name = m.name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            if not args.long:
-                out.write(name + "\n")
-                continue
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(m.mtime_ns // 1_000_000_000))
-            line = f"{m.filemode()} {m.size:>12} {when} {name}"
-            if m.type == SYMLINK:
-                line += f" -> {m.linkname}"
-            elif m.type == HARDLINK:
-                line += f" link to {m.linkname}"
-            out.write(line + "\n")
+        fp, closers = open_compressed_input(sys.stdin.buffer if stdin else args.archive, args.format)
+        reader = TarReader(fp, on_warning=warn)
+        if args.long:
+            _long(reader, pending, flush, args.null)
+        else:
+            _names(reader, pending, flush, args.null)
+    except ChuteError as exc:
+        flush()
+        raise CliError(shown, str(exc)) from None
     finally:
         for c in closers:
             c.close()
+    flush()
     out.flush()
-    return 0
+    return status
+
+
+def _names(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
+    from ..tar.quoting import quote_bytes
+
+    append = pending.append
+    for raw in reader.names():
+        append(raw if literal else quote_bytes(raw))
+        if len(pending) >= _BATCH:
+            flush()
+
+
+def _long(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
+    import time
+
+    from ..tar.header import HARDLINK, SYMLINK
+    from ..tar.quoting import quote_bytes
+
+    def shown(text: str) -> bytes:
+        raw = text.encode("utf-8", "surrogateescape")
+        return raw if literal else quote_bytes(raw)
+
+    # members share modes and mtimes: each column is made once per distinct value
+    modes: dict[tuple[bytes, int], str] = {}
+    times: dict[int, str] = {}
+    for m, _ in reader:
+        key = (m.type, m.mode)
+        mode = modes.get(key)
+        if mode is None:
+            mode = modes[key] = m.filemode()
+        secs = m.mtime_ns // 1_000_000_000
+        when = times.get(secs)
+        if when is None:
+            if len(times) > 4096:
+                times.clear()
+            when = times[secs] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(secs))
+        line = f"{mode} {m.size:>12} {when} ".encode() + shown(m.name)
+        if m.type == SYMLINK:
+            line += b" -> " + shown(m.linkname)
+        elif m.type == HARDLINK:
+            line += b" link to " + shown(m.linkname)
+        pending.append(line)
+        if len(pending) >= _BATCH:
+            flush()

@@ -7,6 +7,7 @@ import struct
 from zlib import adler32
 
 from ..errors import ArchiveError
+from .quoting import quote
 
 __all__ = ["BLOCK", "Member", "REGULAR", "HARDLINK", "SYMLINK", "CHARDEV", "BLOCKDEV", "DIRECTORY", "FIFO"]
 
@@ -260,18 +261,14 @@ def parse_number(field: bytes) -> int:
     text = field.split(b"\0", 1)[0].strip(b" ")
     if not text:
         return 0
-    try:
-        return int(text, 8)
-    except ValueError:
-        raise ArchiveError(f"invalid numeric field {field!r} in a tar header") from None
+    if text.translate(None, _OCTAL_DIGITS):  # int() would take "+", "_" and inner spaces
+        shown = quote(field.rstrip(b"\0"))
+        raise ArchiveError(f"invalid number '{shown}' in a tar header")
+    return int(text, 8)
 
 
-def _number(field: bytes) -> int:
-    """:func:`parse_number`, with a fast path for the usual ``0000644\0`` shape."""
-    try:
-        return int(field.partition(b"\0")[0], 8)
-    except ValueError:  # empty, base-256, or invalid: the general path decides
-        return parse_number(field)
+_OCTAL_DIGITS = b"01234567"
+_OCTAL_OR_NUL = b"01234567\0"
 
 
 def _cstr(field: bytes) -> bytes:
@@ -283,7 +280,14 @@ def checksum_ok(block: bytes) -> bool:
     # byte sum is below 65521, so adler32's low half (1 + sum mod 65521) gives it exactly,
     # an order of magnitude faster than sum() on a bytes object.
     view = memoryview(block)
-    stored = _number(block[148:156])
+    field = block[148:156]
+    if field[6:] == b"\0 " and not field[:6].translate(None, _OCTAL_DIGITS):  # as most tars write it
+        stored = int(field[:6], 8)
+    else:
+        try:
+            stored = parse_number(field)
+        except ArchiveError:  # not a number: not a header
+            return False
     unsigned = (adler32(view[:256]) & 0xFFFF) + (adler32(view[256:]) & 0xFFFF) - 2 - sum(view[148:156]) + 256
     if stored == unsigned:
         return True
@@ -316,13 +320,12 @@ def decode(block: bytes) -> Member:
             name = prefix + b"/" + name
     # The usual numeric fields, 7 and 11 octal digits each NUL-terminated, in one split;
     # anything else (spaces, base-256, garbage) goes through the general parser.
-    nums = block[100:148].split(b"\0")
-    try:
-        if tuple(map(len, nums)) != _PLAIN_NUMBERS:
-            raise ValueError
+    raw = block[100:148]
+    nums = raw.split(b"\0")
+    if not raw.translate(None, _OCTAL_OR_NUL) and tuple(map(len, nums)) == _PLAIN_NUMBERS:
         imode, iuid, igid, isize, imtime = map(int, nums[:5], _OCTAL)
-    except ValueError:
-        imode, iuid, igid, isize, imtime = _number(mode), _number(uid), _number(gid), _number(size), _number(mtime)
+    else:
+        imode, iuid, igid, isize, imtime = map(parse_number, (mode, uid, gid, size, mtime))
     m = Member(
         name.decode("utf-8", "surrogateescape"),
         typeflag,
@@ -339,7 +342,7 @@ def decode(block: bytes) -> Member:
         m.devmajor = parse_number(major)
         m.devminor = parse_number(minor)
     if m.size < 0:
-        raise ArchiveError(f"{m.name}: negative size in tar header")
+        raise ArchiveError(f"negative size {m.size} in a tar header")
     return m
 
 
@@ -354,25 +357,54 @@ def gnu_sparse_entries(area: bytes, count: int) -> list[tuple[int, int]]:
     return out
 
 
-def parse_pax(data: bytes, what: str) -> dict[str, str]:
-    """Records ``"%d %s=%s\\n"`` of a PAX extended header."""
-    out: dict[str, str] = {}
+# keys whose values are names: a NUL in them is refused (as Go's archive/tar does), not cut
+_NAME_KEYS = frozenset((b"path", b"linkpath", b"uname", b"gname"))
+_MAX_LENGTH_DIGITS = 20  # a record longer than 10**20 bytes cannot be in a header we read
+
+
+def pax_records(data: bytes, what: str) -> list[tuple[str, str]]:
+    """The records ``"LEN KEY=VALUE\\n"`` of a PAX extended header, in order.
+
+    LEN is the record's length in decimal (ASCII digits, no sign, no leading zero), and
+    counts itself, the space and the newline. Refused with :class:`ArchiveError` (``what``
+    says which header): a length that is not such a number or not followed by one space,
+    a record that does not end with a newline where its length says, a record cut by the
+    end of the data, no ``=``, an empty key, a NUL in a key or in the value of ``path``,
+    ``linkpath``, ``uname`` or ``gname``. NUL bytes may pad the data after the last record
+    (GNU tar reads such headers); anything else there is refused. Keys and values are
+    decoded as UTF-8, undecodable bytes kept as surrogates.
+    """
+    out: list[tuple[str, str]] = []
     pos = 0
     n = len(data)
     while pos < n:
         if data[pos] == 0:
+            if data[pos:].strip(b"\0"):
+                raise ArchiveError(f"{what}: malformed record at byte {pos}: bytes after the padding")
             break
-        sp = data.find(b" ", pos)
-        try:
-            length = int(data[pos:sp])
-        except ValueError:
-            raise ArchiveError(f"{what}: malformed PAX header record") from None
-        if sp < 0 or length <= 0 or pos + length > n or data[pos + length - 1] != 0x0A:
-            raise ArchiveError(f"{what}: malformed PAX header record")
-        record = data[sp + 1 : pos + length - 1]
-        key, eq, value = record.partition(b"=")
+        sp = data.find(b" ", pos, pos + _MAX_LENGTH_DIGITS + 1)
+        digits = data[pos:sp] if sp > pos else b""
+        if not digits or digits.translate(None, b"0123456789") or digits[0] == 0x30:
+            raise ArchiveError(f"{what}: malformed record at byte {pos}: no length")
+        length = int(digits)
+        end = pos + length
+        if end > n:
+            raise ArchiveError(f"{what}: malformed record at byte {pos}: cut short (length {length})")
+        if end <= sp + 1 or data[end - 1] != 0x0A:
+            raise ArchiveError(f"{what}: malformed record at byte {pos}: length {length} does not end the record")
+        key, eq, value = data[sp + 1 : end - 1].partition(b"=")
         if not eq:
-            raise ArchiveError(f"{what}: malformed PAX header record")
-        out[key.decode("utf-8", "replace")] = decode_text(value)
-        pos += length
+            raise ArchiveError(f"{what}: malformed record at byte {pos}: no '='")
+        if not key or 0 in key:
+            raise ArchiveError(f"{what}: malformed record at byte {pos}: empty key or NUL in the key")
+        if 0 in value and key in _NAME_KEYS:
+            raise ArchiveError(f"{what}: malformed record at byte {pos}: NUL in the value of '{key.decode()}'")
+        out.append((key.decode("utf-8", "surrogateescape"), value.decode("utf-8", "surrogateescape")))
+        pos = end
     return out
+
+
+def parse_pax(data: bytes, what: str) -> dict[str, str]:
+    """The records of a PAX extended header as a dict (the last of repeated keys wins);
+    refused as :func:`pax_records` says."""
+    return dict(pax_records(data, what))

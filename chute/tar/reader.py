@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import io
 import os
+from zlib import adler32
 
 from ..errors import ArchiveError, TruncatedStreamError
 from ..readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member
+from .quoting import quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start-up)
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any, BinaryIO
 
 __all__ = ["TarReader", "DEFAULT_MAX_HEADER", "copy_member"]
@@ -25,8 +27,12 @@ __all__ = ["TarReader", "DEFAULT_MAX_HEADER", "copy_member"]
 DEFAULT_MAX_HEADER = 1 << 20
 _SKIP_CHUNK = 1 << 16
 _NO_DATA = frozenset((h.HARDLINK, h.SYMLINK, h.DIRECTORY, h.CHARDEV, h.BLOCKDEV, h.FIFO))
+SOLARIS_EXTENDED = b"X"  # Solaris tar's extended header: the same records as a pax "x" one
+DUMPDIR = b"D"  # GNU incremental: a directory, with a listing of its entries as data
 # header types that carry no member of their own (extensions) or that are refused
-_EXTENSIONS = frozenset((h.PAX_LOCAL, h.PAX_GLOBAL, h.GNU_LONGNAME, h.GNU_LONGLINK, b"V", b"N", b"M"))
+_EXTENSIONS = frozenset((h.PAX_LOCAL, h.PAX_GLOBAL, SOLARIS_EXTENDED, h.GNU_LONGNAME, h.GNU_LONGLINK, b"V", b"N", b"M"))
+# pax keys refused in a global header: they belong to one member
+_PER_MEMBER_KEYS = frozenset(("path", "linkpath", "size"))
 _ZERO_BLOCK = bytes(BLOCK)
 
 
@@ -54,7 +60,7 @@ class _DataStream(io.RawIOBase):
         view = memoryview(b)[:n] if n < len(b) else b
         got: int = self._fp.readinto(view)
         if not got:
-            raise TruncatedStreamError(f"{self._name}: archive ends inside the member's data")
+            raise TruncatedStreamError(f"{quote(self._name)}: archive ends inside the member's data")
         self.remaining -= got
         return got
 
@@ -83,7 +89,7 @@ def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str
         got = fp.write_to(fd, size, pad)
         if got < size + pad:
             where = "data" if got < size else "padding"
-            raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+            raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's {where}")
         return
     view = memoryview(buf)
     readinto = fp.readinto
@@ -95,7 +101,7 @@ def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str
             more = readinto(view[got:want])
             if not more:
                 where = "data" if got < size else "padding"
-                raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+                raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's {where}")
             got += more
         chunk = view[:size]
         while chunk:
@@ -105,7 +111,7 @@ def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str
     while remaining:
         got = readinto(view[: min(remaining, len(buf))])
         if not got:
-            raise TruncatedStreamError(f"{name}: archive ends inside the member's data")
+            raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's data")
         remaining -= got
         chunk = view[:got]
         while chunk:
@@ -113,7 +119,7 @@ def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str
     while pad:
         got = readinto(view[:pad])
         if not got:
-            raise TruncatedStreamError(f"{name}: archive ends inside the member's padding")
+            raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's padding")
         pad -= got
 
 
@@ -158,20 +164,47 @@ class _SparseStream(io.RawIOBase):
 
 
 class TarReader:
-    """Iterate ``(member, fileobj)`` pairs of a tar stream (ustar, GNU, PAX).
+    """Iterate ``(member, fileobj)`` pairs of a tar stream (ustar, GNU, PAX, V7, Solaris).
 
     ``fileobj`` reads the member's data (holes of sparse members come back as zeros) and
     is valid only until the next member is requested; what is left of it is skipped.
     GNU long names, PAX local and global headers are folded into the member. Extended
     headers larger than ``max_header`` bytes are refused.
+
+    What other tools write is read as GNU tar and bsdtar read it: a name ending in ``/``
+    on a regular-file header (old V7 and BSD tars) is a directory, with no data; a GNU
+    dumpdir (``D``) is a directory whose listing is skipped; a Solaris ``X`` header is a
+    PAX ``x`` header; of several ``x`` headers (or GNU long names) before one member, the
+    last one alone applies. A member type chute does not know is read as a regular file
+    (a directory if its name ends in ``/``), with a warning. Each warning, a ``str`` that
+    starts with the member's quoted name, goes to ``on_warning`` (default: Python's
+    :mod:`warnings`, category :class:`~chute.errors.ArchiveWarning`).
     """
 
-    def __init__(self, fp: BinaryIO, *, max_header: int = DEFAULT_MAX_HEADER, drain: bool = True) -> None:
+    def __init__(
+        self,
+        fp: BinaryIO,
+        *,
+        max_header: int = DEFAULT_MAX_HEADER,
+        drain: bool = True,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
         self._fp = fp
         self.max_header = max_header
         self._drain = drain
         self._globals: dict[str, str] = {}
         self.offset = 0
+        self.on_warning = on_warning
+
+    def _warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(message)
+            return
+        import warnings
+
+        from ..errors import ArchiveWarning
+
+        warnings.warn(message, ArchiveWarning, stacklevel=4)
 
     def _read_exact(self, n: int, what: str) -> bytes:
         data = self._fp.read(n)
@@ -204,6 +237,48 @@ class TarReader:
             yield m, stream
             self._finish(data)
 
+    def names(self) -> Iterator[bytes]:
+        """The name of each member as stored (bytes), in order, the data skipped: what
+        iterating gives as ``member.name``, faster (``chute ls`` uses it).
+
+        Plain ustar and GNU headers (a file, folder or link, numeric fields in their usual
+        shape, nothing before them) are read here; any other header takes the general path.
+        """
+        fp = self._fp
+        read = fp.read
+        member = self._member
+        finish = self._finish
+        while True:
+            block = read(BLOCK)
+            fast = _plain_header(block)
+            if fast is not None:
+                name, skip = fast
+                self.offset += BLOCK
+                if skip:  # the data and its padding: in one read when small
+                    if skip > _SKIP_CHUNK:
+                        self._skip(skip, name)
+                    else:
+                        n = len(read(skip))
+                        if n < skip:
+                            self._skip(skip - n, name)
+                    self.offset += skip
+                yield name
+                continue
+            got = member(block)
+            if got is None:
+                return
+            yield got[0].name.encode("utf-8", "surrogateescape")
+            finish(got[2])
+
+    def _skip(self, n: int, name: str | bytes) -> None:
+        """Read and drop the next ``n`` bytes (data and padding of the member ``name``)."""
+        read = self._fp.read
+        while n:
+            got = len(read(min(n, _SKIP_CHUNK)))
+            if not got:
+                raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's data or padding")
+            n -= got
+
     def _member(self, block: bytes) -> tuple[Member, io.RawIOBase, _DataStream] | None:
         """The member whose first header block is ``block`` (read from the archive), with
         the extension headers before it folded in: ``(member, stream, data)``, or None at
@@ -211,31 +286,40 @@ class TarReader:
         the data."""
         long_name: bytes | None = None
         long_link: bytes | None = None
-        pax: dict[str, str] = {}
+        pax: dict[str, str] | None = None
+        first = self.offset
         while True:
+            start = self.offset
             if len(block) < BLOCK:
-                if not block and long_name is None and not pax:
+                if not block and long_name is None and long_link is None and pax is None:
                     # Missing end-of-archive blocks: GNU tar accepts this too.
                     return None
-                raise TruncatedStreamError(f"archive ends inside a header at offset {self.offset}")
-            start = self.offset
+                if not start:
+                    raise TruncatedStreamError(f"not a tar archive, or one cut short: only {len(block)} bytes")
+                raise TruncatedStreamError(f"archive ends inside a header at offset {start}")
             self.offset += BLOCK
             if block == _ZERO_BLOCK:
                 if self._drain:
                     self._drain_rest()
                 return None
             if not h.checksum_ok(block):
+                if not start:
+                    raise ArchiveError("not a tar archive (bad header checksum at offset 0)")
                 raise ArchiveError(f"bad tar header checksum at offset {start}")
-            m = h.decode(block)
+            try:
+                m = h.decode(block)
+            except ArchiveError as exc:
+                raise ArchiveError(f"header at offset {start}: {exc}") from None
             t = m.type
             if t not in _EXTENSIONS:
                 break
-            if t == h.PAX_LOCAL:
-                pax.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"PAX header at offset {start}"))
+            if t == h.PAX_LOCAL or t == SOLARIS_EXTENDED:
+                # the last one applies, as GNU tar, bsdtar and Go's archive/tar read them
+                what = f"pax header at offset {start}"
+                pax = h.parse_pax(self._read_ext(m.size, what), what)
             elif t == h.PAX_GLOBAL:
-                self._globals.update(h.parse_pax(self._read_ext(m.size, "PAX header"), f"global header at {start}"))
-                if sum(len(k) + len(v) for k, v in self._globals.items()) > self.max_header:
-                    raise ArchiveError("global PAX headers are over the size limit")
+                what = f"global pax header at offset {start}"
+                self._add_globals(h.parse_pax(self._read_ext(m.size, what), what), what)
             elif t == h.GNU_LONGNAME:
                 long_name = self._read_ext(m.size, "GNU long name").split(b"\0", 1)[0]
             elif t == h.GNU_LONGLINK:
@@ -243,25 +327,22 @@ class TarReader:
             elif t in (b"V", b"N"):  # volume label, old GNU long-name list: no member
                 self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
             else:
-                raise ArchiveError(f"{m.name}: multi-volume archives are not supported")
+                raise ArchiveError(f"header at offset {start}: multi-volume archives are not supported")
             block = self._fp.read(BLOCK)
         if long_name is not None:
             m.name = h.decode_text(long_name)
         if long_link is not None:
             m.linkname = h.decode_text(long_link)
+        if pax is not None:
+            self._check_both(pax, m, long_name, long_link, first)
         if t == h.GNU_SPARSE:
             self._old_gnu_sparse(m, block)
         if pax or self._globals:
-            records = {**self._globals, **pax} if self._globals else pax
-            self._apply_pax(m, records)
+            records = {**self._globals, **pax} if self._globals and pax else (pax or self._globals)
+            self._apply_pax(m, records, first)
         else:
-            records = pax
-        if m.type == h.GNU_SPARSE or m.type not in _NO_DATA:
-            stored = m.size  # regular, sparse and unknown types (read as regular, like POSIX says)
-            if m.type != h.GNU_SPARSE:
-                m.type = h.REGULAR
-        else:
-            stored = m.size = 0
+            records = {}
+        stored = self._stored_size(m, start)
         data = _DataStream(self._fp, stored, m.name, -stored % BLOCK)
         stream: io.RawIOBase = data
         if m.sparse is not None and m.real_size is not None:
@@ -272,9 +353,79 @@ class TarReader:
             m.size = m.real_size
         return m, stream, data
 
+    def _check_both(
+        self, pax: dict[str, str], m: Member, long_name: bytes | None, long_link: bytes | None, first: int
+    ) -> None:
+        """Refuse a member given a GNU long name and a different pax ``path`` (or long
+        link name and ``linkpath``): GNU tar, bsdtar and Go each pick another of the two,
+        by order or by kind, so an archive could send each tool to another place."""
+        for key, value, what in (("path", long_name, "name"), ("linkpath", long_link, "link name")):
+            if value is not None and key in pax and pax[key] != h.decode_text(value):
+                raise ArchiveError(
+                    f"member at offset {first}: its GNU long {what} '{quote(value)}' and its pax {key} "
+                    f"'{quote(pax[key])}' differ (tools disagree on which applies)"
+                )
+
+    def _add_globals(self, records: dict[str, str], what: str) -> None:
+        """Fold a global header into the records every later member gets.
+
+        Records that would give every later member the same name, link or size are
+        refused: GNU tar applies them, bsdtar and Go do not. An empty value removes the
+        key (POSIX).
+        """
+        for key, value in records.items():
+            if key in _PER_MEMBER_KEYS or key.startswith("GNU.sparse."):
+                raise ArchiveError(f"{what}: '{quote(key)}' in a global header (tools disagree on what it does)")
+            if value:
+                self._globals[key] = value
+            else:
+                self._globals.pop(key, None)
+        if sum(len(k) + len(v) for k, v in self._globals.items()) > self.max_header:
+            raise ArchiveError(f"{what}: global pax headers are over the {self.max_header} byte limit")
+
+    def _stored_size(self, m: Member, start: int) -> int:
+        """Bytes of data after the member's header; settle the member's type as GNU tar
+        and bsdtar read it."""
+        t = m.type
+        if t == h.REGULAR:
+            if m.name[-1:] != "/":
+                return m.size
+            # Old V7 and BSD tars mark a directory by a trailing slash alone. Its size
+            # field may be non-zero: no data follows it (GNU tar, bsdtar, tarfile).
+            m.type = h.DIRECTORY
+        elif t in _NO_DATA:
+            pass
+        elif t == h.GNU_SPARSE:
+            return m.size
+        elif t == DUMPDIR:  # a directory, then its listing for incremental backups
+            m.type = h.DIRECTORY
+            stored, m.size = m.size, 0
+            return stored
+        else:
+            # POSIX: read an unknown type as a regular file; GNU tar warns and does so,
+            # and with a trailing slash a directory it is (its data still skipped).
+            folder = m.name[-1:] == "/"
+            kind = "directory" if folder else "regular file"
+            self._warn(f"{quote(m.name)}: unknown member type '{quote(t)}' at offset {start}, read as a {kind}")
+            m.type = h.DIRECTORY if folder else h.REGULAR
+            if folder:
+                stored, m.size = m.size, 0
+                return stored
+            return m.size
+        m.size = 0
+        return 0
+
     def _finish(self, data: _DataStream) -> None:
         """Skip what is left of the member's data and padding."""
         stored = data.size
+        left = data.remaining + data.pad
+        if left and left <= _SKIP_CHUNK:  # the usual small member: data and padding in one read
+            got = len(self._fp.read(left))
+            if got < left:
+                self._skip(left - got, data._name)
+            data.remaining = data.pad = 0
+            self.offset += stored + (-stored % BLOCK)
+            return
         if data.remaining:
             data.skip()
         if data.pad:
@@ -299,22 +450,24 @@ class TarReader:
         m.sparse = runs
         m.real_size = h.parse_number(block[483:495])
 
-    def _apply_pax(self, m: Member, rec: dict[str, str]) -> None:
+    def _apply_pax(self, m: Member, rec: dict[str, str], first: int) -> None:
+        """Apply the records ``rec`` to ``m``, whose first header is at offset ``first``."""
+        if "path" in rec:
+            m.name = rec["path"]
+        if "linkpath" in rec:
+            m.linkname = rec["linkpath"]
+        for key in ("uname", "gname"):
+            if key in rec:
+                setattr(m, key, rec[key])
+        for key, attr in _PAX_NUMBERS:
+            if key in rec:
+                try:
+                    setattr(m, attr, _parse_time(rec[key]) if key == "mtime" else _decimal(rec[key]))
+                except ValueError:
+                    raise ArchiveError(
+                        f"member at offset {first}: invalid {key} '{quote(rec[key])}' in a pax header"
+                    ) from None
         try:
-            if "path" in rec:
-                m.name = rec["path"]
-            if "linkpath" in rec:
-                m.linkname = rec["linkpath"]
-            if "size" in rec:
-                m.size = int(rec["size"])
-            for key in ("uid", "gid"):
-                if key in rec:
-                    setattr(m, key, int(rec[key]))
-            for key in ("uname", "gname"):
-                if key in rec:
-                    setattr(m, key, rec[key])
-            if "mtime" in rec:
-                m.mtime_ns = _parse_time(rec["mtime"])
             if "GNU.sparse.name" in rec:
                 m.name = rec["GNU.sparse.name"]
             real = rec.get("GNU.sparse.realsize") or rec.get("GNU.sparse.size")
@@ -328,9 +481,9 @@ class TarReader:
                 else:
                     m.sparse = []
         except ValueError:
-            raise ArchiveError(f"{m.name}: invalid value in a PAX header") from None
+            raise ArchiveError(f"member at offset {first}: invalid sparse map in a pax header") from None
         if m.size < 0:
-            raise ArchiveError(f"{m.name}: negative size in a PAX header")
+            raise ArchiveError(f"member at offset {first}: negative size in a pax header")
 
     def _pax1_map(self, data: _DataStream, m: Member) -> list[tuple[int, int]]:
         """The GNU sparse 1.0 map: decimal lines at the start of the data, padded to a block."""
@@ -364,8 +517,67 @@ class TarReader:
         return list(zip(nums[0::2], nums[1::2], strict=False))
 
 
+# ustar and old GNU magic (with the version field)
+_MAGICS = (b"ustar\x0000", b"ustar  \x00")
+# numeric fields mode, uid, gid, size and mtime as 7, 7, 7, 11 and 11 octal digits, each
+# NUL-terminated: their bytes with every octal digit made "0"
+_OCTAL_TO_ZERO = bytes.maketrans(b"1234567", b"0000000")
+_USUAL_NUMBERS = b"0000000\0" * 3 + b"00000000000\0" * 2
+_OCTAL = b"01234567"
+# header types names() reads alone: regular files (0, NUL, 7) and hard links, symlinks, folders
+_PLAIN_DATA = frozenset(b"0\x007")
+_PLAIN_NO_DATA = frozenset(b"125")
+
+
+def _plain_header(block: bytes) -> tuple[bytes, int] | None:
+    """``(name, skip)`` for a header :meth:`TarReader.names` reads on its own: ``skip`` is
+    the count of bytes of data and padding after it. None for anything else: another
+    type, numbers not in their usual shape, a checksum not written as GNU tar, bsdtar and
+    chute write it (6 octal digits, NUL, space) or wrong, a file name ending in ``/``.
+    Such headers take the general path, which reads the same name and size from these."""
+    if len(block) != BLOCK or block[257:265] not in _MAGICS:
+        return None
+    t = block[156]
+    data = t in _PLAIN_DATA
+    if not data and t not in _PLAIN_NO_DATA:
+        return None
+    if block[100:148].translate(_OCTAL_TO_ZERO) != _USUAL_NUMBERS:
+        return None
+    check = block[148:156]
+    if check[6:] != b"\0 " or check[:6].translate(None, _OCTAL):
+        return None
+    if int(check[:6], 8) != (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254 - sum(check):
+        return None
+    j = block.find(0, 0, 100)
+    name = block[: j if j >= 0 else 100]
+    if block[345] and block[262] == 0:  # ustar: the prefix field
+        name = block[345:500].partition(b"\0")[0] + b"/" + name
+    if not data:
+        return name, 0
+    if name[-1:] == b"/" or not name:
+        return None
+    size = int(block[124:135], 8)
+    return name, size + (-size % BLOCK)
+
+
+_PAX_NUMBERS = (("size", "size"), ("uid", "uid"), ("gid", "gid"), ("mtime", "mtime_ns"))
+
+
+def _decimal(text: str) -> int:
+    """A pax decimal number: ASCII digits, maybe after a minus sign (``int()`` would also
+    take ``+``, ``_``, spaces and other scripts' digits)."""
+    digits = text[1:] if text[:1] == "-" else text
+    if not digits.isascii() or not digits.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
 def _parse_time(text: str) -> int:
-    neg = text.startswith("-")
-    secs, _, frac = text.lstrip("-").partition(".")
-    ns = int(secs or "0") * 1_000_000_000 + int((frac + "000000000")[:9] or "0")
+    """Nanoseconds from a pax time, ``[-]SECONDS[.FRACTION]`` (digits past the ninth
+    decimal dropped)."""
+    neg = text[:1] == "-"
+    secs, _, frac = (text[1:] if neg else text).partition(".")
+    if not (secs or frac) or any(p and not (p.isascii() and p.isdigit()) for p in (secs, frac)):
+        raise ValueError(text)
+    ns = int(secs or "0") * 1_000_000_000 + int((frac + "000000000")[:9])
     return -ns if neg else ns

@@ -30,7 +30,10 @@ from chute.tar.safety import refuse_absolute
 
 
 def _reference_checksum_ok(block: bytes) -> bool:
-    stored = h.parse_number(block[148:156])
+    try:
+        stored = h.parse_number(block[148:156])
+    except ArchiveError:  # no number: no header
+        return False
     if stored == sum(block[:148]) + 256 + sum(block[156:]):
         return True
     signed = sum(b - 256 if b > 127 else b for b in block[:148]) + 256
