@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from . import codecs
+from ._writeall import flush_all
 from .codecs._stream import StreamDecoder
 from .fileobj import new_compressor, resolve_format
 from .pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
@@ -109,7 +110,7 @@ def copy(
             else:
                 dec = StreamDecoder(format, **options)
                 stats = decompress_stream(s, d, dec, chunk_size=chunk_size or DEFAULT_CHUNK, progress=progress)
-            d.flush()
+            flush_all(d)
             return stats
         finally:
             if own_d:

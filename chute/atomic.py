@@ -86,7 +86,10 @@ class AtomicFile:
                 umask = os.umask(0)
                 os.umask(umask)
                 os.fchmod(fd, 0o666 & ~umask)
-            self.file = os.fdopen(fd, "wb")
+            file = open(fd, "wb")
+            # errors name the output the user asked for, not its hidden temporary name
+            file.raw.name = self.path  # type: ignore[attr-defined]
+            self.file = file
         except BaseException:  # a signal may land here too: leave nothing behind
             _LIVE.discard(tmp)
             self.tmp = None
@@ -98,7 +101,9 @@ class AtomicFile:
 
     def commit(self) -> None:
         assert self.file is not None and self.tmp is not None
-        self.file.flush()
+        from ._writeall import flush_all
+
+        flush_all(self.file)
         if self.fsync:
             os.fsync(self.file.fileno())
         self.file.close()

@@ -114,18 +114,21 @@ def run() -> NoReturn:
     here too: a full disk behind standard output is an error line and exit 1, a closed pipe
     exits 141 quietly. An exception escaping :func:`main` (a bug) takes the normal way out.
     """
+    _buffer_std_streams()
     try:
         status = main()
     except SystemExit as exc:  # --help, --version, a usage error: their message is written
         status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
         if isinstance(exc.code, str):
             _say("", exc.code)
+    from .._writeall import flush_all
+
     try:
-        sys.stdout.flush()
+        flush_all(sys.stdout)
     except BrokenPipeError:
         status = status or 141
     except OSError as exc:
-        _say("-", _describe_oserror(exc)[1])
+        _say("stdout", _describe_oserror(exc)[1])
         status = 1
     except (AttributeError, ValueError):  # no standard output, or closed
         pass
@@ -134,6 +137,36 @@ def run() -> NoReturn:
     except (AttributeError, OSError, ValueError):
         pass
     os._exit(status)
+
+
+def _buffer_std_streams() -> None:
+    """Give standard output and error a buffered layer when they have none.
+
+    Under ``PYTHONUNBUFFERED=1`` (``python -u``) ``sys.stdout.buffer`` is a raw file, whose
+    ``write`` may take part of what it is given (a nearly full disk, a non-blocking pipe),
+    and the text layer above it drops the rest without a word. A ``BufferedWriter`` writes
+    everything or raises. Nothing is held longer than in a normal run: chute flushes its
+    output where a live stream needs it, and at exit. The original objects stay alive in
+    ``sys.__stdout__``/``sys.__stderr__``, so their file descriptors stay open.
+    """
+    import io
+
+    for name, line_buffering in (("stdout", False), ("stderr", True)):
+        stream = getattr(sys, name, None)
+        raw = getattr(stream, "buffer", None)
+        if not isinstance(raw, io.RawIOBase):
+            continue
+        try:
+            stream.flush()  # type: ignore[union-attr]
+            wrapped = io.TextIOWrapper(
+                io.BufferedWriter(raw),
+                encoding=stream.encoding,  # type: ignore[union-attr]
+                errors=stream.errors,  # type: ignore[union-attr]
+                line_buffering=line_buffering,
+            )
+        except (OSError, ValueError):
+            continue
+        setattr(sys, name, wrapped)
 
 
 def _silence_stdout() -> None:

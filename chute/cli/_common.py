@@ -211,7 +211,9 @@ class Output:
         atomic = self.atomic
         if atomic is None:  # standard output: flushed after success only
             if exc_type is None:
-                self.file.flush()
+                from .._writeall import flush_all
+
+                flush_all(self.file)
             return
         try:
             if exc_type is None and self.like is not None:
