@@ -20,15 +20,13 @@ standard output), so an error line can say which output failed.
 
 from __future__ import annotations
 
-import errno
 import io
-import select
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["write_all", "flush_all"]
+__all__ = ["write_all", "flush_all", "CompleteRaw"]
 
 
 def write_all(dst: Any, data: Any) -> None:
@@ -74,6 +72,8 @@ def _write_rest(dst: Any, data: Any, done: int) -> None:
     view = memoryview(data).cast("B")
     size = len(view)
     if done < 0 or done > size:
+        import errno
+
         raise OSError(errno.EIO, f"write() returned {done} for {size} bytes")
     while done < size:
         try:
@@ -89,12 +89,17 @@ def _write_rest(dst: Any, data: Any, done: int) -> None:
             continue
         if n <= 0 or n > size - done:
             # a destination that takes nothing would have us loop forever
+            import errno
+
             raise OSError(errno.EIO, f"write() took {n} of {size - done} bytes")
         done += n
 
 
 def _wait_writable(dst: Any, exc: BaseException | None) -> None:
     """Wait until ``dst``'s descriptor can take data; without one, re-raise ``exc``."""
+    import errno
+    import select  # here: only a non-blocking descriptor needs it (start-up)
+
     try:
         fd = dst.fileno()
     except (AttributeError, OSError, ValueError):
@@ -114,3 +119,43 @@ def _name(exc: OSError, dst: Any) -> None:
     name = getattr(dst, "name", None)
     if isinstance(name, str) and name:
         exc.filename = name[1:-1] if name.startswith("<") and name.endswith(">") else name
+
+
+class CompleteRaw(io.RawIOBase):
+    """A raw file over ``raw`` whose every ``write`` is complete (see :func:`write_all`).
+
+    For a buffered or text layer on top (``io.BufferedWriter``, ``io.TextIOWrapper``),
+    which trust a raw file's count as final only when the descriptor is blocking: under it,
+    a non-blocking descriptor is waited on instead of failing with ``BlockingIOError``, and
+    errors name the file. Closing it leaves ``raw`` open.
+    """
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self._raw = raw
+
+    @property
+    def name(self) -> Any:
+        return self._raw.name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        write_all(self._raw, b)
+        return memoryview(b).nbytes
+
+    def fileno(self) -> int:
+        return int(self._raw.fileno())
+
+    def isatty(self) -> bool:
+        return bool(self._raw.isatty())
+
+    def seekable(self) -> bool:
+        return bool(self._raw.seekable())
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return int(self._raw.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._raw.tell())

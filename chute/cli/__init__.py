@@ -114,7 +114,7 @@ def run() -> NoReturn:
     here too: a full disk behind standard output is an error line and exit 1, a closed pipe
     exits 141 quietly. An exception escaping :func:`main` (a bug) takes the normal way out.
     """
-    _buffer_std_streams()
+    _complete_std_streams()
     try:
         status = main()
     except SystemExit as exc:  # --help, --version, a usage error: their message is written
@@ -128,7 +128,8 @@ def run() -> NoReturn:
     except BrokenPipeError:
         status = status or 141
     except OSError as exc:
-        _say("stdout", _describe_oserror(exc)[1])
+        if status != 1:  # a failed run said why already (often this very error, met earlier)
+            _say("stdout", _describe_oserror(exc)[1])
         status = 1
     except (AttributeError, ValueError):  # no standard output, or closed
         pass
@@ -139,30 +140,36 @@ def run() -> NoReturn:
     os._exit(status)
 
 
-def _buffer_std_streams() -> None:
-    """Give standard output and error a buffered layer when they have none.
+def _complete_std_streams() -> None:
+    """Make every write to standard output and error complete, or an error naming it.
 
-    Under ``PYTHONUNBUFFERED=1`` (``python -u``) ``sys.stdout.buffer`` is a raw file, whose
-    ``write`` may take part of what it is given (a nearly full disk, a non-blocking pipe),
-    and the text layer above it drops the rest without a word. A ``BufferedWriter`` writes
-    everything or raises. Nothing is held longer than in a normal run: chute flushes its
+    A raw file's ``write`` may take part of what it is given (a nearly full disk, a
+    non-blocking pipe), and the layers Python puts above it do not all look at the count:
+    under ``PYTHONUNBUFFERED=1`` (``python -u``) ``sys.stdout.buffer`` is the raw file itself
+    and the text layer drops what it did not take; over a non-blocking pipe, text writes
+    fail with ``BlockingIOError``. Both streams get a text layer over a ``BufferedWriter``
+    over :class:`~chute._writeall.CompleteRaw`: every byte written or an ``OSError`` named
+    ``stdout``/``stderr``. Nothing is held longer than in a normal run: chute flushes its
     output where a live stream needs it, and at exit. The original objects stay alive in
     ``sys.__stdout__``/``sys.__stderr__``, so their file descriptors stay open.
     """
     import io
 
-    for name, line_buffering in (("stdout", False), ("stderr", True)):
+    from .._writeall import CompleteRaw
+
+    for name in ("stdout", "stderr"):
         stream = getattr(sys, name, None)
-        raw = getattr(stream, "buffer", None)
-        if not isinstance(raw, io.RawIOBase):
+        buffer = getattr(stream, "buffer", None)
+        raw = getattr(buffer, "raw", buffer)
+        if not isinstance(raw, io.FileIO):  # not the interpreter's own (embedded, redirected)
             continue
         try:
             stream.flush()  # type: ignore[union-attr]
             wrapped = io.TextIOWrapper(
-                io.BufferedWriter(raw),
+                io.BufferedWriter(CompleteRaw(raw)),
                 encoding=stream.encoding,  # type: ignore[union-attr]
                 errors=stream.errors,  # type: ignore[union-attr]
-                line_buffering=line_buffering,
+                line_buffering=name == "stderr" or stream.line_buffering or raw.isatty(),  # type: ignore[union-attr]
             )
         except (OSError, ValueError):
             continue
