@@ -74,7 +74,7 @@ class AtomicFile:
         # handler of cleanup_on_signals always knows every file it must remove.
         blocked = _block_signals()
         try:
-            fd, tmp = _mkstemp(os.path.join(folder, "." + os.path.basename(self.path) + "."), ".chute-tmp")
+            fd, tmp = _mkstemp(folder, "." + os.path.basename(self.path) + ".", ".chute-tmp")
             _LIVE.add(tmp)
         finally:
             _restore_signals(blocked)
@@ -167,17 +167,41 @@ _CLEANUP_SIGNALS = tuple(
 )
 
 
-def _mkstemp(prefix: str, suffix: str) -> tuple[int, str]:
+#: Random hex digits in a temporary name: with O_EXCL, unique among the attempts below.
+_RANDOM_HEX = 12
+
+
+def _mkstemp(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
     """``tempfile.mkstemp(prefix=, suffix=, dir=)`` without importing tempfile (which loads
-    re, shutil and random): a new file only this user may open, and its path."""
+    re, shutil and random): a new file only this user may open, and its path.
+
+    ``prefix`` is cut (never the random part or ``suffix``) where the whole name would pass
+    the folder's longest file name (255 bytes on most file systems), so that outputs whose
+    own names are near the limit can still be written.
+    """
+    prefix = _fit_name(folder, prefix, len(suffix) + _RANDOM_HEX)
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(10000):
-        path = prefix + os.urandom(6).hex() + suffix
+        path = os.path.join(folder, prefix + os.urandom(_RANDOM_HEX // 2).hex() + suffix)
         try:
             return os.open(path, flags, 0o600), path
         except FileExistsError:
             continue
-    raise FileExistsError(errno.EEXIST, "no usable temporary name found", prefix + "*" + suffix)
+    raise FileExistsError(errno.EEXIST, "no usable temporary name found", os.path.join(folder, prefix + "*" + suffix))
+
+
+def _fit_name(folder: str, prefix: str, room: int) -> str:
+    """``prefix``, cut at its end by whole characters so that ``room`` more bytes fit in
+    one file name of ``folder``."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        limit = 255
+    if limit <= room:  # a file system that cannot hold even the random part: let open() say so
+        return prefix
+    while len(os.fsencode(prefix)) + room > limit:
+        prefix = prefix[:-1]
+    return prefix
 
 
 def _block_signals() -> set[int] | None:
