@@ -279,3 +279,31 @@ def test_copy_reads_whole_lz4_blocks_unless_told(monkeypatch: pytest.MonkeyPatch
         chute.copy(io.BytesIO(data), out, compress=fmt, chunk_size=chunk)
         assert sizes.pop() == expected
         assert chute.decompress(out.getvalue()) == data
+
+
+@pytest.mark.parametrize("tool", ["zstd", "xz"])
+def test_a_memory_limit_error_names_the_setting_of_each_interface(tmp_path: Path, tool: str) -> None:
+    """The API says ``memory_limit=``, the command line ``--memory``: each names what its
+    user can change. Streams written by the reference tools (from a pipe: the window is not
+    shrunk to the input), decoded under a 64 KiB limit."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    data = os.urandom(1 << 20)
+    packed = subprocess.run([tool, "-c", "-q"], input=data, capture_output=True, check=True).stdout
+    path = tmp_path / f"data.{tool}"
+    path.write_bytes(packed)
+    with pytest.raises(LimitExceededError) as info:
+        chute.decompress(packed, memory_limit=64 << 10)
+    assert info.value.setting == "memory_limit"
+    assert str(info.value).endswith("; raise it with memory_limit=") and "--memory" not in str(info.value)
+    assert chute.decompress(packed, memory_limit=64 << 20) == data
+    for argv in (["-dc", "--memory", "64K"], ["cat", "--memory", "64K"]):
+        r = subprocess.run([sys.executable, "-m", "chute", *argv, str(path)], capture_output=True, timeout=60)
+        assert r.returncode == 1 and r.stdout == b""
+        line = r.stderr.decode()
+        assert line.startswith(f"chute: {path}: ") and line.endswith("; raise it with --memory\n")
+        assert "memory_limit=" not in line and len(line.splitlines()) == 1

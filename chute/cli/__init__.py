@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     from ..atomic import Terminated
     from ..errors import ChuteError
-    from ._common import CliError
+    from ._common import CliError, error_text
 
     try:
         from .. import _malloc
@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(exc.name, exc.message)
         return 1
     except ChuteError as exc:
-        _say("", str(exc))
+        # not the per-file path of the main command: whatever ran has no --memory to offer
+        _say("", error_text(exc, {}))
         return 1
     except BrokenPipeError:
         _silence_stdout()

@@ -18,6 +18,7 @@ from ._common import (
     CliError,
     CliWarning,
     add_format_args,
+    error_text,
     open_output,
     parse_size,
     refuse_terminal,
@@ -190,7 +191,7 @@ class Runner:
                 sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
                 self.status = 1
             except ChuteError as exc:
-                sys.stderr.write(f"chute: {name}: {exc}\n")
+                sys.stderr.write(f"chute: {name}: {error_text(exc)}\n")
                 self.status = 1
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
