@@ -231,7 +231,8 @@ def remove_live_temp_files() -> None:
 def cleanup_on_signals() -> None:
     """Make SIGTERM and SIGHUP raise :class:`Terminated` (SIGINT already raises
     KeyboardInterrupt), after removing live temporary files, so a killed run leaves no
-    partial output. The caller should end with :func:`die_by_signal`.
+    partial output. The caller should end with :func:`die_by_signal`. Signals ignored
+    when the process started (``nohup``, a background job) stay ignored.
 
     The handler takes no lock and does no I/O but unlink: it may run between any two
     bytecodes of the main thread.
@@ -258,7 +259,10 @@ def cleanup_on_signals() -> None:
             _WAKEUP_FD = r
 
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
+        # A signal ignored when chute started stays ignored, as gzip does: nohup ignores
+        # SIGHUP so that the job outlives its terminal. (SIGINT alike: Python leaves an
+        # ignored SIGINT ignored, and a background job is immune to Ctrl-C.)
+        if sig is not None and signal.getsignal(sig) != signal.SIG_IGN:
             try:
                 signal.signal(sig, handler)
             except (ValueError, OSError):  # not the main thread

@@ -92,7 +92,9 @@ def test_sigterm_removes_live_temp_files(tmp_path: Path) -> None:
             die_by_signal(exc.signum)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    # the default action, whatever this process inherited: an ignored SIGTERM stays ignored
+    default = lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, preexec_fn=default)
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"ready\n"
     proc.send_signal(signal.SIGTERM)
@@ -186,3 +188,47 @@ def test_cli_compresses_and_decompresses_names_near_the_limit(
     assert r.returncode == 0, r.stderr
     assert name.read_bytes() == data
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name.name, packed.name])
+
+
+def _ignore_hangup_and_interrupt() -> None:
+    """What ``nohup`` and a shell's background job do before chute starts."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_signals_ignored_at_start_stay_ignored(tmp_path: Path) -> None:
+    """Like gzip: started under nohup (SIGHUP ignored) or in the background (SIGINT
+    ignored), chute outlives the terminal and Ctrl-C, and its output is complete."""
+    import time
+
+    import chute
+
+    out = tmp_path / "out.zst"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chute", "-o", str(out), "-"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_ignore_hangup_and_interrupt,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    data = os.urandom(100_000) * 20
+    try:
+        proc.stdin.write(data[:1_000_000])
+        proc.stdin.flush()
+        deadline = time.monotonic() + 10
+        while not any(p.name.endswith(".chute-tmp") for p in tmp_path.iterdir()):
+            assert time.monotonic() < deadline, "temp file never appeared"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGHUP)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        proc.stdin.write(data[1_000_000:])
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        err = proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == 0, err
+    assert chute.decompress(out.read_bytes()) == data
