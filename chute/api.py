@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 from . import codecs
+from ._writeall import flush_all
 from .codecs._stream import StreamDecoder
 from .fileobj import new_compressor, resolve_format
 from .pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
@@ -21,6 +23,11 @@ else:
 
 
 __all__ = ["compress", "decompress", "copy", "detect"]
+
+#: Compressed bytes :func:`decompress` hands the decoder per call ...
+INPUT_STEP = 1 << 20
+#: ... and the most output it asks for per call.
+OUTPUT_STEP = 4 << 20
 
 
 def compress(
@@ -44,15 +51,34 @@ def decompress(
     """Decompress a complete stream (format detected unless given).
 
     ``max_output`` bounds the result: a stream that decodes to more raises
-    :class:`~chute.errors.LimitExceededError` instead of exhausting memory.
+    :class:`~chute.errors.LimitExceededError` instead of exhausting memory. Peak memory is
+    about the size of the result plus a constant (decoded in bounded steps into one buffer
+    that becomes the result without a copy), so with ``max_output=N`` it stays under about
+    N bytes plus ``data`` (copied once first unless it is ``bytes``).
     """
     dec = StreamDecoder(format, max_output=max_output, **options)
-    limit = -1 if max_output is None else max_output + 1
-    parts = [dec.decompress(data, limit)]
-    while not dec.eof and not dec.needs_input:
-        parts.append(dec.decompress(b"", limit))
+    # One decoder call for the whole output would hold it twice at its end (the bindings
+    # gather output in blocks, then join them), and a list of steps would be joined into a
+    # second copy as well: BytesIO grows one buffer (in place, for big sizes) and getvalue()
+    # hands that very buffer over. The input goes in pieces: zlib copies the input it has
+    # not consumed yet at every bounded call, which fed all at once would be quadratic.
+    step = OUTPUT_STEP if max_output is None else min(OUTPUT_STEP, max_output + 1)
+    view = memoryview(data).cast("B")
+    out = io.BytesIO()
+    pos = 0
+    while not dec.eof:
+        if dec.needs_input:
+            if pos >= len(view):
+                break
+            piece = view[pos : pos + INPUT_STEP]
+            pos += len(piece)
+            out.write(dec.decompress(piece, step))
+        else:
+            out.write(dec.decompress(b"", step))
+    if pos < len(view):  # after the end: the decoder's trailing-data policy decides
+        dec.decompress(view[pos:])
     dec.end()
-    return b"".join(parts)
+    return out.getvalue()
 
 
 def detect(prefix: bytes) -> str | None:
@@ -109,7 +135,7 @@ def copy(
             else:
                 dec = StreamDecoder(format, **options)
                 stats = decompress_stream(s, d, dec, chunk_size=chunk_size or DEFAULT_CHUNK, progress=progress)
-            d.flush()
+            flush_all(d)
             return stats
         finally:
             if own_d:

@@ -74,7 +74,7 @@ class AtomicFile:
         # handler of cleanup_on_signals always knows every file it must remove.
         blocked = _block_signals()
         try:
-            fd, tmp = _mkstemp(os.path.join(folder, "." + os.path.basename(self.path) + "."), ".chute-tmp")
+            fd, tmp = _mkstemp(folder, "." + os.path.basename(self.path) + ".", ".chute-tmp")
             _LIVE.add(tmp)
         finally:
             _restore_signals(blocked)
@@ -86,7 +86,10 @@ class AtomicFile:
                 umask = os.umask(0)
                 os.umask(umask)
                 os.fchmod(fd, 0o666 & ~umask)
-            self.file = os.fdopen(fd, "wb")
+            file = open(fd, "wb")
+            # errors name the output the user asked for, not its hidden temporary name
+            file.raw.name = self.path  # type: ignore[attr-defined]
+            self.file = file
         except BaseException:  # a signal may land here too: leave nothing behind
             _LIVE.discard(tmp)
             self.tmp = None
@@ -98,7 +101,9 @@ class AtomicFile:
 
     def commit(self) -> None:
         assert self.file is not None and self.tmp is not None
-        self.file.flush()
+        from ._writeall import flush_all
+
+        flush_all(self.file)
         if self.fsync:
             os.fsync(self.file.fileno())
         self.file.close()
@@ -162,17 +167,41 @@ _CLEANUP_SIGNALS = tuple(
 )
 
 
-def _mkstemp(prefix: str, suffix: str) -> tuple[int, str]:
+#: Random hex digits in a temporary name: with O_EXCL, unique among the attempts below.
+_RANDOM_HEX = 12
+
+
+def _mkstemp(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
     """``tempfile.mkstemp(prefix=, suffix=, dir=)`` without importing tempfile (which loads
-    re, shutil and random): a new file only this user may open, and its path."""
+    re, shutil and random): a new file only this user may open, and its path.
+
+    ``prefix`` is cut (never the random part or ``suffix``) where the whole name would pass
+    the folder's longest file name (255 bytes on most file systems), so that outputs whose
+    own names are near the limit can still be written.
+    """
+    prefix = _fit_name(folder, prefix, len(suffix) + _RANDOM_HEX)
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(10000):
-        path = prefix + os.urandom(6).hex() + suffix
+        path = os.path.join(folder, prefix + os.urandom(_RANDOM_HEX // 2).hex() + suffix)
         try:
             return os.open(path, flags, 0o600), path
         except FileExistsError:
             continue
-    raise FileExistsError(errno.EEXIST, "no usable temporary name found", prefix + "*" + suffix)
+    raise FileExistsError(errno.EEXIST, "no usable temporary name found", os.path.join(folder, prefix + "*" + suffix))
+
+
+def _fit_name(folder: str, prefix: str, room: int) -> str:
+    """``prefix``, cut at its end by whole characters so that ``room`` more bytes fit in
+    one file name of ``folder``."""
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):
+        limit = 255
+    if limit <= room:  # a file system that cannot hold even the random part: let open() say so
+        return prefix
+    while len(os.fsencode(prefix)) + room > limit:
+        prefix = prefix[:-1]
+    return prefix
 
 
 def _block_signals() -> set[int] | None:
@@ -202,7 +231,8 @@ def remove_live_temp_files() -> None:
 def cleanup_on_signals() -> None:
     """Make SIGTERM and SIGHUP raise :class:`Terminated` (SIGINT already raises
     KeyboardInterrupt), after removing live temporary files, so a killed run leaves no
-    partial output. The caller should end with :func:`die_by_signal`.
+    partial output. The caller should end with :func:`die_by_signal`. Signals ignored
+    when the process started (``nohup``, a background job) stay ignored.
 
     The handler takes no lock and does no I/O but unlink: it may run between any two
     bytecodes of the main thread.
@@ -229,7 +259,10 @@ def cleanup_on_signals() -> None:
             _WAKEUP_FD = r
 
     for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
+        # A signal ignored when chute started stays ignored, as gzip does: nohup ignores
+        # SIGHUP so that the job outlives its terminal. (SIGINT alike: Python leaves an
+        # ignored SIGINT ignored, and a background job is immune to Ctrl-C.)
+        if sig is not None and signal.getsignal(sig) != signal.SIG_IGN:
             try:
                 signal.signal(sig, handler)
             except (ValueError, OSError):  # not the main thread

@@ -53,7 +53,24 @@ class TruncatedStreamError(ChuteError, EOFError):
 
 
 class LimitExceededError(ChuteError, ValueError):
-    """A configured limit (output size, window size, member count...) was exceeded."""
+    """A configured limit (output size, window size, member count...) was exceeded.
+
+    ``setting`` names the keyword argument that raises the limit (``"memory_limit"``),
+    where one does: ``str()`` then ends with "raise it with memory_limit=", and
+    :meth:`advice` words it for another interface (the command line names its option).
+    """
+
+    def __init__(self, message: str, setting: str | None = None) -> None:
+        super().__init__(message, setting)
+        self.message = message
+        self.setting = setting
+
+    def __str__(self) -> str:
+        return self.advice(f"{self.setting}=" if self.setting else None)
+
+    def advice(self, how: str | None) -> str:
+        """The message, advising to raise the limit with ``how`` (none if ``None``)."""
+        return f"{self.message}; raise it with {how}" if how and self.setting else self.message
 
 
 class ArchiveError(ChuteError, ValueError):

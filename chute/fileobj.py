@@ -15,6 +15,7 @@ import os
 import time
 
 from . import codecs
+from ._writeall import flush_all, write_all
 from .codecs import Codec, FlushMode
 from .codecs._stream import StreamDecoder
 
@@ -336,7 +337,7 @@ class ChuteWriter(io.BufferedIOBase):
         with self._lock:
             out = self._comp.compress(view)
             if out:
-                self._fp.write(out)
+                write_all(self._fp, out)
             self._pos += n
             self._unflushed += n
             due = (self._flush_every is not None and self._unflushed >= self._flush_every) or (
@@ -349,8 +350,8 @@ class ChuteWriter(io.BufferedIOBase):
     def _flush_locked(self, mode: FlushMode) -> None:
         out = self._comp.flush(mode)
         if out:
-            self._fp.write(out)
-        self._fp.flush()
+            write_all(self._fp, out)
+        flush_all(self._fp)
         self._unflushed = 0
         self._last_flush = time.monotonic()
 
@@ -363,7 +364,7 @@ class ChuteWriter(io.BufferedIOBase):
             if self._unflushed or mode is FlushMode.FULL:
                 self._flush_locked(mode)
             else:
-                self._fp.flush()
+                flush_all(self._fp)
 
     def _timer_loop(self) -> None:
         assert self._flush_interval is not None
@@ -405,8 +406,8 @@ class ChuteWriter(io.BufferedIOBase):
                 self._finished = True
                 out = self._comp.finish()
                 if out:
-                    self._fp.write(out)
-                self._fp.flush()
+                    write_all(self._fp, out)
+                flush_all(self._fp)
         finally:
             try:
                 if self._owns:

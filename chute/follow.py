@@ -20,6 +20,7 @@ import os
 import threading
 from typing import Any, BinaryIO
 
+from ._writeall import flush_all, write_all
 from .codecs._stream import StreamDecoder
 
 __all__ = ["follow"]
@@ -38,11 +39,11 @@ def _drain(fp: BinaryIO, dec: StreamDecoder, out: Any) -> int:
         chunk = dec.decompress(data, _CHUNK)
         while True:
             if chunk:
-                out.write(chunk)
+                write_all(out, chunk)
             if dec.needs_input or dec.eof:
                 break
             chunk = dec.decompress(b"", _CHUNK)
-        out.flush()
+        flush_all(out)
 
 
 def follow(

@@ -516,8 +516,9 @@ def parallel_decompress(
     pool = _Pool(decode, n)
     from collections import deque
 
+    from ._writeall import write_all
+
     pending: collections.deque[tuple[int, _Job]] = deque()
-    write = dst.write
 
     def emit(start: int, job: _Job) -> bool:
         try:
@@ -525,7 +526,7 @@ def parallel_decompress(
         except (_TooBig, ChuteError):
             return False
         for piece in pieces:
-            write(piece)
+            write_all(dst, piece)
             stats.bytes_out += len(piece)
         return True
 

@@ -14,6 +14,7 @@ import stat
 import time
 
 from . import _malloc
+from ._writeall import flush_all, write_all
 from .codecs._stream import StreamDecoder
 
 TYPE_CHECKING = False
@@ -165,7 +166,6 @@ def compress_stream(
         chunks: Iterator[bytes | memoryview] = _fresh_chunks(src, chunk_size)
     else:
         chunks = _buffered_chunks(src, chunk_size)
-    write = dst.write
     tune = _malloc.wanted
     for chunk in chunks:
         stats.bytes_in += len(chunk)
@@ -174,7 +174,7 @@ def compress_stream(
             tune = False
         out = compressor.compress(chunk)
         if out:
-            write(out)
+            write_all(dst, out)
             stats.bytes_out += len(out)
         if progress is not None:
             progress(stats)
@@ -199,7 +199,7 @@ def _fresh_chunks(src: BinaryIO, chunk_size: int) -> Iterator[bytes]:
 def _finish(dst: BinaryIO, compressor: Compressor, progress: Progress | None, stats: Stats) -> Stats:
     out = compressor.finish()
     if out:
-        dst.write(out)
+        write_all(dst, out)
         stats.bytes_out += len(out)
     closer = getattr(compressor, "close", None)
     if closer is not None:
@@ -233,9 +233,9 @@ def _compress_realtime(
         nonlocal pending, last_flush
         out = compressor.flush(FlushMode.SYNC)
         if out:
-            dst.write(out)
+            write_all(dst, out)
             stats.bytes_out += len(out)
-        dst.flush()
+        flush_all(dst)
         pending = False
         last_flush = time.monotonic()
 
@@ -262,7 +262,7 @@ def _compress_realtime(
         stats.bytes_in += len(data)
         out = compressor.compress(data)
         if out:
-            dst.write(out)
+            write_all(dst, out)
             stats.bytes_out += len(out)
         pending = True
         if time.monotonic() - last_flush >= interval:
@@ -286,17 +286,16 @@ def decompress_stream(
     """
     stats = stats or Stats()
     limit = max(chunk_size * OUTPUT_FACTOR, MIN_STEP_OUTPUT)
-    write = dst.write if dst is not None else None
     # read1: what a pipe holds now, so a live stream is decoded as it arrives; the output
     # is flushed before each read that may block, so it is delivered as well.
     read = _interruptible(src, getattr(src, "read1", src.read))
-    flush = dst.flush if dst is not None and _may_block(src) else None
+    flush = dst is not None and _may_block(src)
     tune = _malloc.wanted
     next_trim = _malloc.TRIM_EVERY
     while not decoder.eof:
         if decoder.needs_input:
-            if flush is not None:
-                flush()
+            if flush:
+                flush_all(dst)
             chunk = read(chunk_size)
             if not chunk:
                 decoder.end()
@@ -310,8 +309,8 @@ def decompress_stream(
             out = decoder.decompress(b"", limit)
         if out:
             stats.bytes_out += len(out)
-            if write is not None:
-                write(out)
+            if dst is not None:
+                write_all(dst, out)
             if stats.bytes_out >= next_trim:  # keep a long decode's heap from fragmenting
                 _malloc.trim()
                 next_trim = stats.bytes_out + _malloc.TRIM_EVERY

@@ -388,6 +388,7 @@ def read_range(path: str | os.PathLike[str], start: int, end: int | None, out: B
     ``end=None`` means to the end. Seekable files decode only the frames that hold the
     range; other compressed files are decoded from the start (and stop at ``end``).
     """
+    from ._writeall import write_all
     from .fileobj import open as chute_open
 
     if start < 0 or (end is not None and end < start):
@@ -402,7 +403,7 @@ def read_range(path: str | os.PathLike[str], start: int, end: int | None, out: B
             chunk = f.read(1 << 20 if left is None else min(left, 1 << 20))
             if not chunk:
                 break
-            out.write(chunk)
+            write_all(out, chunk)
             written += len(chunk)
             if left is not None:
                 left -= len(chunk)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from _queue import Empty, SimpleQueue  # queue and threading would import collections: start-up
 
+from ._writeall import flush_all, write_all
 from .readahead import _Worker
 
 TYPE_CHECKING = False
@@ -65,23 +66,23 @@ class WriteBehind:
         self._thread = _Worker(self._run)
 
     def _run(self) -> None:
-        write = self._dst.write
+        dst = self._dst
         while True:
             item = self._queue.get()
             try:
                 if item is _CLOSE:
                     if not self._dropping:
-                        self._dst.flush()
+                        flush_all(dst)
                     return
                 if self._dropping:
                     continue
                 if item is _FLUSH:
-                    self._dst.flush()
+                    flush_all(dst)
                 else:
                     for chunk in item:
                         if self._dropping:  # aborted in the middle of a batch
                             break
-                        write(chunk)
+                        write_all(dst, chunk)
             except BaseException as exc:  # handed to the producer
                 self._error = exc
                 self._dropping = True

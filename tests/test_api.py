@@ -83,6 +83,56 @@ def test_max_output_stops_a_bomb_early() -> None:
     assert peak < 8 << 20
 
 
+_PEAK = """
+import resource, sys
+import chute
+from chute.errors import LimitExceededError
+data = open(sys.argv[1], "rb").read()
+limit = int(sys.argv[2])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    size = len(chute.decompress(data, max_output=limit))
+except LimitExceededError:
+    size = -1
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(size, (peak - base) * 1024)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["zstd", "gzip"])
+@pytest.mark.parametrize("over", [False, True], ids=["fits", "one-byte-over"])
+def test_decompress_peak_memory_is_the_limit_plus_a_constant(tmp_path: Path, fmt: str, over: bool) -> None:
+    """``decompress(data, max_output=N)`` of 256 MiB: the process grows by about N (it used
+    to hold the output twice at the end), measured by the kernel (ru_maxrss) in a process of
+    its own."""
+    import subprocess
+    import sys
+
+    size = 256 << 20
+    path = tmp_path / "zeros"
+    with open(path, "wb") as f:
+        chute.copy(io.BytesIO(bytes(size + over)), f, compress=fmt)
+    r = subprocess.run(
+        [sys.executable, "-c", _PEAK, str(path), str(size)], capture_output=True, text=True, timeout=300, check=True
+    )
+    got, grew = map(int, r.stdout.split())
+    assert got == (-1 if over else size)
+    assert grew < size + (32 << 20), f"grew by {grew >> 20} MiB for a {size >> 20} MiB limit"
+
+
+def test_decompress_feeds_long_inputs_in_pieces() -> None:
+    """zlib copies the input it has not consumed at every bounded call: the input goes to
+    the decoder in chunks, so decoding stays linear in the input (here 64 MiB of input
+    that barely compresses, decoded in far less time than copying it 64 times)."""
+    import time
+
+    data = os.urandom(64 << 20)
+    blob = chute.compress(data, "gzip", level=1)
+    start = time.process_time()
+    assert chute.decompress(blob) == data
+    assert time.process_time() - start < 2.0
+
+
 def test_max_output_negative_is_misuse() -> None:
     with pytest.raises(ValueError):
         chute.decompress(chute.compress(b"x"), max_output=-1)
@@ -229,3 +279,31 @@ def test_copy_reads_whole_lz4_blocks_unless_told(monkeypatch: pytest.MonkeyPatch
         chute.copy(io.BytesIO(data), out, compress=fmt, chunk_size=chunk)
         assert sizes.pop() == expected
         assert chute.decompress(out.getvalue()) == data
+
+
+@pytest.mark.parametrize("tool", ["zstd", "xz"])
+def test_a_memory_limit_error_names_the_setting_of_each_interface(tmp_path: Path, tool: str) -> None:
+    """The API says ``memory_limit=``, the command line ``--memory``: each names what its
+    user can change. Streams written by the reference tools (from a pipe: the window is not
+    shrunk to the input), decoded under a 64 KiB limit."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    data = os.urandom(1 << 20)
+    packed = subprocess.run([tool, "-c", "-q"], input=data, capture_output=True, check=True).stdout
+    path = tmp_path / f"data.{tool}"
+    path.write_bytes(packed)
+    with pytest.raises(LimitExceededError) as info:
+        chute.decompress(packed, memory_limit=64 << 10)
+    assert info.value.setting == "memory_limit"
+    assert str(info.value).endswith("; raise it with memory_limit=") and "--memory" not in str(info.value)
+    assert chute.decompress(packed, memory_limit=64 << 20) == data
+    for argv in (["-dc", "--memory", "64K"], ["cat", "--memory", "64K"]):
+        r = subprocess.run([sys.executable, "-m", "chute", *argv, str(path)], capture_output=True, timeout=60)
+        assert r.returncode == 1 and r.stdout == b""
+        line = r.stderr.decode()
+        assert line.startswith(f"chute: {path}: ") and line.endswith("; raise it with --memory\n")
+        assert "memory_limit=" not in line and len(line.splitlines()) == 1

@@ -92,7 +92,9 @@ def test_sigterm_removes_live_temp_files(tmp_path: Path) -> None:
             die_by_signal(exc.signum)
         """
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    # the default action, whatever this process inherited: an ignored SIGTERM stays ignored
+    default = lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)  # noqa: E731
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, preexec_fn=default)
     assert proc.stdout is not None
     assert proc.stdout.readline() == b"ready\n"
     proc.send_signal(signal.SIGTERM)
@@ -109,10 +111,124 @@ def test_temp_file_is_private_and_a_taken_name_is_skipped(tmp_path: Path, monkey
     names = iter([b"\x01" * 6, b"\x01" * 6, b"\x02" * 6])
     monkeypatch.setattr(atomic.os, "urandom", lambda n: next(names))
     prefix = str(tmp_path / ".out.bin.")
-    fd, first = atomic._mkstemp(prefix, ".chute-tmp")
+    fd, first = atomic._mkstemp(str(tmp_path), ".out.bin.", ".chute-tmp")
     os.close(fd)
     assert first == prefix + "010101010101.chute-tmp"
     assert os.stat(first).st_mode & 0o777 == 0o600
-    fd, second = atomic._mkstemp(prefix, ".chute-tmp")  # the same name comes up first: skipped
+    fd, second = atomic._mkstemp(str(tmp_path), ".out.bin.", ".chute-tmp")  # the same name comes up first: skipped
     os.close(fd)
     assert second == prefix + "020202020202.chute-tmp"
+
+
+NAME_MAX = 255
+
+
+def _long_names() -> list[str]:
+    """Names from 228 to 251 bytes (a temporary name used to add 24 and pass 255), ASCII and
+    with multi-byte characters that must not be cut in half."""
+    names = ["n" * size for size in (228, 240, 251)]
+    names += ["é" * 114, "x" + "日本" * 41 + "z"]  # 228 and 248 bytes in UTF-8
+    return names
+
+
+@pytest.mark.parametrize("name", _long_names(), ids=lambda n: f"{len(os.fsencode(n))}B")
+def test_outputs_with_names_near_the_limit_are_written(tmp_path: Path, name: str) -> None:
+    target = tmp_path / name
+    assert len(os.fsencode(name)) <= NAME_MAX
+    seen: list[str] = []
+    with AtomicFile(target) as f:
+        seen = os.listdir(tmp_path)
+        f.write(b"data")
+    assert target.read_bytes() == b"data"
+    assert os.listdir(tmp_path) == [name]
+    (tmp,) = seen
+    assert len(os.fsencode(tmp)) <= NAME_MAX
+    assert tmp.startswith("." + name[:60]) and tmp.endswith(".chute-tmp")
+    tmp.encode("utf-8")  # cut between characters: still valid text
+
+
+def test_shortened_temporary_names_stay_unique(tmp_path: Path) -> None:
+    """Two outputs whose names differ only past the cut get different temporary files."""
+    a, b = "k" * 250 + "a", "k" * 250 + "b"
+    with AtomicFile(tmp_path / a) as fa, AtomicFile(tmp_path / b) as fb:
+        temps = os.listdir(tmp_path)
+        assert len(temps) == 2 and temps[0] != temps[1]
+        fa.write(b"A")
+        fb.write(b"B")
+    assert (tmp_path / a).read_bytes() == b"A" and (tmp_path / b).read_bytes() == b"B"
+
+
+@pytest.mark.parametrize("size", [228, 240, 251])
+@pytest.mark.parametrize(("fmt", "suffix", "tool"), [("zstd", ".zst", "zstd"), ("gzip", ".gz", "gzip")])
+def test_cli_compresses_and_decompresses_names_near_the_limit(
+    tmp_path: Path, size: int, fmt: str, suffix: str, tool: str
+) -> None:
+    """What zstd and gzip do: a file whose compressed name still fits is compressed and
+    restored, both ways with the reference tool."""
+    import shutil
+
+    if shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+    name = tmp_path / ("L" * size)
+    data = os.urandom(1000) * 50
+    name.write_bytes(data)
+    chute = [sys.executable, "-m", "chute"]
+    r = subprocess.run([*chute, "-F", fmt, "-q", str(name)], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    packed = Path(str(name) + suffix)
+    assert subprocess.run([tool, "-dc", str(packed)], capture_output=True, check=True).stdout == data
+    name.unlink()
+    r = subprocess.run([*chute, "-d", "-q", str(packed)], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert name.read_bytes() == data
+    # and a file the reference tool wrote
+    packed.unlink()
+    subprocess.run([tool, "-q", str(name)], check=True)
+    r = subprocess.run([*chute, "-d", "-q", "-f", str(packed)], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert name.read_bytes() == data
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([name.name, packed.name])
+
+
+def _ignore_hangup_and_interrupt() -> None:
+    """What ``nohup`` and a shell's background job do before chute starts."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_signals_ignored_at_start_stay_ignored(tmp_path: Path) -> None:
+    """Like gzip: started under nohup (SIGHUP ignored) or in the background (SIGINT
+    ignored), chute outlives the terminal and Ctrl-C, and its output is complete."""
+    import time
+
+    import chute
+
+    out = tmp_path / "out.zst"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chute", "-o", str(out), "-"],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=_ignore_hangup_and_interrupt,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    data = os.urandom(100_000) * 20
+    try:
+        proc.stdin.write(data[:1_000_000])
+        proc.stdin.flush()
+        deadline = time.monotonic() + 10
+        while not any(p.name.endswith(".chute-tmp") for p in tmp_path.iterdir()):
+            assert time.monotonic() < deadline, "temp file never appeared"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGHUP)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        proc.stdin.write(data[1_000_000:])
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        err = proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    assert proc.returncode == 0, err
+    assert chute.decompress(out.read_bytes()) == data

@@ -265,20 +265,27 @@ def test_seekable_rejects_other_formats() -> None:
 
 def test_ctrl_c_stops_within_a_second() -> None:
     import _thread
+    import signal
 
     def stuck(data: object) -> bytes:
         time.sleep(3)
         return b""
 
+    # interrupt_main() does nothing while SIGINT is ignored (a test run started in the
+    # background or under nohup): the test sets the handler it relies on
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     comp = ParallelCompressor(stuck, threads=1, block_size=10)
-    timer = threading.Timer(0.2, _thread.interrupt_main)
-    started = time.monotonic()
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        comp.compress(b"x" * 10)
-        comp.finish()
-    assert time.monotonic() - started < 1.0
-    comp.close()
+    try:
+        timer = threading.Timer(0.2, _thread.interrupt_main)
+        started = time.monotonic()
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            comp.compress(b"x" * 10)
+            comp.finish()
+        assert time.monotonic() - started < 1.0
+    finally:
+        comp.close()
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_lz4_one_thread_compresses_on_a_worker() -> None:

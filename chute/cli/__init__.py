@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     from ..atomic import Terminated
     from ..errors import ChuteError
-    from ._common import CliError
+    from ._common import CliError, error_text
 
     try:
         from .. import _malloc
@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         _say(exc.name, exc.message)
         return 1
     except ChuteError as exc:
-        _say("", str(exc))
+        # not the per-file path of the main command: whatever ran has no --memory to offer
+        _say("", error_text(exc, {}))
         return 1
     except BrokenPipeError:
         _silence_stdout()
@@ -114,18 +115,22 @@ def run() -> NoReturn:
     here too: a full disk behind standard output is an error line and exit 1, a closed pipe
     exits 141 quietly. An exception escaping :func:`main` (a bug) takes the normal way out.
     """
+    _complete_std_streams()
     try:
         status = main()
     except SystemExit as exc:  # --help, --version, a usage error: their message is written
         status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
         if isinstance(exc.code, str):
             _say("", exc.code)
+    from .._writeall import flush_all
+
     try:
-        sys.stdout.flush()
+        flush_all(sys.stdout)
     except BrokenPipeError:
         status = status or 141
     except OSError as exc:
-        _say("-", _describe_oserror(exc)[1])
+        if status != 1:  # a failed run said why already (often this very error, met earlier)
+            _say("stdout", _describe_oserror(exc)[1])
         status = 1
     except (AttributeError, ValueError):  # no standard output, or closed
         pass
@@ -134,6 +139,42 @@ def run() -> NoReturn:
     except (AttributeError, OSError, ValueError):
         pass
     os._exit(status)
+
+
+def _complete_std_streams() -> None:
+    """Make every write to standard output and error complete, or an error naming it.
+
+    A raw file's ``write`` may take part of what it is given (a nearly full disk, a
+    non-blocking pipe), and the layers Python puts above it do not all look at the count:
+    under ``PYTHONUNBUFFERED=1`` (``python -u``) ``sys.stdout.buffer`` is the raw file itself
+    and the text layer drops what it did not take; over a non-blocking pipe, text writes
+    fail with ``BlockingIOError``. Both streams get a text layer over a ``BufferedWriter``
+    over :class:`~chute._writeall.CompleteRaw`: every byte written or an ``OSError`` named
+    ``stdout``/``stderr``. Nothing is held longer than in a normal run: chute flushes its
+    output where a live stream needs it, and at exit. The original objects stay alive in
+    ``sys.__stdout__``/``sys.__stderr__``, so their file descriptors stay open.
+    """
+    import io
+
+    from .._writeall import CompleteRaw
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name, None)
+        buffer = getattr(stream, "buffer", None)
+        raw = getattr(buffer, "raw", buffer)
+        if not isinstance(raw, io.FileIO):  # not the interpreter's own (embedded, redirected)
+            continue
+        try:
+            stream.flush()  # type: ignore[union-attr]
+            wrapped = io.TextIOWrapper(
+                io.BufferedWriter(CompleteRaw(raw)),
+                encoding=stream.encoding,  # type: ignore[union-attr]
+                errors=stream.errors,  # type: ignore[union-attr]
+                line_buffering=name == "stderr" or stream.line_buffering or raw.isatty(),  # type: ignore[union-attr]
+            )
+        except (OSError, ValueError):
+            continue
+        setattr(sys, name, wrapped)
 
 
 def _silence_stdout() -> None:

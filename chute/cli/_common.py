@@ -32,6 +32,7 @@ __all__ = [
     "stdout_binary",
     "stdin_binary",
     "refuse_terminal",
+    "error_text",
 ]
 
 
@@ -46,6 +47,20 @@ class CliError(Exception):
 
 class CliWarning(CliError):
     """Like :class:`CliError`, but the run goes on and ends with exit status 2."""
+
+
+#: The option of the main command (and ``chute cat``) that sets each limit of the API.
+LIMIT_OPTIONS = {"memory_limit": "--memory"}
+
+
+def error_text(exc: BaseException, options: dict[str, str] = LIMIT_OPTIONS) -> str:
+    """``exc`` as the command line words it: a limit names the option that raises it (from
+    ``options``; none where the command has no such option), not the API's keyword."""
+    from ..errors import LimitExceededError
+
+    if isinstance(exc, LimitExceededError):
+        return exc.advice(options.get(exc.setting or ""))
+    return str(exc)
 
 
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -211,7 +226,9 @@ class Output:
         atomic = self.atomic
         if atomic is None:  # standard output: flushed after success only
             if exc_type is None:
-                self.file.flush()
+                from .._writeall import flush_all
+
+                flush_all(self.file)
             return
         try:
             if exc_type is None and self.like is not None:

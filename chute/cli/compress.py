@@ -18,6 +18,7 @@ from ._common import (
     CliError,
     CliWarning,
     add_format_args,
+    error_text,
     open_output,
     parse_size,
     refuse_terminal,
@@ -190,7 +191,7 @@ class Runner:
                 sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
                 self.status = 1
             except ChuteError as exc:
-                sys.stderr.write(f"chute: {name}: {exc}\n")
+                sys.stderr.write(f"chute: {name}: {error_text(exc)}\n")
                 self.status = 1
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
@@ -406,6 +407,7 @@ class Runner:
     def _decompress_or_passthrough(self, src: BinaryIO, dst: BinaryIO, progress: Any, fmt: str | None) -> Any:
         """``-dcf``: like ``zcat -f``, copy data in no known format through unchanged."""
         from .. import codecs
+        from .._writeall import write_all
         from ..codecs._stream import StreamDecoder
         from ..pump import Stats, decompress_stream
 
@@ -415,15 +417,15 @@ class Runner:
         if fmt is None and codecs.detect(head) is None:
             stats = Stats()
             stats.bytes_in = stats.bytes_out = len(head)
-            dst.write(head)
+            write_all(dst, head)
             while chunk := src.read(self.read_size):
-                dst.write(chunk)
+                write_all(dst, chunk)
                 stats.bytes_in += len(chunk)
                 stats.bytes_out += len(chunk)
             return stats
         dec = StreamDecoder(fmt, **self._decoder_options())
         out = dec.decompress(head)
-        dst.write(out)
+        write_all(dst, out)
         stats = decompress_stream(src, dst, dec, chunk_size=self.read_size, progress=progress)
         stats.bytes_in += len(head)
         stats.bytes_out += len(out)

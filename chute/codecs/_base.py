@@ -221,3 +221,8 @@ class Codec:
     @property
     def best(self) -> int:
         return self.levels[1] if self.best_level is None else self.best_level
+
+
+def size_text(n: int) -> str:
+    """A limit in an error message: ``128 MiB``, ``64 KiB``, ``100 bytes``."""
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n >> 10} KiB" if n >= 1 << 10 else f"{n} bytes"

@@ -7,7 +7,7 @@ A flush ends the stream (see :mod:`chute.codecs._restart`). Decompression is bou
 from __future__ import annotations
 
 from ..errors import ChecksumError, CorruptStreamError, LimitExceededError
-from ._base import Buffer, WrappedDecompressor
+from ._base import Buffer, WrappedDecompressor, size_text
 from ._restart import RestartingCompressor
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
@@ -36,7 +36,7 @@ class XzDecompressor(WrappedDecompressor):
             msg = str(exc)
             if "memory" in msg.lower():
                 raise LimitExceededError(
-                    f"xz stream needs more than the memory limit ({self._limit >> 20} MiB); raise it with --memory"
+                    f"xz stream needs more than the memory limit ({size_text(self._limit)})", "memory_limit"
                 ) from None
             if "corrupt" in msg.lower() and "check" in msg.lower():
                 raise ChecksumError(f"xz check mismatch ({msg})") from None

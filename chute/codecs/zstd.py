@@ -12,7 +12,7 @@ from __future__ import annotations
 import _thread
 
 from ..errors import CorruptStreamError, LimitExceededError
-from ._base import Buffer, FlushMode, WrappedDecompressor
+from ._base import Buffer, FlushMode, WrappedDecompressor, size_text
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
@@ -175,8 +175,8 @@ class ZstdDecompressor(WrappedDecompressor):
             msg = str(exc)
             if "memory" in msg.lower() or "window" in msg.lower():
                 raise LimitExceededError(
-                    f"zstd frame needs a window larger than the memory limit "
-                    f"({self._limit >> 20} MiB); raise it with --memory ({msg})"
+                    f"zstd frame needs a window larger than the memory limit ({size_text(self._limit)}): {msg}",
+                    "memory_limit",
                 ) from None
             if "checksum" in msg.lower():
                 from ..errors import ChecksumError

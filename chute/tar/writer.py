@@ -7,6 +7,7 @@ import os
 import stat
 import time
 
+from .._writeall import flush_all, write_all
 from ..errors import ArchiveError
 from . import header as h
 from .header import BLOCK, Member
@@ -57,13 +58,13 @@ class TarWriter:
     def _write(self, data: bytes | bytearray | memoryview) -> None:
         if len(data) >= _BUFFER:
             if self._buf:
-                self._fp.write(self._buf)
+                write_all(self._fp, self._buf)
                 self._buf.clear()
-            self._fp.write(data)
+            write_all(self._fp, data)
             return
         self._buf += data
         if len(self._buf) >= _BUFFER:
-            self._fp.write(self._buf)
+            write_all(self._fp, self._buf)
             self._buf.clear()
 
     def add(self, member: Member, fileobj: BinaryIO | None = None) -> None:
@@ -210,9 +211,9 @@ class TarWriter:
             return
         self._write(h.end_of_archive())
         if self._buf:
-            self._fp.write(self._buf)
+            write_all(self._fp, self._buf)
             self._buf.clear()
-        self._fp.flush()
+        flush_all(self._fp)
         self.closed = True
         self._links.clear()
 

@@ -205,26 +205,41 @@ def test_broken_pipe_is_quiet(tmp_path: Path, cmd: str) -> None:
     assert p.stderr == b""
 
 
+def _default_signals() -> None:
+    """In the child, before chute starts: the default action for the signals the test sends,
+    whatever this process inherited (started with SIGINT ignored, as a background job or
+    under nohup, Python would leave it ignored)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_signal_leaves_no_partial_output(tmp_path: Path, sig: signal.Signals) -> None:
     out = tmp_path / "out.zst"
     proc = subprocess.Popen(
-        [*CHUTE, "-o", str(out), "-"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [*CHUTE, "-o", str(out), "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=_default_signals,
     )
-    assert proc.stdin is not None
-    proc.stdin.write(DATA)
-    proc.stdin.flush()
-    deadline = time.monotonic() + 10
-    while not any(p.name.endswith(".chute-tmp") for p in tmp_path.iterdir()):
-        assert time.monotonic() < deadline, "temp file never appeared"
-        time.sleep(0.02)
-    proc.send_signal(sig)
-    proc.wait(timeout=10)
-    proc.stdin.close()
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    proc.stderr.close()
-    assert proc.returncode != 0
+    assert proc.stdin is not None and proc.stderr is not None
+    try:
+        proc.stdin.write(DATA)
+        proc.stdin.flush()
+        deadline = time.monotonic() + 10
+        while not any(p.name.endswith(".chute-tmp") for p in tmp_path.iterdir()):
+            assert time.monotonic() < deadline, "temp file never appeared"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        proc.wait(timeout=10)
+        err = proc.stderr.read()
+    finally:  # a failure above must not leave the process running into the next test
+        proc.kill()
+        proc.wait()
+        proc.stdin.close()
+        proc.stderr.close()
+    assert proc.returncode == (130 if sig == signal.SIGINT else -sig)
     assert b"Traceback" not in err
     assert list(tmp_path.iterdir()) == []
 
