@@ -44,15 +44,15 @@ __all__ = [
 
 # public name -> module that defines it
 _LAZY = {
-    "open": "fileobj",
-    "ChuteReader": "fileobj",
-    "ChuteWriter": "fileobj",
-    "compress": "api",
-    "decompress": "api",
-    "copy": "api",
-    "detect": "api",
+    "open": "api.fileobj",
+    "ChuteReader": "api.fileobj",
+    "ChuteWriter": "api.fileobj",
+    "compress": "api.functions",
+    "decompress": "api.functions",
+    "copy": "api.functions",
+    "detect": "api.functions",
     "FlushMode": "codecs",
-    "Stats": "pump",
+    "Stats": "streams.pump",
     "ChuteError": "errors",
     "FormatError": "errors",
     "UnknownFormatError": "errors",
@@ -67,7 +67,8 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from . import errors
-    from .api import compress, copy, decompress, detect
+    from .api.fileobj import ChuteReader, ChuteWriter, open
+    from .api.functions import compress, copy, decompress, detect
     from .codecs import FlushMode
     from .errors import (
         ArchiveError,
@@ -81,8 +82,7 @@ if TYPE_CHECKING:
         UnknownFormatError,
         UnsafeArchiveError,
     )
-    from .fileobj import ChuteReader, ChuteWriter, open
-    from .pump import Stats
+    from .streams.pump import Stats
 
 
 def formats() -> list[str]:

@@ -33,8 +33,8 @@ _PENDING = ".rotating-"
 
 def _compress_file(src: str, dst: str, format: str, compresslevel: int | None) -> None:
     """Compress ``src`` into ``dst`` atomically (a complete ``dst`` or none), then remove ``src``."""
-    from .atomic import AtomicFile
-    from .fileobj import new_compressor, resolve_format
+    from .api.fileobj import new_compressor, resolve_format
+    from .streams.atomic import AtomicFile
 
     codec = resolve_format(format)
     with open(src, "rb") as fin, AtomicFile(dst, overwrite=True) as fout:
@@ -103,7 +103,7 @@ class _BackgroundCompression:
     _worker: _Compressor
 
     def _setup_compression(self, format: str, compresslevel: int | None) -> None:
-        from .fileobj import resolve_format
+        from .api.fileobj import resolve_format
 
         self.compress_format = resolve_format(format).name
         self.compresslevel = compresslevel

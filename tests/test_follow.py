@@ -14,7 +14,7 @@ import pytest
 
 import chute
 from chute.errors import CorruptStreamError
-from chute.follow import follow
+from chute.streams.follow import follow
 
 
 class Sink(io.BytesIO):

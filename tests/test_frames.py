@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute import frames, parallel
 from chute.errors import ChuteError
-from chute.frames import find_frames
+from chute.parallel import jobs as parallel
+from chute.parallel import split as frames
+from chute.parallel.split import find_frames
 
 SPLITTABLE = ["zstd", "lz4", "gzip", "xz", "bz2"]
 

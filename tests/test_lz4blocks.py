@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute import lz4blocks
 from chute.codecs._stream import StreamDecoder
 from chute.errors import ChecksumError, ChuteError, CorruptStreamError, TrailingDataError, TruncatedStreamError
-from chute.parallel import parallel_decompress
-from chute.pump import decompress_stream
+from chute.parallel import lz4blocks
+from chute.parallel.jobs import parallel_decompress
+from chute.streams.pump import decompress_stream
 
 BLOCK_SIZES = [lz4.frame.BLOCKSIZE_MAX64KB, lz4.frame.BLOCKSIZE_MAX256KB, lz4.frame.BLOCKSIZE_MAX1MB]
 
@@ -174,7 +174,7 @@ def test_truncated_at_a_block_boundary() -> None:
 
 def test_jobs_in_flight_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """At most two jobs per worker wait at once, whatever the size of the frame."""
-    from chute import parallel as par
+    from chute.parallel import jobs as par
 
     live = [0]
     peak = [0]

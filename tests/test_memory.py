@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
 
     from chute import codecs
     from chute.codecs._stream import StreamDecoder
-    from chute.pump import compress_stream, decompress_stream
+    from chute.streams.pump import compress_stream, decompress_stream
 
     fmt, total, mark = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 

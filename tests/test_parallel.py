@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute import parallel
-from chute.parallel import ParallelCompressor, parallel_compressor, parallel_decompress
+from chute.parallel import jobs as parallel
+from chute.parallel.jobs import ParallelCompressor, parallel_compressor, parallel_decompress
 
 TOOLS = {"gzip": "gzip", "zstd": "zstd", "lz4": "lz4", "bz2": "bzip2", "xz": "xz"}
 BLOCK = 1 << 16
@@ -216,7 +216,7 @@ def test_one_stream_decode_delivers_what_one_thread_does_before_an_error(damage:
 def test_seekable_frames_past_the_job_limit_go_to_one_stream(monkeypatch: pytest.MonkeyPatch) -> None:
     """A seek table listing a frame bigger than a job may hold (it may lie about it, and
     a job holds a frame's whole output): the file is decoded as one stream instead."""
-    from chute import parallel
+    from chute.parallel import jobs as parallel
 
     data = sample(300_000)
     blob = compress("zstd", data, 2, seekable=True, block_size=100_000)
@@ -284,7 +284,7 @@ def test_ctrl_c_stops_within_a_second() -> None:
 def test_lz4_one_thread_compresses_on_a_worker() -> None:
     """threads=1 for lz4 is one worker beside the caller, like zstd -T1: 4 MiB frames;
     threads=None compresses in the caller's thread, one frame."""
-    from chute.fileobj import new_compressor
+    from chute.api.fileobj import new_compressor
 
     data = sample(9 << 20)
     one = new_compressor("lz4", threads=1)
@@ -357,7 +357,7 @@ def test_one_frame_file_decode_loads_nothing_heavy(tmp_path: Path) -> None:
     loaded = set(report.read_text().split())
     base = subprocess.run([sys.executable, "-c", "import sys; print(*sys.modules)"], capture_output=True, text=True)
     heavy = {"typing", "re", "collections", "functools", "enum", "queue", "threading", "dataclasses", "contextlib"}
-    assert "chute.parallel" in loaded  # the planning path did run
+    assert "chute.parallel.jobs" in loaded  # the planning path did run
     assert sorted((loaded - set(base.stdout.split())) & heavy) == []
 
 
@@ -396,7 +396,7 @@ def test_any_mix_of_buffers_round_trips_and_nothing_is_aliased(
 
 
 def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chute import parallel
+    from chute.parallel import jobs as parallel
 
     seen: list[object] = []
     real = parallel._Pool.submit

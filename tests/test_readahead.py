@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chute.readahead import ReadAhead
+from chute.streams.readahead import ReadAhead
 
 
 @settings(max_examples=40, deadline=None)

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute.seekable import BGZF_EOF, SEEKABLE_MAGIC, SeekableReader, find_index, read_range
+from chute.parallel.seekable import BGZF_EOF, SEEKABLE_MAGIC, SeekableReader, find_index, read_range
 
 DATA = os.urandom(50_000) + b"".join(b"line %d of the log\n" % i for i in range(40_000))
 BLOCKS = {"zstd": 20_000, "gzip": 7_000}
@@ -91,7 +91,7 @@ def test_seek_from_end_and_current(seekable_file) -> None:
 
 
 def test_seek_decodes_one_frame(seekable_file, monkeypatch) -> None:
-    import chute.seekable as mod
+    import chute.parallel.seekable as mod
 
     calls = []
     real = mod.decode_frame

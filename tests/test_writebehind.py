@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chute import writebehind
-from chute.writebehind import WriteBehind
+from chute.streams import writebehind
+from chute.streams.writebehind import WriteBehind
 
 
 class Recorder(io.RawIOBase):

@@ -14,9 +14,9 @@ import io
 import os
 import time
 
-from . import codecs
-from .codecs import Codec, FlushMode
-from .codecs._stream import StreamDecoder
+from .. import codecs
+from ..codecs import Codec, FlushMode
+from ..codecs._stream import StreamDecoder
 
 # Not imported when the module loads: typing, and threading (only ChuteWriter needs it).
 # They cost start-up, and `chute FILE` or `chute -d` never make a ChuteWriter.
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     import threading
     from typing import IO, Any, BinaryIO, cast
 
-    from .codecs import Compressor
+    from ..codecs import Compressor
 else:
 
     def cast(typ: object, value: object) -> object:
@@ -79,14 +79,14 @@ def new_compressor(
             return codec.new_compressor(level, threads=n, **options)
         # Independent frames on our workers: measured ~8% faster than libzstd's workers
         # at the same ratio (8 MiB frames), and a file that decodes on several cores.
-        from .parallel import parallel_compressor
+        from ..parallel.jobs import parallel_compressor
 
         return parallel_compressor(codec, level, threads=n, **options)
     lz4_worker = codec.name == "lz4" and threads == 1 and set(options) <= {"checksum"}
     if (threads is not None and threads != 1) or options.get("seekable") or lz4_worker:
         # lz4 with one thread compresses on one worker too, as zstd -T1 does: reading and
         # writing in the caller's thread then overlap the compression (4 MiB frames)
-        from .parallel import parallel_compressor
+        from ..parallel.jobs import parallel_compressor
 
         return parallel_compressor(codec, level, threads=threads, **options)
     return codec.new_compressor(level, **options)
@@ -468,7 +468,7 @@ def open(
         # --- seekable files (issue 4): a seek table or BGZF members -> O(1) seeks.
         plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
         if plain and format in (None, "zstd", "gzip"):
-            from .seekable import open_seekable
+            from ..parallel.seekable import open_seekable
 
             seekable_reader = open_seekable(fp, format, owns_fp=owns, name=name)
             if seekable_reader is not None and text:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 
-from . import codecs
-from .codecs._stream import StreamDecoder
+from .. import codecs
+from ..codecs._stream import StreamDecoder
+from ..streams.pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
 from .fileobj import new_compressor, resolve_format
-from .pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, cast
 
-    from .pump import Progress
+    from ..streams.pump import Progress
 else:
 
     def cast(typ: object, value: object) -> object:
@@ -102,7 +102,7 @@ def copy(
                     s, d, comp, chunk_size=read_size, progress=progress, stats=Stats(format=codec.name)
                 )
             elif threads is not None and threads != 1 and progress is None:
-                from .parallel import parallel_decompress
+                from ..parallel.jobs import parallel_decompress
 
                 read_size = chunk_size or DEFAULT_CHUNK
                 stats = parallel_decompress(s, d, threads=threads, format=format, chunk_size=read_size, **options)

@@ -50,13 +50,13 @@ def _describe_oserror(exc: OSError) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
-    from ..atomic import Terminated
     from ..errors import ChuteError
+    from ..streams.atomic import Terminated
     from ._common import CliError
 
     try:
-        from .. import _malloc
-        from ..atomic import cleanup_on_signals
+        from ..streams import _malloc
+        from ..streams.atomic import cleanup_on_signals
 
         _malloc.wanted = True  # this process is chute's own: it may tune the allocator
         cleanup_on_signals()
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         _say("", "interrupted")
         return 130
     except Terminated as exc:
-        from ..atomic import die_by_signal
+        from ..streams.atomic import die_by_signal
 
         die_by_signal(exc.signum)
         return 128 + exc.signum

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any, BinaryIO
 
-    from ..atomic import AtomicFile
     from ..codecs import Codec
+    from ..streams.atomic import AtomicFile
     from ._args import Namespace, Spec
 
 __all__ = [
@@ -190,7 +190,7 @@ class Output:
         if path is None:
             self.file = stdout_binary()
             return self.file
-        from ..atomic import AtomicFile
+        from ..streams.atomic import AtomicFile
 
         if not self.force and os.path.lexists(path):
             raise CliError(path, "already exists (use -f to overwrite)")
@@ -218,7 +218,7 @@ class Output:
                 try:
                     self.file.flush()
                     assert atomic.tmp is not None
-                    from ..atomic import copy_metadata
+                    from ..streams.atomic import copy_metadata
 
                     copy_metadata(self.like, atomic.tmp)
                 except BaseException as inner:

@@ -153,7 +153,7 @@ class Runner:
             raise CliError("-o", "-c writes to standard output; it cannot go with -o FILE")
         self.to_stdout = args.stdout or args.output == "-"
         if self.op == "compress":
-            from ..fileobj import resolve_format
+            from ..api.fileobj import resolve_format
 
             try:
                 self.codec = resolve_format(args.format, None)
@@ -277,7 +277,7 @@ class Runner:
 
     # -- operations -----------------------------------------------------------
     def compress(self, name: str) -> None:
-        from ..api import copy
+        from ..api.functions import copy
 
         derived = None
         if name != "-":
@@ -294,8 +294,8 @@ class Runner:
         like = name if name != "-" else None
         with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
             if self.args.flush_interval is not None:
-                from ..fileobj import new_compressor
-                from ..pump import compress_stream
+                from ..api.fileobj import new_compressor
+                from ..streams.pump import compress_stream
 
                 comp = new_compressor(self.codec, self.level, threads=self._threads_for(size), **options)
                 stats = compress_stream(
@@ -324,7 +324,7 @@ class Runner:
     def read_size(self) -> int:
         """--chunk-size, else the pump's default (the compress path lets chute.copy pick
         per format instead: it passes --chunk-size as given, None included)."""
-        from ..pump import DEFAULT_CHUNK
+        from ..streams.pump import DEFAULT_CHUNK
 
         return int(self.args.chunk_size or DEFAULT_CHUNK)
 
@@ -378,7 +378,7 @@ class Runner:
         return name[: -len(suf)] + (".tar" if suf in TAR_SHORT_SUFFIXES else "")
 
     def decompress(self, name: str) -> None:
-        from ..api import copy
+        from ..api.functions import copy
 
         derived = None
         if name != "-" and not self.to_stdout and self.args.output is None:
@@ -407,7 +407,7 @@ class Runner:
         """``-dcf``: like ``zcat -f``, copy data in no known format through unchanged."""
         from .. import codecs
         from ..codecs._stream import StreamDecoder
-        from ..pump import Stats, decompress_stream
+        from ..streams.pump import Stats, decompress_stream
 
         head = b""
         while len(head) < codecs.MAX_MAGIC and (more := src.read(codecs.MAX_MAGIC - len(head))):
@@ -431,7 +431,7 @@ class Runner:
 
     def check(self, name: str) -> None:
         from ..codecs._stream import StreamDecoder
-        from ..pump import decompress_stream
+        from ..streams.pump import decompress_stream
 
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with self._input(name) as (src, _, progress):

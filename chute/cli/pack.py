@@ -61,7 +61,7 @@ def _codec_name(args: Namespace) -> str | None:
 
 def run(args: Namespace) -> int:
     from .. import codecs
-    from ..fileobj import open as chute_open
+    from ..api.fileobj import open as chute_open
     from ..tar.writer import DEFAULT_SPOOL_LIMIT, TarWriter, exclude_patterns
 
     fmt = _codec_name(args)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import time
 
-from .codecs import Codec, FlushMode
-from .errors import ChuteError
+from ..codecs import Codec, FlushMode
+from ..errors import ChuteError
 
 # typing, collections, queue and threading stay off the import: `chute -d` imports this
 # module for every big file, most of which turn out to be one frame (start-up)
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, BinaryIO
 
-    from .codecs import Compressor
+    from ..codecs import Compressor
 
     _Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
 
@@ -71,7 +71,7 @@ def resolve_threads(threads: int | None) -> int:
     if threads < 0:
         raise ValueError("threads must be >= 0")
     if threads == 0:
-        from .fileobj import usable_cores
+        from ..api.fileobj import usable_cores
 
         return usable_cores()
     return threads
@@ -102,7 +102,7 @@ class _Pool:
 
     def __init__(self, fn: Callable[[Any], Any], n: int) -> None:
         if n > 1:
-            from . import _malloc
+            from ..streams import _malloc
 
             _malloc.tune()  # workers' arenas would otherwise fault their pages in per block
         import queue
@@ -142,12 +142,12 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
     if codec.name == "gzip":
         import deflate
 
-        from .codecs.gzip import sized_member
+        from ..codecs.gzip import sized_member
 
         gz = deflate.gzip_compress
         return lambda data: sized_member(gz(data, level))
     if codec.name == "zstd":
-        from .codecs.zstd import core
+        from ..codecs.zstd import core
 
         zstd = core()
         opts = {zstd.ZSTD_c_compressionLevel: level, zstd.ZSTD_c_checksumFlag: int(options.get("checksum", True))}
@@ -169,7 +169,7 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         return zstd_frame
 
     if codec.name == "lz4" and set(options) <= {"checksum"}:
-        from .codecs.lz4 import compress_frame
+        from ..codecs.lz4 import compress_frame
 
         checksum = bool(options.get("checksum", True))
 
@@ -353,7 +353,7 @@ def parallel_compressor(
     (other formats raise ``ValueError``). ``block_size``: input bytes per member (for
     BGZF at most 65280). Other ``options`` go to the codec's compressor for each member.
     """
-    from . import codecs
+    from .. import codecs
 
     if isinstance(codec, str):
         codec = codecs.get(codec)
@@ -411,8 +411,8 @@ def _frame_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[by
 def _stream_frame(fmt: str, options: dict[str, Any]) -> Callable[[memoryview, int], list[bytes]]:
     """Decode one frame through a fresh stream decoder, in pieces; :class:`_TooBig` once
     they pass ``room`` bytes."""
-    from .codecs._stream import StreamDecoder
-    from .codecs.lz4 import MAX_BLOCK
+    from ..codecs._stream import StreamDecoder
+    from ..codecs.lz4 import MAX_BLOCK
     from .seekable import PIECE
 
     # lz4 hands over whole blocks; zstd a frame's output in few calls (32 KiB pieces cost
@@ -481,8 +481,8 @@ def parallel_decompress(
     at most 4 batches of about 2 MiB behind; on a decoding error, what was decoded before
     it is written first, as with one thread). Returns :class:`~chute.pump.Stats`.
     """
-    from .codecs._stream import StreamDecoder
-    from .pump import Stats, decompress_stream
+    from ..codecs._stream import StreamDecoder
+    from ..streams.pump import Stats, decompress_stream
 
     n = resolve_threads(threads)
     plan = _plan(src, format, options) if n > 1 else None
@@ -492,7 +492,7 @@ def parallel_decompress(
         return lz4blocks.decode(src, dst, n, chunk_size=chunk_size, **options)
     if plan is None and n > 1:
         # one stream: the decoder and the writes to dst still take a core each
-        from .writebehind import WriteBehind
+        from ..streams.writebehind import WriteBehind
 
         behind = WriteBehind(dst)
         try:
@@ -600,7 +600,7 @@ def _plan(src: BinaryIO, format: str | None, options: dict[str, Any]) -> _Plan |
     if sniffed not in SPLITTABLE:
         return None
     fmt = sniffed
-    from .frames import find_frames
+    from .split import find_frames
 
     found = find_frames(src, fmt, MAX_FRAME_INPUT)
     if found is None or len(found) < 2:
@@ -627,7 +627,7 @@ def _immutable(data: Buffer) -> bool:
 
 
 def _sniff(src: BinaryIO) -> str | None:
-    from . import codecs
+    from .. import codecs
 
     try:
         if not src.seekable():

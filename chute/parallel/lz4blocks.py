@@ -19,8 +19,8 @@ from __future__ import annotations
 import io
 import time
 
-from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC, block_decoder, header_check_byte, independent_blocks
-from .errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
+from ..codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC, block_decoder, header_check_byte, independent_blocks
+from ..errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing stays off the command path (start-up)
@@ -123,10 +123,10 @@ def decode(
     """
     import xxhash
 
-    from . import _malloc
-    from .codecs._stream import StreamDecoder
-    from .parallel import _Job, _Pool
-    from .pump import Stats, decompress_stream
+    from ..codecs._stream import StreamDecoder
+    from ..streams import _malloc
+    from ..streams.pump import Stats, decompress_stream
+    from .jobs import _Job, _Pool
 
     stats = Stats(format="lz4")
     # the caller's thread needs a core of its own: with every core decoding, it would

@@ -25,15 +25,15 @@ import os
 import struct
 import zlib
 
-from .codecs import Codec
-from .errors import CorruptStreamError
+from ..codecs import Codec
+from ..errors import CorruptStreamError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing stays off the command path (start-up)
     from collections.abc import Callable
     from typing import Any, BinaryIO
 
-    from .codecs import Compressor
+    from ..codecs import Compressor
 
 __all__ = [
     "SeekableReader",
@@ -81,7 +81,7 @@ def seekable_compressor(
     codec: Codec, level: int, *, threads: int = 1, block_size: int | None = None, **options: Any
 ) -> Compressor:
     """A compressor writing the seekable layout of ``codec`` (zstd or gzip) on ``threads`` workers."""
-    from .parallel import ParallelCompressor, member_function
+    from .jobs import ParallelCompressor, member_function
 
     if codec.name == "gzip":
         if block_size is not None and not 0 < block_size <= BGZF_MAX_INPUT:
@@ -255,7 +255,7 @@ def decode_frame_pieces(format: str, raw: bytes | memoryview, size: int | None =
         except zlib.error as exc:
             raise CorruptStreamError(f"invalid gzip member ({exc})") from None
     else:
-        from .codecs.zstd import ZstdDecompressor
+        from ..codecs.zstd import ZstdDecompressor
 
         dec = ZstdDecompressor()
         parts = [dec.decompress(raw, PIECE if size is None else size + 1)]
@@ -316,7 +316,7 @@ class _IndexedRaw(io.RawIOBase):
         self._fp.seek(self._base + start)
         raw = self._fp.read(end - start)
         if len(raw) != end - start:
-            from .errors import TruncatedStreamError
+            from ..errors import TruncatedStreamError
 
             raise TruncatedStreamError(f"{idx.format} file ends inside frame {i}")
         self._data = decode_frame(idx.format, raw, idx.offsets[i + 1] - idx.offsets[i])
@@ -388,7 +388,7 @@ def read_range(path: str | os.PathLike[str], start: int, end: int | None, out: B
     ``end=None`` means to the end. Seekable files decode only the frames that hold the
     range; other compressed files are decoded from the start (and stop at ``end``).
     """
-    from .fileobj import open as chute_open
+    from ..api.fileobj import open as chute_open
 
     if start < 0 or (end is not None and end < start):
         raise ValueError(f"invalid range {start}:{end}")

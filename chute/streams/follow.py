@@ -20,7 +20,7 @@ import os
 import threading
 from typing import Any, BinaryIO
 
-from .codecs._stream import StreamDecoder
+from ..codecs._stream import StreamDecoder
 
 __all__ = ["follow"]
 

@@ -13,15 +13,15 @@ import select
 import stat
 import time
 
+from ..codecs._stream import StreamDecoder
 from . import _malloc
-from .codecs._stream import StreamDecoder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
     from collections.abc import Callable, Iterator
     from typing import Any, BinaryIO, Protocol
 
-    from .codecs import Compressor
+    from ..codecs import Compressor
 
     Progress = Callable[["Stats"], None]
 
@@ -219,8 +219,8 @@ def _compress_realtime(
     progress: Progress | None,
     stats: Stats,
 ) -> None:
+    from ..codecs import FlushMode
     from .atomic import wakeup_fd
-    from .codecs import FlushMode
 
     try:
         fd = src.fileno()

@@ -11,7 +11,7 @@ import io
 import os
 
 from ..errors import ArchiveError, TruncatedStreamError
-from ..readahead import ReadAhead
+from ..streams.readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member
 
