@@ -32,7 +32,7 @@ else:
         return value
 
 
-__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "usable_cores", "DEFAULT_FORMAT"]
+__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "DEFAULT_FORMAT"]
 
 DEFAULT_FORMAT = "zstd"
 READ_CHUNK = 128 << 10
@@ -74,6 +74,8 @@ def new_compressor(
     if not codec.concatenable and not options.get("seekable"):
         threads = None  # brotli, zlib, raw deflate: one stream, so one thread
     if codec.name == "zstd" and threads is not None and not options.get("seekable"):
+        from ..parallel.pool import usable_cores
+
         n = threads or usable_cores()
         if n == 1 or not set(options) <= {"checksum", "block_size"}:
             return codec.new_compressor(level, threads=n, **options)
@@ -90,14 +92,6 @@ def new_compressor(
 
         return parallel_compressor(codec, level, threads=threads, **options)
     return codec.new_compressor(level, **options)
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:

@@ -1,4 +1,4 @@
-"""One-call helpers: ``compress``, ``decompress``, ``copy``, ``detect``."""
+"""One-call helpers: ``compress``, ``decompress``, ``copy``, ``detect``, ``read_range``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from .. import codecs
 from ..codecs._stream import StreamDecoder
 from ..streams.pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
 from .fileobj import new_compressor, resolve_format
+from .fileobj import open as chute_open
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ else:
         return value
 
 
-__all__ = ["compress", "decompress", "copy", "detect"]
+__all__ = ["compress", "decompress", "copy", "detect", "read_range"]
 
 
 def compress(
@@ -117,3 +118,28 @@ def copy(
     finally:
         if own_s:
             s.close()
+
+
+def read_range(path: str | os.PathLike[str], start: int, end: int | None, out: BinaryIO) -> int:
+    """Write decompressed bytes ``[start, end)`` of ``path`` to ``out``; return the count.
+
+    ``end=None`` means to the end. Seekable files decode only the frames that hold the
+    range; other compressed files are decoded from the start (and stop at ``end``).
+    """
+    if start < 0 or (end is not None and end < start):
+        raise ValueError(f"invalid range {start}:{end}")
+    with chute_open(path, "rb") as f:
+        got = f.seek(start)
+        if got < start:
+            return 0
+        left = None if end is None else end - start
+        written = 0
+        while left is None or left > 0:
+            chunk = f.read(1 << 20 if left is None else min(left, 1 << 20))
+            if not chunk:
+                break
+            out.write(chunk)
+            written += len(chunk)
+            if left is not None:
+                left -= len(chunk)
+        return written

@@ -59,7 +59,7 @@ def run(args: Namespace) -> int:
     if args.range is not None:
         if len(files) != 1:
             raise CliError("--range", "takes exactly one FILE")
-        from ..parallel.seekable import read_range
+        from ..api.functions import read_range
 
         start, end = args.range
         read_range(files[0], start, end, sys.stdout.buffer)

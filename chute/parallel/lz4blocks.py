@@ -126,7 +126,7 @@ def decode(
     from ..codecs._stream import StreamDecoder
     from ..streams import _malloc
     from ..streams.pump import Stats, decompress_stream
-    from .jobs import _Job, _Pool
+    from .pool import Job, Pool
 
     stats = Stats(format="lz4")
     # the caller's thread needs a core of its own: with every core decoding, it would
@@ -137,8 +137,8 @@ def decode(
     write = dst.write if dst is not None else None
     from collections import deque
 
-    pending: collections.deque[_Job] = deque()
-    pool: _Pool | None = None
+    pending: collections.deque[Job] = deque()
+    pool: Pool | None = None
     decoders: dict[tuple[int, bool], Any] = {}
     base = start = src.tell()
     try:
@@ -153,7 +153,7 @@ def decode(
                 decoders[key] = _block_decoder(*key)
             if pool is None:
                 _malloc.tune()  # parallel work: a pool of one worker does not apply it itself
-                pool = _Pool(lambda job: decoders[job[0]](job[1]), workers)
+                pool = Pool(lambda job: decoders[job[0]](job[1]), workers)
             hasher = xxhash.xxh32() if flg & 0x04 else None
             produced = 0
             group: list[tuple[bytes, bool, int]] = []

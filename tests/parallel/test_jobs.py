@@ -220,9 +220,14 @@ def test_seekable_frames_past_the_job_limit_go_to_one_stream(monkeypatch: pytest
 
     data = sample(300_000)
     blob = compress("zstd", data, 2, seekable=True, block_size=100_000)
-    assert parallel._plan(io.BytesIO(blob), None, {}) is not None
+    from chute.parallel.split import split
+
+    def pieces() -> object:
+        return split(io.BytesIO(blob), max_input=parallel.MAX_FRAME_INPUT, max_output=parallel.MAX_JOB_OUTPUT)
+
+    assert pieces() is not None
     monkeypatch.setattr(parallel, "MAX_JOB_OUTPUT", 50_000)
-    assert parallel._plan(io.BytesIO(blob), None, {}) is None
+    assert pieces() is None
     out = io.BytesIO()
     parallel_decompress(io.BytesIO(blob), out, threads=2)
     assert out.getvalue() == data
@@ -397,15 +402,16 @@ def test_any_mix_of_buffers_round_trips_and_nothing_is_aliased(
 
 def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.MonkeyPatch) -> None:
     from chute.parallel import jobs as parallel
+    from chute.parallel.pool import Job, Pool
 
     seen: list[object] = []
-    real = parallel._Pool.submit
+    real = Pool.submit
 
-    def submit(self: parallel._Pool, data: object, size: int = 0) -> parallel._Job:
+    def submit(self: Pool, data: object, size: int = 0) -> Job:
         seen.append(data)
         return real(self, data, size)
 
-    monkeypatch.setattr(parallel._Pool, "submit", submit)
+    monkeypatch.setattr(Pool, "submit", submit)
     monkeypatch.setattr(parallel, "KEEP_MIN", BLOCK // 4)
     data = sample(4 * BLOCK + 100)
     writes = [data[i : i + BLOCK // 4] for i in range(0, len(data), BLOCK // 4)]

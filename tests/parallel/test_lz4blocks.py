@@ -174,23 +174,23 @@ def test_truncated_at_a_block_boundary() -> None:
 
 def test_jobs_in_flight_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """At most two jobs per worker wait at once, whatever the size of the frame."""
-    from chute.parallel import jobs as par
+    from chute.parallel import pool as par
 
     live = [0]
     peak = [0]
-    real_submit, real_wait = par._Pool.submit, par._Job.wait
+    real_submit, real_wait = par.Pool.submit, par.Job.wait
 
-    def submit(self: par._Pool, data: object, size: int = 0) -> par._Job:
+    def submit(self: par.Pool, data: object, size: int = 0) -> par.Job:
         live[0] += 1
         peak[0] = max(peak[0], live[0])
         return real_submit(self, data, size)
 
-    def wait(self: par._Job) -> object:
+    def wait(self: par.Job) -> object:
         live[0] -= 1
         return real_wait(self)
 
-    monkeypatch.setattr(par._Pool, "submit", submit)
-    monkeypatch.setattr(par._Job, "wait", wait)
+    monkeypatch.setattr(par.Pool, "submit", submit)
+    monkeypatch.setattr(par.Job, "wait", wait)
     monkeypatch.setattr(lz4blocks, "JOB_OUTPUT", 128 << 10)  # two 64 KiB blocks per job: 16 jobs
     data = sample(2_000_000)
     assert parallel(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB), threads=3) == data

@@ -12,7 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute.parallel.seekable import BGZF_EOF, SEEKABLE_MAGIC, SeekableReader, find_index, read_range
+from chute.api.functions import read_range
+from chute.parallel.jobs import BGZF_EOF
+from chute.parallel.seekable import SeekableReader
+from chute.parallel.split import SEEKABLE_MAGIC, find_index
 
 DATA = os.urandom(50_000) + b"".join(b"line %d of the log\n" % i for i in range(40_000))
 BLOCKS = {"zstd": 20_000, "gzip": 7_000}

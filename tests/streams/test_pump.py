@@ -185,16 +185,16 @@ def test_a_compressor_that_keeps_its_input_gets_fresh_bytes() -> None:
 
 def test_parallel_copy_reads_whole_blocks_and_does_not_copy_them(monkeypatch: pytest.MonkeyPatch) -> None:
     import chute
-    from chute.parallel import jobs as parallel
+    from chute.parallel import pool as parallel
 
     seen: list[tuple[type, int]] = []
-    real = parallel._Pool.submit
+    real = parallel.Pool.submit
 
-    def submit(self: parallel._Pool, data: object, size: int = 0) -> parallel._Job:
+    def submit(self: parallel.Pool, data: object, size: int = 0) -> parallel.Job:
         seen.append((type(data), size))
         return real(self, data, size)
 
-    monkeypatch.setattr(parallel._Pool, "submit", submit)
+    monkeypatch.setattr(parallel.Pool, "submit", submit)
     data = os.urandom(9 << 20)
     out = io.BytesIO()
     chute.copy(io.BytesIO(data), out, compress="lz4", threads=2)
