@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sys
 
+from ._version import __version__
+
 # typing's TYPE_CHECKING without importing typing (about 3 ms of start-up, with the modules
 # it pulls in): type checkers treat any TYPE_CHECKING constant the same way.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",

@@ -314,9 +314,9 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.stream = self._open()
 
     def _open(self) -> Any:
-        import chute
+        from .api.fileobj import open as chute_open
 
-        return chute.open(
+        return chute_open(
             self.baseFilename,
             self.mode + "b",
             format=self.compress_format,

@@ -12,7 +12,7 @@ import os
 import stat
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ._args import Spec
 from ._common import (
     CliError,
