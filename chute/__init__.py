@@ -27,6 +27,7 @@ __all__ = [
     "formats",
     "FlushMode",
     "Stats",
+    "StreamDecoder",
     "ChuteReader",
     "ChuteWriter",
     "errors",
@@ -53,6 +54,7 @@ _LAZY = {
     "detect": "api.functions",
     "FlushMode": "codecs",
     "Stats": "streams.pump",
+    "StreamDecoder": "codecs._stream",
     "ChuteError": "errors",
     "FormatError": "errors",
     "UnknownFormatError": "errors",
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
     from .api.fileobj import ChuteReader, ChuteWriter, open
     from .api.functions import compress, copy, decompress, detect
     from .codecs import FlushMode
+    from .codecs._stream import StreamDecoder
     from .errors import (
         ArchiveError,
         ChecksumError,

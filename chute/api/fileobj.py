@@ -23,9 +23,12 @@ from ..codecs._stream import StreamDecoder
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
-    from typing import IO, Any, BinaryIO, cast
+    from typing import IO, Any, BinaryIO, Literal, cast, overload
 
     from ..codecs import Compressor
+    from ..parallel.seekable import SeekableReader
+
+    _File = str | bytes | os.PathLike[str] | IO[bytes]
 else:
 
     def cast(typ: object, value: object) -> object:
@@ -415,8 +418,95 @@ class ChuteWriter(io.BufferedIOBase):
         return self._fp.fileno()
 
 
+if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
+
+    @overload
+    def open(
+        file: _File,
+        mode: Literal["r", "rb"] = "rb",
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> ChuteReader | SeekableReader: ...
+
+    @overload
+    def open(
+        file: _File,
+        mode: Literal["w", "wb", "a", "ab", "x", "xb"],
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> ChuteWriter: ...
+
+    @overload
+    def open(
+        file: _File,
+        mode: Literal["rt", "wt", "at", "xt"],
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> io.TextIOWrapper: ...
+
+    @overload
+    def open(
+        file: _File,
+        mode: str,
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper: ...
+
+
 def open(
-    file: str | bytes | os.PathLike[str] | IO[bytes],
+    file: _File,
     mode: str = "rb",
     *,
     format: str | None = None,
@@ -433,8 +523,12 @@ def open(
     flush_every: int | None = None,
     flush_interval: float | None = None,
     **codec_options: Any,
-) -> Any:
+) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper:
     """Open a compressed file for reading or writing, like ``gzip.open``.
+
+    Returns a binary reader (:class:`ChuteReader`, or a
+    :class:`~chute.parallel.seekable.SeekableReader` for the seekable layouts), a
+    :class:`ChuteWriter`, or in text modes an ``io.TextIOWrapper`` over one of them.
 
     ``file`` is a path or a binary file object (pipes and sockets included: nothing
     seeks). Modes: ``rb wb ab xb`` and ``rt wt at xt`` (text modes wrap an

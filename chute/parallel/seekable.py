@@ -172,7 +172,9 @@ class SeekableReader(io.BufferedReader):
         return self._index.size
 
 
-def open_seekable(fp: BinaryIO, format: str | None = None, *, owns_fp: bool = False, name: str = "") -> Any:
+def open_seekable(
+    fp: BinaryIO, format: str | None = None, *, owns_fp: bool = False, name: str = ""
+) -> SeekableReader | None:
     """A :class:`SeekableReader` if ``fp`` holds a seekable layout, else ``None``."""
     index = find_index(fp, format)
     if index is None:
