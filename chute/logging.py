@@ -9,7 +9,7 @@ drop-in replacement must not change what an existing keyword means.
 
 Crash safety of the rotating handlers: a rotated file is first renamed (a plain file, never
 lost), then compressed by one background thread into a temporary file that is renamed into
-place (:class:`chute.atomic.AtomicFile`), and only then is the plain file removed. A crash at any
+place (:class:`chute.streams.atomic.AtomicFile`), and only then is the plain file removed. A crash at any
 moment leaves either the plain rotated file or a complete compressed one; when a handler starts,
 it finishes the compressions that a previous process left pending and removes stale temporary
 files.

@@ -62,8 +62,8 @@ def new_compressor(
     ``threads``: ``None`` compresses in the caller's thread; N >= 1 uses N worker
     threads; 0 uses every usable core. zstd with one thread uses libzstd's worker
     (``zstd -T1``: compression overlaps the caller's I/O), and lz4 one worker of
-    :mod:`chute.parallel` for the same reason; N > 1 goes through
-    :mod:`chute.parallel` (independent frames of 8 MiB), as every splittable format
+    :mod:`chute.parallel.jobs` for the same reason; N > 1 goes through
+    :mod:`chute.parallel.jobs` (independent frames of 8 MiB), as every splittable format
     does, except zstd with tuning options (window, long distance, job size), which
     keeps libzstd's workers.
     """

@@ -86,7 +86,7 @@ def copy(
     zstd) compresses; ``decompress=True`` decodes, detecting the format unless
     ``format`` names it. ``chunk_size``: bytes per read, 128 KiB by default (when
     compressing on threads, one block: 1-8 MiB by format; lz4 4 MiB). Returns
-    :class:`~chute.pump.Stats`.
+    :class:`~chute.streams.pump.Stats`.
     """
     if bool(compress) == bool(decompress):
         raise ValueError("pass exactly one of compress=FORMAT or decompress=True")

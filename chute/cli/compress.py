@@ -342,7 +342,7 @@ class Runner:
     def _decode_threads(self, size: int | None) -> int | None:
         """-T or $CHUTE_THREADS if given; else every core for a file big enough to profit
         (its frames are decoded in parallel when it has several, see
-        :func:`chute.parallel.parallel_decompress`), else the caller's thread."""
+        :func:`chute.parallel.jobs.parallel_decompress`), else the caller's thread."""
         if self.threads is not None:
             return self.threads
         return 0 if size is not None and size >= AUTO_THREADS_MIN else None

@@ -10,7 +10,7 @@ decode a block apart from the checksum of everything before it.
 
 Only frames are handled here; anything else (a frame with linked blocks or a dictionary,
 a skippable frame, bytes that are not a frame, a header LZ4F would reject) is decoded
-from its first byte by :func:`chute.pump.decompress_stream`, which also gives the
+from its first byte by :func:`chute.streams.pump.decompress_stream`, which also gives the
 one-thread path's errors. So the source must be seekable; :func:`decode` checks.
 """
 
@@ -117,9 +117,9 @@ def decode(
     :data:`MAX_WORKERS`) beside this thread, which checks and writes; with at
     most two jobs per worker in flight (peak memory about ``4 x workers x JOB_OUTPUT``
     plus a constant); from the first frame that is not one of those, the rest of the
-    stream goes through :func:`chute.pump.decompress_stream` on this thread. ``options``
+    stream goes through :func:`chute.streams.pump.decompress_stream` on this thread. ``options``
     are :class:`~chute.codecs._stream.StreamDecoder` options for that part. Returns
-    :class:`~chute.pump.Stats`.
+    :class:`~chute.streams.pump.Stats`.
     """
     import xxhash
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
     Progress = Callable[["Stats"], None]
 
     class Sink(Protocol):
-        """Where decoded bytes go: a binary file, or a :class:`~chute.writebehind.WriteBehind`."""
+        """Where decoded bytes go: a binary file, or a :class:`~chute.streams.writebehind.WriteBehind`."""
 
         def write(self, data: bytes, /) -> object: ...
 
@@ -88,7 +88,7 @@ def _interruptible(src: Any, read: Callable[[Any], Any]) -> Callable[[Any], Any]
     """Wrap ``read`` so that a signal ends a read that waits on a quiet pipe.
 
     Only for unbuffered sources (``io.FileIO``) that are not regular files, and only once
-    :func:`chute.atomic.cleanup_on_signals` has set up its wakeup pipe: the read first
+    :func:`chute.streams.atomic.cleanup_on_signals` has set up its wakeup pipe: the read first
     waits in select() on the source and on that pipe, and the loop around it gives the
     interpreter the chance to run the signal handler.
     """

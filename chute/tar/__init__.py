@@ -89,7 +89,7 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
 
 
 class _TuneWhenLong:
-    """Reads ``source``; applies :func:`chute._malloc.tune` once a read came back full
+    """Reads ``source``; applies :func:`chute.streams._malloc.tune` once a read came back full
     (more is likely to follow), as the pump does."""
 
     def __init__(self, source: Any) -> None:

@@ -1,4 +1,4 @@
-"""Block-parallel compression and decompression (chute.parallel)."""
+"""Block-parallel compression and decompression (chute.parallel.jobs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parallel decoding of lz4 frames by blocks (chute.lz4blocks)."""
+"""Parallel decoding of lz4 frames by blocks (chute.parallel.lz4blocks)."""
 
 from __future__ import annotations
 

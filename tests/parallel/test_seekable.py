@@ -1,4 +1,4 @@
-"""Seekable output: zstd seekable format and BGZF gzip (chute.seekable)."""
+"""Seekable output: zstd seekable format and BGZF gzip (chute.parallel.seekable, chute.parallel.jobs)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""chute.atomic: outputs appear whole or not at all, and never clobber without consent."""
+"""chute.streams.atomic: outputs appear whole or not at all, and never clobber without consent."""
 
 from __future__ import annotations
 

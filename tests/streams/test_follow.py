@@ -1,4 +1,4 @@
-"""chute.follow: tail -f for compressed files."""
+"""chute.streams.follow: tail -f for compressed files."""
 
 from __future__ import annotations
 

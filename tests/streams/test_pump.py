@@ -1,4 +1,4 @@
-"""chute.pump: the chunked loop, statistics, bounded output, real-time flushing."""
+"""chute.streams.pump: the chunked loop, statistics, bounded output, real-time flushing."""
 
 from __future__ import annotations
 
@@ -147,7 +147,7 @@ def test_malloc_trim_respects_wanted_false(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_progress_alias_is_still_importable() -> None:
-    """``chute.pump.Progress`` is built on first use (start-up), but still there."""
+    """``chute.streams.pump.Progress`` is built on first use (start-up), but still there."""
     import chute.streams.pump as pump
     from chute.streams.pump import Progress
 

@@ -1,4 +1,4 @@
-"""chute.readahead: bytes in order, errors handed over, bounded memory, clean stop."""
+"""chute.streams.readahead: bytes in order, errors handed over, bounded memory, clean stop."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""chute.writebehind: bytes in order, bounded memory, errors handed back, clean stop."""
+"""chute.streams.writebehind: bytes in order, bounded memory, errors handed back, clean stop."""
 
 from __future__ import annotations
 
