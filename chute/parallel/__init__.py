@@ -1,7 +1,8 @@
 """The parallel layer: independent pieces on a pool of threads.
 
-The pool and the block compressor (:mod:`.jobs`), the seekable layouts (:mod:`.seekable`),
-the splitter that finds the independently decodable pieces of a file (:mod:`.split`) and
-the lz4 block decoder (:mod:`.lz4blocks`). Built on :mod:`chute.streams` and
+The worker threads (:mod:`.pool`); the splitter that finds the independently decodable
+pieces of a file (:mod:`.split`); random access to the seekable layouts (:mod:`.seekable`);
+the blocks of one lz4 frame (:mod:`.lz4blocks`); the block compressor and the job loop that
+decodes a split file's pieces (:mod:`.jobs`). Built on :mod:`chute.streams` and
 :mod:`chute.codecs`; what cannot be split goes back to the one-stream pump.
 """
