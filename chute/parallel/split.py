@@ -445,10 +445,12 @@ def split(fp: BinaryIO, format: str | None = None, *, max_input: int, max_output
     index = find_index(fp, format)
     if index is not None:
         comp, dec = index.comp_offsets, index.offsets
-        sized = [(comp[k], comp[k + 1], dec[k + 1] - dec[k]) for k in range(len(comp) - 1)]
-        if any(size > max_output for _, _, size in sized):
+        sized: list[tuple[int, int, int | None]] = [
+            (comp[k], comp[k + 1], dec[k + 1] - dec[k]) for k in range(len(comp) - 1)
+        ]
+        if any(size is not None and size > max_output for _, _, size in sized):
             return None
-        return Split(index.format, list(sized), index.tail)
+        return Split(index.format, sized, index.tail)
     fmt = format or sniff(fp)
     if fmt not in SPLITTABLE:
         return None
