@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Core benchmark (issue 2): chute against the native tools on the standard corpus.
+"""Core benchmark: chute against the native tools on the standard corpus.
 
     python bench/bench_core.py [--repeat N] [--quick]
 
@@ -43,7 +43,7 @@ w.write(c.flush())
 
 
 def verdict(check: Callable[[Run, Run], bool] | None, native: Run, ours: Run) -> str:
-    """PASS / MISS against the issue's target; "-" for reference rows."""
+    """PASS / MISS against the target; "-" for reference rows."""
     if check is None:
         return "-"
     return "PASS" if check(native, ours) else "**MISS**"

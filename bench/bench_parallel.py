@@ -1,4 +1,4 @@
-"""Parallel compression bench (issue 4): run with `python bench/bench_parallel.py [FILE]`.
+"""Parallel compression bench: run with `python bench/bench_parallel.py [FILE]`.
 
 Compares chute at threads 1, 2, 4 with the native tools on the same input in the same run
 and prints ratios. Peak RSS is measured per run in a child process (ru_maxrss).

@@ -553,7 +553,7 @@ def open(
         if level is not None or flush_every is not None or flush_interval is not None:
             raise ValueError("level, flush_every and flush_interval are for writing")
         fp, owns, name = _open_file(file, "rb")
-        # --- seekable files (issue 4): a seek table or BGZF members -> O(1) seeks.
+        # --- seekable files: a seek table or BGZF members -> O(1) seeks.
         plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
         if plain and format in (None, "zstd", "gzip"):
             from ..parallel.seekable import open_seekable
