@@ -1,9 +1,10 @@
 """Shared helpers for the benchmark scripts: run a command, time it, read its peak RSS.
 
 Every measurement is a fresh process run through ``/usr/bin/time -f`` (GNU time) when it
-is installed, else through ``os.wait4`` (same numbers: wall time and ``ru_maxrss``). The
-best of ``repeat`` runs is kept: on a shared machine the minimum is the least noisy
-estimate of what a program costs.
+is installed, else through ``os.wait4`` (same numbers: wall time and ``ru_maxrss``), with
+its CPU time (user + system, of the process and everything it waited for).
+:func:`paired` takes two commands in turns and keeps the median of each: what a user
+typically waits. :func:`best` and :func:`best_pair` keep the minimum instead.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Run:
     seconds: float
     rss_kib: int
     out_bytes: int
+    cpu: float = 0.0
 
 
 def ensure_corpus() -> Path:
@@ -74,7 +76,7 @@ def measure(cmd: str, *, stdin: Path | None = None, stdout: Path | None = None) 
         if len(fields) >= 2:
             rss = int(fields[-1])
     size = stdout.stat().st_size if stdout else 0
-    return Run(seconds, rss, size)
+    return Run(seconds, rss, size, usage.ru_utime + usage.ru_stime)
 
 
 def best(cmd: str, repeat: int, **kw: Path | None) -> Run:
@@ -99,6 +101,51 @@ def best_pair(
         n_runs.append(measure(native, stdin=stdin, stdout=stdouts[0]))
         c_runs.append(measure(ours, stdin=stdin, stdout=stdouts[1]))
     return min(n_runs, key=lambda r: r.seconds), min(c_runs, key=lambda r: r.seconds)
+
+
+def paired(
+    native: str,
+    ours: str,
+    rounds: int,
+    *,
+    stdin: Path | None = None,
+) -> tuple[Run, Run]:
+    """The median wall time and median CPU time of ``rounds`` runs of each command, taken in
+    turns (native, ours, native, ...), output to ``/dev/null`` as a user's ``> /dev/null``
+    (a file would add the same write time to both, and narrow the ratio); the largest peak
+    RSS of the runs. ``out_bytes`` is 0: see :func:`output_size`."""
+    import statistics
+
+    runs: tuple[list[Run], list[Run]] = ([], [])
+    for _ in range(rounds):
+        for cmd, into in ((native, runs[0]), (ours, runs[1])):
+            into.append(measure(cmd, stdin=stdin))
+    return tuple(  # type: ignore[return-value]
+        Run(
+            statistics.median(r.seconds for r in got),
+            max(r.rss_kib for r in got),
+            0,
+            statistics.median(r.cpu for r in got),
+        )
+        for got in runs
+    )
+
+
+def output_size(cmd: str, *, stdin: Path | None = None) -> int:
+    """Bytes ``cmd`` writes to standard output (one untimed run, through a pipe)."""
+    fin = open(stdin, "rb") if stdin else subprocess.DEVNULL  # noqa: SIM115
+    try:
+        proc = subprocess.Popen(["/bin/sh", "-c", "exec " + cmd], stdin=fin, stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        size = 0
+        while chunk := proc.stdout.read(1 << 20):
+            size += len(chunk)
+        if proc.wait() != 0:
+            raise RuntimeError(f"command failed ({proc.returncode}): {cmd}")
+    finally:
+        if stdin:
+            fin.close()  # type: ignore[union-attr]
+    return size
 
 
 def chute_cmd() -> str:

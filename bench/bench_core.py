@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Core benchmark (issue 2): chute against the native tools on the standard corpus.
+"""Core benchmark: chute against the native tools on the standard corpus.
 
     python bench/bench_core.py [--repeat N] [--quick]
 
 Everything is measured in one run, on ``mixed.bin`` from ``shared/bench/make-corpus``
-(built into bench/corpus on first use), each figure the best of N runs of a fresh
-process (of 7 where the native tool takes under a second), chute's runs taken in turns
-with the native tool's. Reported as ratios against
-the native tool measured in the same run: absolute times drift on shared machines. Writes
-the tables to stdout and bench/results/core.md.
+(built into bench/corpus on first use), as a user runs the commands: each a fresh process
+of the installed ``chute`` command, output to ``/dev/null``, each figure the median of N
+rounds (of 9 where the native tool takes under a second) that take the native tool and
+chute in turns, wall time and CPU time (user + system). Reported as ratios against the
+native tool measured in the same run: absolute times drift on shared machines. Writes the
+tables to stdout and bench/results/core.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import statistics
 import subprocess
@@ -23,10 +25,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _util import Run, best_pair, chute_cmd, ensure_corpus, measure, table
+from _util import Run, chute_cmd, ensure_corpus, measure, output_size, paired, table
 
 #: Rounds for a task the native tool does in under a second (each round: native, then chute).
-SHORT_REPEAT = 7
+SHORT_REPEAT = 9
 #: Decompression by the native tools, for the 2 GB (start-up free) timings.
 NATIVE_DECODE = {"zstd": "zstd -d -q -c", "lz4": "lz4 -d -q -c", "gzip": "gzip -d -c"}
 
@@ -41,7 +43,7 @@ w.write(c.flush())
 
 
 def verdict(check: Callable[[Run, Run], bool] | None, native: Run, ours: Run) -> str:
-    """PASS / MISS against the issue's target; "-" for reference rows."""
+    """PASS / MISS against the target; "-" for reference rows."""
     if check is None:
         return "-"
     return "PASS" if check(native, ours) else "**MISS**"
@@ -59,7 +61,7 @@ def faster(factor: float, *, ratio: bool = True) -> Callable[[Run, Run], bool]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5, help="rounds per task (default 5; 9 for sub-second tasks)")
     ap.add_argument("--quick", action="store_true", help="skip the 2 GB memory runs and the slow formats")
     args = ap.parse_args()
     corpus = ensure_corpus()
@@ -82,14 +84,13 @@ def main() -> None:
         in_size: int = size,
         check: Callable[[Run, Run], bool] | None = None,
     ) -> tuple[Run, Run]:
-        n_out = tmp / "native.out" if out else None
-        c_out = tmp / "chute.out" if out else None
-        n, c = best_pair(native, ours, args.repeat, stdin=stdin, stdouts=(n_out, c_out))
-        if n.seconds < 1 and args.repeat < SHORT_REPEAT:
-            # a sub-second task: the machine's swings (+-30% within minutes) and chute's
-            # fixed ~45 ms of start-up weigh most here, so both take more turns
-            more = best_pair(native, ours, SHORT_REPEAT - args.repeat, stdin=stdin, stdouts=(n_out, c_out))
-            n, c = min(n, more[0], key=lambda r: r.seconds), min(c, more[1], key=lambda r: r.seconds)
+        rounds = args.repeat
+        if measure(native, stdin=stdin).seconds < 1:
+            # a sub-second task: the machine's swings and chute's start-up weigh most here
+            rounds = max(rounds, SHORT_REPEAT)
+        n, c = paired(native, ours, rounds, stdin=stdin)
+        if out:
+            n.out_bytes, c.out_bytes = output_size(native, stdin=stdin), output_size(ours, stdin=stdin)
         sizes = f"{n.out_bytes / in_size:.3f} / {c.out_bytes / in_size:.3f}" if out else "-"
         rows.append(
             [
@@ -98,6 +99,7 @@ def main() -> None:
                 f"{n.seconds:.2f} s",
                 f"{c.seconds:.2f} s",
                 f"**{c.seconds / n.seconds:.2f}x**",
+                f"{n.cpu:.2f} / {c.cpu:.2f} s ({c.cpu / n.cpu:.2f}x)",
                 sizes,
                 f"{n.rss_kib // 1024} / {c.rss_kib // 1024}",
                 target,
@@ -129,6 +131,14 @@ def main() -> None:
         f"lz4 -1 -q -c {q(str(mixed))}",
         f"{chute} -F lz4 -1 -T1 -c {q(str(mixed))}",
         "<= 1.05x",
+        check=within(1.05),
+    )
+    pair(
+        "lz4 -1 compress, standard input",
+        "lz4 -1 -q -c",
+        f"{chute} -F lz4 -1 -T1 -c",
+        "<= 1.05x",
+        stdin=mixed,
         check=within(1.05),
     )
     subprocess.run(f"lz4 -1 -q -c {q(str(mixed))} > {tmp}/m.lz4", shell=True, check=True)
@@ -236,7 +246,7 @@ def main() -> None:
                 dec = measure(f"{chute} -d -T1 -c {big}")
                 rss[label, fmt] = comp, dec
                 if copies > 1 and fmt in NATIVE_DECODE:
-                    n, c = best_pair(f"{NATIVE_DECODE[fmt]} {big}", f"{chute} -d -c {big}", args.repeat)
+                    n, c = paired(f"{NATIVE_DECODE[fmt]} {big}", f"{chute} -d -c {big}", args.repeat)
                     target = 1.10 if fmt != "gzip" else 1 / 3
                     ok = c.seconds <= target * n.seconds
                     amortized.append(
@@ -259,8 +269,9 @@ def main() -> None:
             )
 
     text = [
-        f"## Speed against the native tools (mixed.bin, {size / 1e6:.0f} MB, best of {args.repeat} "
-        f"({SHORT_REPEAT} for sub-second tasks), runs in turns)",
+        f"## Speed against the native tools (mixed.bin, {size / 1e6:.0f} MB, median of {args.repeat} "
+        f"rounds ({SHORT_REPEAT} for sub-second tasks) in turns, output to /dev/null, load "
+        f"{os.getloadavg()[0]:.1f} at the end)",
         "",
         table(
             [
@@ -269,6 +280,7 @@ def main() -> None:
                 "native time",
                 "chute time",
                 "chute / native",
+                "CPU native / chute",
                 "size ratio native / chute",
                 "peak RSS MiB native / chute",
                 "target",

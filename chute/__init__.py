@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sys
 
+from ._version import __version__
+
 # typing's TYPE_CHECKING without importing typing (about 3 ms of start-up, with the modules
 # it pulls in): type checkers treat any TYPE_CHECKING constant the same way.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",
@@ -27,6 +27,7 @@ __all__ = [
     "formats",
     "FlushMode",
     "Stats",
+    "StreamDecoder",
     "ChuteReader",
     "ChuteWriter",
     "errors",
@@ -44,15 +45,16 @@ __all__ = [
 
 # public name -> module that defines it
 _LAZY = {
-    "open": "fileobj",
-    "ChuteReader": "fileobj",
-    "ChuteWriter": "fileobj",
-    "compress": "api",
-    "decompress": "api",
-    "copy": "api",
-    "detect": "api",
+    "open": "api.fileobj",
+    "ChuteReader": "api.fileobj",
+    "ChuteWriter": "api.fileobj",
+    "compress": "api.functions",
+    "decompress": "api.functions",
+    "copy": "api.functions",
+    "detect": "api.functions",
     "FlushMode": "codecs",
-    "Stats": "pump",
+    "Stats": "streams.pump",
+    "StreamDecoder": "codecs._stream",
     "ChuteError": "errors",
     "FormatError": "errors",
     "UnknownFormatError": "errors",
@@ -67,8 +69,10 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from . import errors
-    from .api import compress, copy, decompress, detect
+    from .api.fileobj import ChuteReader, ChuteWriter, open
+    from .api.functions import compress, copy, decompress, detect
     from .codecs import FlushMode
+    from .codecs._stream import StreamDecoder
     from .errors import (
         ArchiveError,
         ChecksumError,
@@ -81,8 +85,7 @@ if TYPE_CHECKING:
         UnknownFormatError,
         UnsafeArchiveError,
     )
-    from .fileobj import ChuteReader, ChuteWriter, open
-    from .pump import Stats
+    from .streams.pump import Stats
 
 
 def formats() -> list[str]:

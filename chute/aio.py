@@ -36,7 +36,7 @@ async def _aiter(chunks: AsyncIterable[bytes] | Iterable[bytes]) -> AsyncIterato
 
 
 def _new_compressor(format: str, level: int | None, **options: Any) -> Any:
-    from .fileobj import new_compressor, resolve_format
+    from .api.fileobj import new_compressor, resolve_format
 
     return new_compressor(resolve_format(format), level, **options)
 

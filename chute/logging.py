@@ -9,7 +9,7 @@ drop-in replacement must not change what an existing keyword means.
 
 Crash safety of the rotating handlers: a rotated file is first renamed (a plain file, never
 lost), then compressed by one background thread into a temporary file that is renamed into
-place (:class:`chute.atomic.AtomicFile`), and only then is the plain file removed. A crash at any
+place (:class:`chute.streams.atomic.AtomicFile`), and only then is the plain file removed. A crash at any
 moment leaves either the plain rotated file or a complete compressed one; when a handler starts,
 it finishes the compressions that a previous process left pending and removes stale temporary
 files.
@@ -33,8 +33,8 @@ _PENDING = ".rotating-"
 
 def _compress_file(src: str, dst: str, format: str, compresslevel: int | None) -> None:
     """Compress ``src`` into ``dst`` atomically (a complete ``dst`` or none), then remove ``src``."""
-    from .atomic import AtomicFile
-    from .fileobj import new_compressor, resolve_format
+    from .api.fileobj import new_compressor, resolve_format
+    from .streams.atomic import AtomicFile
 
     codec = resolve_format(format)
     with open(src, "rb") as fin, AtomicFile(dst, overwrite=True) as fout:
@@ -103,7 +103,7 @@ class _BackgroundCompression:
     _worker: _Compressor
 
     def _setup_compression(self, format: str, compresslevel: int | None) -> None:
-        from .fileobj import resolve_format
+        from .api.fileobj import resolve_format
 
         self.compress_format = resolve_format(format).name
         self.compresslevel = compresslevel
@@ -314,9 +314,9 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
             self.stream = self._open()
 
     def _open(self) -> Any:
-        import chute
+        from .api.fileobj import open as chute_open
 
-        return chute.open(
+        return chute_open(
             self.baseFilename,
             self.mode + "b",
             format=self.compress_format,

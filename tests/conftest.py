@@ -1,11 +1,18 @@
-"""Shared test helpers: reference-tool skips and hypothesis data strategies.
+"""Shared test helpers: reference-tool skips, hypothesis data strategies, and the two runs.
 
 Test modules import these by name (``from conftest import payloads``): pytest puts this
 folder on ``sys.path`` before it imports the test modules.
+
+The default run is the quick one: tests marked ``slow`` (large files, real browsers, long
+property runs) are deselected. ``CHUTE_TEST_ALL=1`` (``scripts/test --all``) or ``CI=true``
+runs everything. Outside CI a missing reference tool skips its tests with a one-line
+reason; in CI every tool is installed, so a skip is a failure, except the few skips listed
+in :data:`PLATFORM_SKIPS`, which depend on the machine rather than on what is installed.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 
@@ -25,6 +32,55 @@ _WORDS = (
     b"\x00\x00\x00\x00",
     b'{"level": "info"}',
 )
+
+
+#: Skip reasons that stay skips in CI: they depend on the machine (user, file system, Python)
+PLATFORM_SKIPS = (
+    "restoring owners needs root",  # not root
+    "root reads everything",  # root
+    "no POSIX ACLs here",
+    "this folder has a default ACL, or /proc is missing",
+    "the default ACL is not applied here",
+    "3.14 has the C module as _zstd",
+)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def run_all() -> bool:
+    return in_ci() or os.environ.get("CHUTE_TEST_ALL", "") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if run_all() or config.getoption("markexpr"):
+        return  # everything, or the caller chose with -m
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if in_ci():
+        return "chute: CI run: every test; a skip not in conftest.PLATFORM_SKIPS fails"
+    if run_all():
+        return "chute: full run (CHUTE_TEST_ALL)"
+    return "chute: quick run: tests marked slow are deselected (scripts/test --all runs them)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if reason not in PLATFORM_SKIPS:
+            report.outcome = "failed"
+            report.longrepr = f"skipped in CI, where every reference tool is installed: {reason}"
+    return None
 
 
 def have_tool(name: str) -> bool:

@@ -19,6 +19,7 @@ EXPECTED = {
     "formats",
     "FlushMode",
     "Stats",
+    "StreamDecoder",
     "ChuteReader",
     "ChuteWriter",
     "errors",

@@ -142,7 +142,7 @@ def test_lz4_and_zstd_options_chute_writes(tmp_path: Path) -> None:
         buf = io.BytesIO()
         chute_write(buf, "zstd", **options)
         assert run(["zstd", "-q", "-dc"], buf.getvalue()) == DATA
-    # zstd's own workers (the codec option; chute.open(threads=) goes through chute.parallel)
+    # zstd's own workers (the codec option; chute.open(threads=) goes through chute.parallel.jobs)
     comp = codecs.get("zstd").new_compressor(3, threads=2)
     wire = b"".join(comp.compress(p) + comp.flush() for p in pieces(DATA, [100_000])) + comp.finish()
     assert run(["zstd", "-q", "-dc"], wire) == DATA

@@ -50,13 +50,13 @@ def _describe_oserror(exc: OSError) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = sys.argv[1:] if argv is None else list(argv)
-    from ..atomic import Terminated
     from ..errors import ChuteError
+    from ..streams.atomic import Terminated
     from ._common import CliError, error_text
 
     try:
-        from .. import _malloc
-        from ..atomic import cleanup_on_signals
+        from ..streams import _malloc
+        from ..streams.atomic import cleanup_on_signals
 
         _malloc.wanted = True  # this process is chute's own: it may tune the allocator
         cleanup_on_signals()
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         _say("", "interrupted")
         return 130
     except Terminated as exc:
-        from ..atomic import die_by_signal
+        from ..streams.atomic import die_by_signal
 
         die_by_signal(exc.signum)
         return 128 + exc.signum
@@ -122,7 +122,7 @@ def run() -> NoReturn:
         status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
         if isinstance(exc.code, str):
             _say("", exc.code)
-    from .._writeall import flush_all
+    from ..streams._writeall import flush_all
 
     try:
         flush_all(sys.stdout)
@@ -149,14 +149,14 @@ def _complete_std_streams() -> None:
     under ``PYTHONUNBUFFERED=1`` (``python -u``) ``sys.stdout.buffer`` is the raw file itself
     and the text layer drops what it did not take; over a non-blocking pipe, text writes
     fail with ``BlockingIOError``. Both streams get a text layer over a ``BufferedWriter``
-    over :class:`~chute._writeall.CompleteRaw`: every byte written or an ``OSError`` named
+    over :class:`~chute.streams._writeall.CompleteRaw`: every byte written or an ``OSError`` named
     ``stdout``/``stderr``. Nothing is held longer than in a normal run: chute flushes its
     output where a live stream needs it, and at exit. The original objects stay alive in
     ``sys.__stdout__``/``sys.__stderr__``, so their file descriptors stay open.
     """
     import io
 
-    from .._writeall import CompleteRaw
+    from ..streams._writeall import CompleteRaw
 
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name, None)

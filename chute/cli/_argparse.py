@@ -11,11 +11,11 @@ import argparse
 import os
 import sys
 
-from ._args import ArgumentTypeError, Spec
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, NoReturn
+
+    from ._args import Spec
 
 __all__ = ["build", "ChuteArgumentParser", "LightFormatter"]
 
@@ -64,13 +64,13 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _argparse_errors(convert: Any) -> Any:
-    """``convert`` raising argparse's ArgumentTypeError where it raises chute's."""
+def _argparse_errors(convert: Any, error: type[Exception]) -> Any:
+    """``convert`` raising argparse's ArgumentTypeError where it raises chute's ``error``."""
 
     def wrapped(text: str) -> Any:
         try:
             return convert(text)
-        except ArgumentTypeError as exc:
+        except error as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     wrapped.__name__ = getattr(convert, "__name__", repr(convert))
@@ -97,7 +97,7 @@ def build(spec: Spec) -> argparse.ArgumentParser:
     for index, names, kwargs in calls:
         kw = dict(kwargs)
         if kw.get("type") is not None:
-            kw["type"] = _argparse_errors(kw["type"])
+            kw["type"] = _argparse_errors(kw["type"], spec.type_error)
         if kw.get("action") == "version":
             kw["action"] = _Version
         made[index].add_argument(*names, **kw)

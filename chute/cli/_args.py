@@ -229,6 +229,9 @@ class Spec(_Container):
     ``RawDescriptionHelpFormatter``) rather than refilled.
     """
 
+    #: What a ``type=`` function raises for a bad value (the argparse replay translates it)
+    type_error = ArgumentTypeError
+
     def __init__(
         self,
         prog: str,

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Any, BinaryIO
 
-    from ..atomic import AtomicFile
     from ..codecs import Codec
+    from ..streams.atomic import AtomicFile
     from ._args import Namespace, Spec
 
 __all__ = [
@@ -205,7 +205,7 @@ class Output:
         if path is None:
             self.file = stdout_binary()
             return self.file
-        from ..atomic import AtomicFile
+        from ..streams.atomic import AtomicFile
 
         if not self.force and os.path.lexists(path):
             raise CliError(path, "already exists (use -f to overwrite)")
@@ -226,7 +226,7 @@ class Output:
         atomic = self.atomic
         if atomic is None:  # standard output: flushed after success only
             if exc_type is None:
-                from .._writeall import flush_all
+                from ..streams._writeall import flush_all
 
                 flush_all(self.file)
             return
@@ -235,7 +235,7 @@ class Output:
                 try:
                     self.file.flush()
                     assert atomic.tmp is not None
-                    from ..atomic import copy_metadata
+                    from ..streams.atomic import copy_metadata
 
                     copy_metadata(self.like, atomic.tmp)
                 except BaseException as inner:

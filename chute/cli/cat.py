@@ -49,7 +49,7 @@ def run(args: Namespace) -> int:
     if args.follow:
         if len(files) != 1 or files[0] == "-":
             raise CliError("--follow", "follows exactly one FILE (not standard input)")
-        from ..follow import follow
+        from ..streams.follow import follow
 
         try:
             follow(files[0], sys.stdout.buffer, format=args.format)
@@ -59,7 +59,7 @@ def run(args: Namespace) -> int:
     if args.range is not None:
         if len(files) != 1:
             raise CliError("--range", "takes exactly one FILE")
-        from ..seekable import read_range
+        from ..api.functions import read_range
 
         start, end = args.range
         read_range(files[0], start, end, sys.stdout.buffer)

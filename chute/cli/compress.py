@@ -12,7 +12,7 @@ import os
 import stat
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ._args import Spec
 from ._common import (
     CliError,
@@ -154,7 +154,7 @@ class Runner:
             raise CliError("-o", "-c writes to standard output; it cannot go with -o FILE")
         self.to_stdout = args.stdout or args.output == "-"
         if self.op == "compress":
-            from ..fileobj import resolve_format
+            from ..api.fileobj import resolve_format
 
             try:
                 self.codec = resolve_format(args.format, None)
@@ -278,7 +278,7 @@ class Runner:
 
     # -- operations -----------------------------------------------------------
     def compress(self, name: str) -> None:
-        from ..api import copy
+        from ..api.functions import copy
 
         derived = None
         if name != "-":
@@ -295,8 +295,8 @@ class Runner:
         like = name if name != "-" else None
         with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
             if self.args.flush_interval is not None:
-                from ..fileobj import new_compressor
-                from ..pump import compress_stream
+                from ..api.fileobj import new_compressor
+                from ..streams.pump import compress_stream
 
                 comp = new_compressor(self.codec, self.level, threads=self._threads_for(size), **options)
                 stats = compress_stream(
@@ -325,7 +325,7 @@ class Runner:
     def read_size(self) -> int:
         """--chunk-size, else the pump's default (the compress path lets chute.copy pick
         per format instead: it passes --chunk-size as given, None included)."""
-        from ..pump import DEFAULT_CHUNK
+        from ..streams.pump import DEFAULT_CHUNK
 
         return int(self.args.chunk_size or DEFAULT_CHUNK)
 
@@ -343,7 +343,7 @@ class Runner:
     def _decode_threads(self, size: int | None) -> int | None:
         """-T or $CHUTE_THREADS if given; else every core for a file big enough to profit
         (its frames are decoded in parallel when it has several, see
-        :func:`chute.parallel.parallel_decompress`), else the caller's thread."""
+        :func:`chute.parallel.jobs.parallel_decompress`), else the caller's thread."""
         if self.threads is not None:
             return self.threads
         return 0 if size is not None and size >= AUTO_THREADS_MIN else None
@@ -379,7 +379,7 @@ class Runner:
         return name[: -len(suf)] + (".tar" if suf in TAR_SHORT_SUFFIXES else "")
 
     def decompress(self, name: str) -> None:
-        from ..api import copy
+        from ..api.functions import copy
 
         derived = None
         if name != "-" and not self.to_stdout and self.args.output is None:
@@ -407,9 +407,9 @@ class Runner:
     def _decompress_or_passthrough(self, src: BinaryIO, dst: BinaryIO, progress: Any, fmt: str | None) -> Any:
         """``-dcf``: like ``zcat -f``, copy data in no known format through unchanged."""
         from .. import codecs
-        from .._writeall import write_all
         from ..codecs._stream import StreamDecoder
-        from ..pump import Stats, decompress_stream
+        from ..streams._writeall import write_all
+        from ..streams.pump import Stats, decompress_stream
 
         head = b""
         while len(head) < codecs.MAX_MAGIC and (more := src.read(codecs.MAX_MAGIC - len(head))):
@@ -433,7 +433,7 @@ class Runner:
 
     def check(self, name: str) -> None:
         from ..codecs._stream import StreamDecoder
-        from ..pump import decompress_stream
+        from ..streams.pump import decompress_stream
 
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with self._input(name) as (src, _, progress):

@@ -61,7 +61,7 @@ def _codec_name(args: Namespace) -> str | None:
 
 def run(args: Namespace) -> int:
     from .. import codecs
-    from ..fileobj import open as chute_open
+    from ..api.fileobj import open as chute_open
     from ..tar.writer import DEFAULT_SPOOL_LIMIT, TarWriter, exclude_patterns
 
     fmt = _codec_name(args)
@@ -80,7 +80,7 @@ def run(args: Namespace) -> int:
     with open_output(args.output, force=args.force) as out:
         sink = chute_open(out, "wb", format=fmt, level=level, threads=threads) if fmt else out
         tw = TarWriter(
-            sink,
+            sink,  # type: ignore[arg-type]  # a ChuteWriter is a binary file, not typing's BinaryIO class
             owner=args.owner,
             spool_limit=args.spool_limit or DEFAULT_SPOOL_LIMIT,
             follow_symlinks=args.dereference,

@@ -83,7 +83,7 @@ def wanted(path: str, min_size: int) -> bool:
 def write_sibling(path: str, fmt: str, level: int | None = None) -> int | None:
     """Write ``path + suffix`` atomically; return its size, or None when it would not be smaller."""
     from .. import codecs
-    from ..atomic import AtomicFile, copy_metadata
+    from ..streams.atomic import AtomicFile, copy_metadata
 
     size = os.path.getsize(path)
     codec = codecs.get(CODECS[fmt])

@@ -10,7 +10,7 @@ import sys
 import time
 from typing import TextIO
 
-from ..pump import Stats
+from ..streams.pump import Stats
 
 
 def human(n: float) -> str:

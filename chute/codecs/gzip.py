@@ -17,7 +17,7 @@ The header carries no file name and mtime 0, so output is reproducible. Each mem
 LinkedIn's MiGz writes: FLG.FEXTRA, XLEN 8, ``MZ``, LEN 4, the size as 4 bytes little
 endian). gzip readers skip extra fields (RFC 1952); chute reads it to find where each
 member ends without decoding, and so decodes such files on several cores
-(:func:`chute.frames.find_frames`). It costs 10 bytes per MiB of input.
+(:func:`chute.parallel.split.find_frames`). It costs 10 bytes per MiB of input.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
     objects to close afterwards.
     """
     from .. import codecs
-    from ..fileobj import open as chute_open
+    from ..api.fileobj import open as chute_open
 
     closers: list[Any] = []
     if isinstance(file, (str, bytes, os.PathLike)):
@@ -73,8 +73,8 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
         fmt = codecs.detect(raw.peek(16)[:16])
     if fmt is None:
         return raw, closers
-    from .. import _malloc
-    from ..readahead import ReadAhead
+    from ..streams import _malloc
+    from ..streams.readahead import ReadAhead
 
     reader = chute_open(raw, "rb", format=fmt, **kw)
     closers.insert(0, reader)
@@ -89,7 +89,7 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
 
 
 class _TuneWhenLong:
-    """Reads ``source``; applies :func:`chute._malloc.tune` once a read came back full
+    """Reads ``source``; applies :func:`chute.streams._malloc.tune` once a read came back full
     (more is likely to follow), as the pump does."""
 
     def __init__(self, source: Any) -> None:
@@ -99,7 +99,7 @@ class _TuneWhenLong:
     def read(self, size: int) -> bytes:
         data: bytes = self._source.read(size)
         if not self._tuned and len(data) == size:
-            from .. import _malloc
+            from ..streams import _malloc
 
             _malloc.tune()
             self._tuned = True
@@ -144,7 +144,7 @@ def open(
         return _Closing(TarReader(fp, **options), closers)
     if mode != "w":
         raise ValueError(f"invalid mode {mode!r} (use 'r' or 'w')")
-    from ..fileobj import open as chute_open
+    from ..api.fileobj import open as chute_open
 
     to_close: list[Any] = []
     if isinstance(file, (str, bytes, os.PathLike)):

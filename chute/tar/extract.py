@@ -18,7 +18,7 @@ import stat
 from zlib import adler32
 
 from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
-from ..readahead import ReadAhead
+from ..streams.readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member, _Record
 from .reader import TarReader, _DataStream, copy_member

@@ -12,7 +12,7 @@ import os
 from zlib import adler32
 
 from ..errors import ArchiveError, TruncatedStreamError
-from ..readahead import ReadAhead
+from ..streams.readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member
 from .quoting import quote
@@ -81,7 +81,7 @@ def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str
     """Write the next ``size`` bytes of ``fp`` to the file descriptor ``fd``, then read the
     ``pad`` bytes of padding after them (the member is whole only with its padding).
 
-    From a :class:`~chute.readahead.ReadAhead` the data is written straight from its
+    From a :class:`~chute.streams.readahead.ReadAhead` the data is written straight from its
     chunks (no copy); else through ``buf``, in one read of data and padding and one write
     when they fit in it.
     """

@@ -7,8 +7,8 @@ import os
 import stat
 import time
 
-from .._writeall import flush_all, write_all
 from ..errors import ArchiveError
+from ..streams._writeall import flush_all, write_all
 from . import header as h
 from .header import BLOCK, Member
 

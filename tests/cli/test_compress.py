@@ -83,6 +83,7 @@ def test_level_flags_change_output() -> None:
     assert bad.stderr.startswith(b"chute: --level: zstd level must be between")
 
 
+@pytest.mark.slow  # zstd -19, twice
 def test_level_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHUTE_LEVEL", "19")
     assert run("-c", input=DATA).stdout == run("-19", "-c", input=DATA).stdout

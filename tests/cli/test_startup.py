@@ -114,7 +114,7 @@ def test_installed_command_imports_nothing_heavy() -> None:
 
 
 #: ``pack``/``unpack``/``ls`` runs that load nothing heavy. Not listed: compressed output
-#: (chute.fileobj's writer imports threading, which imports functools and collections).
+#: (chute.api.fileobj's writer imports threading, which imports functools and collections).
 def _tar_runs(tmp_path: Path, sample: Path) -> list[tuple[str, ...]]:
     import lzma
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import chute
 from chute import codecs
+from chute.api.fileobj import new_compressor
 from chute.codecs import FlushMode
 from chute.codecs._stream import StreamDecoder
 from chute.errors import (
@@ -29,7 +30,6 @@ from chute.errors import (
     TruncatedStreamError,
     UnknownFormatError,
 )
-from chute.fileobj import new_compressor
 
 # variant id -> (format, compressor options). Every format appears; some twice, to cover
 # the options that change the framing (gzip members per block, zstd workers, lz4 blocks).

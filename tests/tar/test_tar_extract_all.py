@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tartrees import snapshot
 
 from chute.errors import ArchiveError, ChuteError
-from chute.readahead import ReadAhead
+from chute.streams.readahead import ReadAhead
 from chute.tar import extract as ex
 from chute.tar import header as h
 from chute.tar.extract import Extractor, ExtractStats, extract
@@ -472,7 +472,7 @@ def test_heap_tuning_waits_for_a_full_chunk(monkeypatch: pytest.MonkeyPatch) -> 
     """The command line's malloc tuning (ctypes: milliseconds of start-up) is applied only
     once a decoded chunk comes back full: a small archive never pays for it."""
     import chute.tar
-    from chute import _malloc
+    from chute.streams import _malloc
 
     calls: list[int] = []
     monkeypatch.setattr(_malloc, "tune", lambda: calls.append(1) or True)

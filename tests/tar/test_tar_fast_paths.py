@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chute.errors import ArchiveError, TruncatedStreamError, UnsafeArchiveError
-from chute.readahead import ReadAhead
+from chute.streams.readahead import ReadAhead
 from chute.tar import extract as ex
 from chute.tar import header as h
 from chute.tar.extract import Extractor, extract

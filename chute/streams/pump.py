@@ -13,21 +13,21 @@ import select
 import stat
 import time
 
+from ..codecs._stream import StreamDecoder
 from . import _malloc
 from ._writeall import flush_all, write_all
-from .codecs._stream import StreamDecoder
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing and collections stay off the command path (start-up)
     from collections.abc import Callable, Iterator
     from typing import Any, BinaryIO, Protocol
 
-    from .codecs import Compressor
+    from ..codecs import Compressor
 
     Progress = Callable[["Stats"], None]
 
     class Sink(Protocol):
-        """Where decoded bytes go: a binary file, or a :class:`~chute.writebehind.WriteBehind`."""
+        """Where decoded bytes go: a binary file, or a :class:`~chute.streams.writebehind.WriteBehind`."""
 
         def write(self, data: bytes, /) -> object: ...
 
@@ -89,7 +89,7 @@ def _interruptible(src: Any, read: Callable[[Any], Any]) -> Callable[[Any], Any]
     """Wrap ``read`` so that a signal ends a read that waits on a quiet pipe.
 
     Only for unbuffered sources (``io.FileIO``) that are not regular files, and only once
-    :func:`chute.atomic.cleanup_on_signals` has set up its wakeup pipe: the read first
+    :func:`chute.streams.atomic.cleanup_on_signals` has set up its wakeup pipe: the read first
     waits in select() on the source and on that pipe, and the loop around it gives the
     interpreter the chance to run the signal handler.
     """
@@ -219,8 +219,8 @@ def _compress_realtime(
     progress: Progress | None,
     stats: Stats,
 ) -> None:
+    from ..codecs import FlushMode
     from .atomic import wakeup_fd
-    from .codecs import FlushMode
 
     try:
         fd = src.fileno()

@@ -1,4 +1,4 @@
-"""chute.follow: tail -f for compressed files."""
+"""chute.streams.follow: tail -f for compressed files."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 import chute
 from chute.errors import CorruptStreamError
-from chute.follow import follow
+from chute.streams.follow import follow
 
 
 class Sink(io.BytesIO):

@@ -1,4 +1,4 @@
-"""chute.atomic: outputs appear whole or not at all, and never clobber without consent."""
+"""chute.streams.atomic: outputs appear whole or not at all, and never clobber without consent."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from chute.atomic import AtomicFile, copy_metadata
+from chute.streams.atomic import AtomicFile, copy_metadata
 
 
 def test_commit_renames_into_place(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_sigterm_removes_live_temp_files(tmp_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import sys, time
-        from chute.atomic import AtomicFile, Terminated, cleanup_on_signals, die_by_signal
+        from chute.streams.atomic import AtomicFile, Terminated, cleanup_on_signals, die_by_signal
         cleanup_on_signals()
         try:
             with AtomicFile({str(tmp_path / "out")!r}) as f:
@@ -106,7 +106,7 @@ def test_sigterm_removes_live_temp_files(tmp_path: Path) -> None:
 
 def test_temp_file_is_private_and_a_taken_name_is_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The temporary file is made without tempfile (start-up): new, 0600, never an existing name."""
-    from chute import atomic
+    from chute.streams import atomic
 
     names = iter([b"\x01" * 6, b"\x01" * 6, b"\x02" * 6])
     monkeypatch.setattr(atomic.os, "urandom", lambda n: next(names))

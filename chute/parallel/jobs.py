@@ -1,4 +1,4 @@
-"""Block-parallel compression and decompression on a bounded pool of daemon threads.
+"""Block-parallel compression, and the job loop that decodes a split file's pieces.
 
 Input is cut into blocks; each block becomes one *independent* member of the format
 (a gzip member, a zstd frame, an lz4 frame, a bz2 or xz stream), compressed on a worker
@@ -11,31 +11,35 @@ constant, whatever the input size.
 
 zstd comes here for two threads or more (8 MiB frames: the same ratio as libzstd's
 own workers, faster, and decodable in parallel); one thread, or tuning options, use
-libzstd's worker (see :func:`chute.fileobj.new_compressor`). ``seekable=True`` writes
-the zstd seekable format or BGZF (see :mod:`chute.seekable`).
+libzstd's worker (see :func:`chute.api.fileobj.new_compressor`). ``seekable=True``
+writes the zstd seekable format or BGZF (:func:`seekable_compressor`).
 
-Workers are daemon threads and every wait has a timeout, so Ctrl-C in the caller's
-thread stops the run within a fraction of a second; a worker error is re-raised by the
-next ``compress``/``flush``/``finish`` call.
+:func:`parallel_decompress` asks :func:`chute.parallel.split.split` where a file cuts,
+decodes the pieces on the pool (:mod:`chute.parallel.pool`) and writes them in order;
+whatever does not split goes through the one-stream pump. A worker error is re-raised
+by the next ``compress``/``flush``/``finish`` call, or where its piece is written.
 """
 
 from __future__ import annotations
 
+import struct
 import time
 
-from .codecs import Codec, FlushMode
-from .errors import ChuteError
+from ..codecs import Codec, FlushMode
+from ..errors import ChuteError, CorruptStreamError
+from .pool import Job, Pool, resolve_threads
+from .seekable import PIECE, decode_frame_pieces
+from .split import BGZF_HEAD, SEEKABLE_MAGIC, SKIPPABLE_SEEK_MAGIC, sniff, split
 
 # typing, collections, queue and threading stay off the import: `chute -d` imports this
 # module for every big file, most of which turn out to be one frame (start-up)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import collections
-    import queue
     from collections.abc import Callable
     from typing import Any, BinaryIO
 
-    from .codecs import Compressor
+    from ..codecs import Compressor
 
     _Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
 
@@ -50,7 +54,6 @@ KEEP_MIN = 64 << 10
 PART_MIN = 1 << 20
 
 Buffer = bytes | bytearray | memoryview
-_POLL = 0.1
 
 #: Input bytes per independent member. bz2 uses its own 900 kB blocks per level, so a
 #: member of 8 of them keeps its ratio; xz needs big blocks to use its dictionary.
@@ -64,90 +67,17 @@ def block_size_for(codec: Codec, seekable: bool = False) -> int:
     return _BLOCK_SIZES.get(codec.name, 4 << 20)
 
 
-def resolve_threads(threads: int | None) -> int:
-    """``None`` -> 1, ``0`` -> every usable core, N -> N."""
-    if threads is None:
-        return 1
-    if threads < 0:
-        raise ValueError("threads must be >= 0")
-    if threads == 0:
-        from .fileobj import usable_cores
-
-        return usable_cores()
-    return threads
-
-
-class _Job:
-    __slots__ = ("data", "done", "error", "result", "size")
-
-    def __init__(self, data: Any, size: int) -> None:
-        import threading
-
-        self.data: Any = data
-        self.size = size
-        self.done = threading.Event()
-        self.result: Any = b""
-        self.error: BaseException | None = None
-
-    def wait(self) -> Any:
-        while not self.done.wait(_POLL):
-            pass
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-class _Pool:
-    """``n`` daemon threads running ``fn`` over jobs from an unbounded queue (the caller bounds it)."""
-
-    def __init__(self, fn: Callable[[Any], Any], n: int) -> None:
-        if n > 1:
-            from . import _malloc
-
-            _malloc.tune()  # workers' arenas would otherwise fault their pages in per block
-        import queue
-        import threading
-
-        self._fn = fn
-        self._q: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._run, name=f"chute-worker-{i}", daemon=True) for i in range(n)]
-        for t in self._threads:
-            t.start()
-
-    def _run(self) -> None:
-        while True:
-            job = self._q.get()
-            if job is None:
-                return
-            try:
-                assert job.data is not None
-                job.result = self._fn(job.data)
-            except BaseException as exc:  # handed to the caller's thread
-                job.error = exc
-            job.data = None
-            job.done.set()
-
-    def submit(self, data: Any, size: int = 0) -> _Job:
-        job = _Job(data, size)
-        self._q.put(job)
-        return job
-
-    def close(self) -> None:
-        for _ in self._threads:
-            self._q.put(None)
-
-
 def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffer], bytes]:
     """A thread-safe function compressing one block into one complete member of ``codec``."""
     if codec.name == "gzip":
         import deflate
 
-        from .codecs.gzip import sized_member
+        from ..codecs.gzip import sized_member
 
         gz = deflate.gzip_compress
         return lambda data: sized_member(gz(data, level))
     if codec.name == "zstd":
-        from .codecs.zstd import core
+        from ..codecs.zstd import core
 
         zstd = core()
         opts = {zstd.ZSTD_c_compressionLevel: level, zstd.ZSTD_c_checksumFlag: int(options.get("checksum", True))}
@@ -169,7 +99,7 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         return zstd_frame
 
     if codec.name == "lz4" and set(options) <= {"checksum"}:
-        from .codecs.lz4 import compress_frame
+        from ..codecs.lz4 import compress_frame
 
         checksum = bool(options.get("checksum", True))
 
@@ -228,16 +158,16 @@ class ParallelCompressor:
         self._takes_parts = takes_parts
         # one worker: the block being read is the second one in flight (a third only raised peak memory)
         self._limit = 2 * threads if threads > 1 else 1
-        self._pool = _Pool(make_member, threads)
+        self._pool = Pool(make_member, threads)
         from collections import deque
 
-        self._pending: collections.deque[_Job] = deque()
+        self._pending: collections.deque[Job] = deque()
         self._parts: list[Buffer] = []  # a partial block: views of immutable input, bytearrays
         self._held = 0  # bytes in _parts
         self._emitted = False
         self._closed = False
 
-    def _take(self, job: _Job) -> bytes:
+    def _take(self, job: Job) -> bytes:
         out: bytes = job.wait()
         self._emitted = True
         if self._on_member is not None:
@@ -353,15 +283,13 @@ def parallel_compressor(
     (other formats raise ``ValueError``). ``block_size``: input bytes per member (for
     BGZF at most 65280). Other ``options`` go to the codec's compressor for each member.
     """
-    from . import codecs
+    from .. import codecs
 
     if isinstance(codec, str):
         codec = codecs.get(codec)
     level = codec.check_level(level)
     n = resolve_threads(threads)
     if seekable:
-        from .seekable import seekable_compressor
-
         return seekable_compressor(codec, level, threads=n, block_size=block_size, **options)
     options.pop("strategy", None)
     options.pop("nb_workers", None)
@@ -370,11 +298,90 @@ def parallel_compressor(
     return ParallelCompressor(make, threads=n, block_size=size, takes_parts=getattr(make, "takes_parts", False))
 
 
+# --------------------------------------------------------------------------- seekable layouts
+
+
+#: BGZF: most input bytes per member (its total size must fit 16 bits), and the empty
+#: member that ends a file.
+BGZF_MAX_INPUT = 0xFF00
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_BGZF_PER_TASK = 16  # BGZF members per worker task (1 MiB of input)
+
+
+def _bgzf_members(level: int) -> Callable[[Any], bytes]:
+    import deflate
+
+    compress, crc32 = deflate.deflate_compress, deflate.crc32
+
+    def members(data: Any) -> bytes:
+        view = memoryview(data).cast("B")
+        out = []
+        for pos in range(0, max(len(view), 1), BGZF_MAX_INPUT):
+            chunk = view[pos : pos + BGZF_MAX_INPUT]
+            body = bytes(compress(chunk, level)) if len(chunk) else b"\x03\x00"
+            total = 18 + len(body) + 8
+            if total > 0x10000:  # pragma: no cover - libdeflate stores incompressible data
+                raise CorruptStreamError("BGZF member larger than 64 KiB")
+            head = BGZF_HEAD.pack(0x1F, 0x8B, 8, 4, 0, 0, 0xFF, 6, 66, 67, 2, total - 1)
+            out.append(head + body + struct.pack("<II", crc32(chunk) & 0xFFFFFFFF, len(chunk)))
+        return b"".join(out)
+
+    return members
+
+
+def seekable_compressor(
+    codec: Codec, level: int, *, threads: int = 1, block_size: int | None = None, **options: Any
+) -> Compressor:
+    """A compressor writing the seekable layout of ``codec`` (zstd or gzip) on ``threads`` workers."""
+    if codec.name == "gzip":
+        if block_size is not None and not 0 < block_size <= BGZF_MAX_INPUT:
+            raise ValueError(f"BGZF block_size must be 1..{BGZF_MAX_INPUT}")
+        per = block_size or BGZF_MAX_INPUT
+        make = _bgzf_members(level)
+        if per != BGZF_MAX_INPUT:
+            inner = make
+
+            def make(data: Any) -> bytes:
+                view = memoryview(data).cast("B")
+                return b"".join(inner(view[p : p + per]) for p in range(0, max(len(view), 1), per))
+
+        return ParallelCompressor(
+            make, threads=threads, block_size=per * _BGZF_PER_TASK, trailer=lambda: BGZF_EOF, empty_member=False
+        )
+    if codec.name == "zstd":
+        options.pop("threads", None)
+        entries: list[tuple[int, int]] = []
+
+        def record(size_in: int, member: bytes) -> bytes:
+            if size_in >= 1 << 32 or len(member) >= 1 << 32:
+                raise ValueError("seekable zstd frames must hold less than 4 GiB")
+            entries.append((len(member), size_in))
+            return member
+
+        def table() -> bytes:
+            body = b"".join(struct.pack("<II", c, d) for c, d in entries)
+            body += struct.pack("<IBI", len(entries), 0, SEEKABLE_MAGIC)
+            return struct.pack("<II", SKIPPABLE_SEEK_MAGIC, len(body)) + body
+
+        return ParallelCompressor(
+            member_function(codec, level, **options),
+            threads=threads,
+            block_size=block_size or (1 << 20),
+            on_member=record,
+            trailer=table,
+            empty_member=False,
+        )
+    raise ValueError(f"seekable output exists for zstd and gzip only, not {codec.name}")
+
+
 # --------------------------------------------------------------------------- decompression
 
 
-#: Compressed bytes per decompression job (consecutive frames are grouped up to this).
+#: Compressed bytes per decompression job (consecutive pieces are grouped up to this).
 JOB_INPUT = 1 << 20
+#: A job of pieces whose decoded size is known closes once it holds this much output
+#: (BGZF members hold 64 KiB at most).
+JOB_OUTPUT = 1 << 20
 #: A frame bigger than this (compressed) is not read whole: such files go to one decoder.
 #: Frames written for parallel decoding are far smaller (chute: 1-8 MiB of input).
 MAX_FRAME_INPUT = 8 << 20
@@ -382,38 +389,60 @@ MAX_FRAME_INPUT = 8 << 20
 MAX_JOB_OUTPUT = 64 << 20
 #: Most output one zstd decode call of a job returns.
 ZSTD_PIECE = 8 << 20
-#: Formats whose frames :func:`chute.frames.find_frames` can list.
-SPLITTABLE = ("zstd", "lz4", "gzip", "xz", "bz2")
 
 
 class _TooBig(Exception):
     """A job's output passed :data:`MAX_JOB_OUTPUT` (a frame that expands that much)."""
 
 
-def _frame_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[bytes]]:
-    """Decode a job ``(raw, [(start, end), ...])`` of whole frames into output pieces."""
-    frame = _gzip_member if fmt == "gzip" else _stream_frame(fmt, options)
+def _piece_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[bytes]]:
+    """Decode a job ``(raw, [(start, end, size), ...])`` of whole pieces into output pieces."""
+    stream = _gzip_member if fmt == "gzip" else _stream_frame(fmt, options)
 
-    def decode(job: tuple[bytes, list[tuple[int, int]]]) -> list[bytes]:
-        raw, frames = job
+    def decode(job: tuple[bytes, list[tuple[int, int, int | None]]]) -> list[bytes]:
+        raw, pieces = job
         view = memoryview(raw)
         out: list[bytes] = []
         total = 0
-        for a, b in frames:
-            pieces = frame(view[a:b], MAX_JOB_OUTPUT - total)
-            total += sum(map(len, pieces))
-            out += pieces
+        for a, b, size in pieces:
+            if size is not None:  # the split bounded it (a seek table's word)
+                got = decode_frame_pieces(fmt, view[a:b], size)
+            else:
+                got = stream(view[a:b], MAX_JOB_OUTPUT - total)
+            total += sum(map(len, got))
+            out += got
         return out
 
     return decode
 
 
+def _jobs(pieces: list[tuple[int, int, int | None]]) -> list[tuple[int, int, list[tuple[int, int, int | None]]]]:
+    """Consecutive pieces grouped into jobs ``(start, end, pieces relative to start)``: up
+    to :data:`JOB_INPUT` compressed bytes, or :data:`JOB_OUTPUT` decoded bytes where known."""
+    jobs = []
+    group: list[tuple[int, int, int | None]] = []
+    held = 0
+    for a, b, size in pieces:
+        if group and (held >= JOB_OUTPUT or b - group[0][0] > JOB_INPUT):
+            jobs.append(_job(group))
+            group, held = [], 0
+        group.append((a, b, size))
+        held += size or 0
+    if group:
+        jobs.append(_job(group))
+    return jobs
+
+
+def _job(group: list[tuple[int, int, int | None]]) -> tuple[int, int, list[tuple[int, int, int | None]]]:
+    start = group[0][0]
+    return start, group[-1][1], [(a - start, b - start, size) for a, b, size in group]
+
+
 def _stream_frame(fmt: str, options: dict[str, Any]) -> Callable[[memoryview, int], list[bytes]]:
     """Decode one frame through a fresh stream decoder, in pieces; :class:`_TooBig` once
     they pass ``room`` bytes."""
-    from .codecs._stream import StreamDecoder
-    from .codecs.lz4 import MAX_BLOCK
-    from .seekable import PIECE
+    from ..codecs._stream import StreamDecoder
+    from ..codecs.lz4 import MAX_BLOCK
 
     # lz4 hands over whole blocks; zstd a frame's output in few calls (32 KiB pieces cost
     # twice the CPU in calls and handovers between threads); xz and bz2 small pieces
@@ -441,8 +470,6 @@ def _gzip_member(data: memoryview, room: int) -> list[bytes]:
     """Decode one whole gzip member in one libdeflate call sized by its ISIZE (3x faster
     than streaming through zlib). An ISIZE that is wrong (a member over 4 GiB, or a lie)
     fails the member, and the caller decodes from there on one thread."""
-    from .seekable import decode_frame_pieces
-
     size = int.from_bytes(data[-4:], "little")
     # checked before libdeflate allocates the output: deflate expands at most 1032:1, so
     # a larger ISIZE is a lie and one thread reports it
@@ -462,37 +489,36 @@ def parallel_decompress(
 ) -> Any:
     """Decompress ``src`` to ``dst`` using ``threads`` workers where the file allows it.
 
-    A seekable ``src`` is split into independent frames, decoded in parallel and written
-    in order, with at most ``2 x threads`` jobs of about 1 MiB of input in flight:
-
-    * seekable zstd and BGZF gzip: along the seek table or the BGZF member headers;
-    * other zstd and lz4 files of several frames, xz and bz2 files of several streams
-      (what chute writes with ``threads`` > 1, ``pzstd``, ``pbzip2``, concatenations),
-      gzip files whose members record their size (what chute writes, MiGz): along the
-      frames found by :func:`chute.frames.find_frames`;
-    * any other lz4 file whose frames have independent blocks (the ``lz4`` CLI's
-      default), one frame or many: along its blocks (:mod:`chute.lz4blocks`).
+    A seekable ``src`` that :func:`chute.parallel.split.split` cuts into pieces (seek
+    tables, BGZF, zstd and lz4 frames, gzip members that record their size, xz and bz2
+    streams) is decoded in parallel and written in order, with at most ``2 x threads``
+    jobs of about 1 MiB of input in flight. Any other lz4 file whose frames have
+    independent blocks (the ``lz4`` CLI's default) is decoded along its blocks
+    (:mod:`chute.parallel.lz4blocks`).
 
     If a piece fails to decode (or would expand past 64 MiB), the rest of the file is
     decoded on the caller's thread, which reports any real error. Anything else (pipes,
-    one-frame files, other formats, frames over 32 MiB compressed) goes through
-    :func:`chute.pump.decompress_stream`, with no error: with ``threads`` > 1 the caller
-    decodes while a second thread writes to ``dst`` (:class:`chute.writebehind.WriteBehind`,
-    at most 4 batches of about 2 MiB behind; on a decoding error, what was decoded before
-    it is written first, as with one thread). Returns :class:`~chute.pump.Stats`.
+    one-frame files, other formats, frames over 8 MiB compressed) goes through
+    :func:`chute.streams.pump.decompress_stream`, with no error: with ``threads`` > 1 the
+    caller decodes while a second thread writes to ``dst``
+    (:class:`chute.streams.writebehind.WriteBehind`, at most 4 batches of about 2 MiB
+    behind; on a decoding error, what was decoded before it is written first, as with one
+    thread). Returns :class:`~chute.streams.pump.Stats`.
     """
-    from .codecs._stream import StreamDecoder
-    from .pump import Stats, decompress_stream
+    from ..codecs._stream import StreamDecoder
+    from ..streams.pump import Stats, decompress_stream
 
     n = resolve_threads(threads)
-    plan = _plan(src, format, options) if n > 1 else None
-    if plan is None and n > 1 and set(options) <= {"memory_limit"} and (format or _sniff(src)) == "lz4":
+    plan = None
+    if n > 1 and not options:
+        plan = split(src, format, max_input=MAX_FRAME_INPUT, max_output=MAX_JOB_OUTPUT)
+    if plan is None and n > 1 and set(options) <= {"memory_limit"} and (format or sniff(src)) == "lz4":
         from . import lz4blocks
 
         return lz4blocks.decode(src, dst, n, chunk_size=chunk_size, **options)
     if plan is None and n > 1:
         # one stream: the decoder and the writes to dst still take a core each
-        from .writebehind import WriteBehind
+        from ..streams.writebehind import WriteBehind
 
         behind = WriteBehind(dst)
         try:
@@ -510,17 +536,17 @@ def parallel_decompress(
         return stats
     if plan is None:
         return decompress_stream(src, dst, StreamDecoder(format, **options), chunk_size=chunk_size)
-    fmt, jobs, decode, tail = plan
+    fmt, tail = plan.format, plan.tail
     stats = Stats(format=fmt)
     base = src.tell()
-    pool = _Pool(decode, n)
+    pool = Pool(_piece_decoder(fmt, options), n)
     from collections import deque
 
-    from ._writeall import write_all
+    from ..streams._writeall import write_all
 
-    pending: collections.deque[tuple[int, _Job]] = deque()
+    pending: collections.deque[tuple[int, Job]] = deque()
 
-    def emit(start: int, job: _Job) -> bool:
+    def emit(start: int, job: Job) -> bool:
         try:
             pieces = job.wait()
         except (_TooBig, ChuteError):
@@ -532,7 +558,7 @@ def parallel_decompress(
 
     fallback = None
     try:
-        for start, end, frames in jobs:
+        for start, end, pieces in _jobs(plan.pieces):
             src.seek(base + start)
             raw = src.read(end - start)
             if len(raw) != end - start:
@@ -544,7 +570,7 @@ def parallel_decompress(
                 if not emit(*first):
                     fallback = first[0]
                     break
-            pending.append((start, pool.submit((raw, frames))))
+            pending.append((start, pool.submit((raw, pieces))))
         while fallback is None and pending:
             first = pending.popleft()
             if not emit(*first):
@@ -565,77 +591,6 @@ def parallel_decompress(
     return stats
 
 
-def _plan(src: BinaryIO, format: str | None, options: dict[str, Any]) -> _Plan | None:
-    """How to split ``src``: (format, jobs of (start, end, frames), decode, bytes after
-    the last frame), or ``None`` to decode it in one stream."""
-    from .seekable import decode_frame_pieces, find_index
-
-    if options:
-        return None
-    index = find_index(src, format)
-    if index is not None:
-        fmt = index.format
-        comp, dec = index.comp_offsets, index.offsets
-        if any(dec[k + 1] - dec[k] > MAX_JOB_OUTPUT for k in range(len(dec) - 1)):
-            # a frame the seek table says is that big (a table may lie): one stream, whose
-            # memory stays bounded whatever the frame holds
-            return None
-        jobs: list[tuple[int, int, list[Any]]] = []
-        i, count = 0, len(comp) - 1
-        while i < count:
-            # a job: consecutive frames holding at least 1 MiB of output (BGZF members are 64 KiB)
-            j = i + 1
-            while j < count and dec[j] - dec[i] < (1 << 20):
-                j += 1
-            frames = [(comp[k] - comp[i], comp[k + 1] - comp[i], dec[k + 1] - dec[k]) for k in range(i, j)]
-            jobs.append((comp[i], comp[j], frames))
-            i = j
-
-        def decode_sized(job: tuple[bytes, list[tuple[int, int, int]]]) -> list[bytes]:
-            raw, frames = job
-            view = memoryview(raw)
-            return [piece for a, b, size in frames for piece in decode_frame_pieces(fmt, view[a:b], size)]
-
-        return fmt, jobs, decode_sized, index.tail
-    sniffed = format or _sniff(src)
-    if sniffed not in SPLITTABLE:
-        return None
-    fmt = sniffed
-    from .frames import find_frames
-
-    found = find_frames(src, fmt, MAX_FRAME_INPUT)
-    if found is None or len(found) < 2:
-        return None
-    jobs = []
-    group: list[tuple[int, int]] = []
-    for a, b in found:
-        if group and b - group[0][0] > JOB_INPUT:
-            jobs.append(_job(group))
-            group = []
-        group.append((a, b))
-    jobs.append(_job(group))
-    return fmt, jobs, _frame_decoder(fmt, options), 0
-
-
-def _job(group: list[tuple[int, int]]) -> tuple[int, int, list[Any]]:
-    start = group[0][0]
-    return start, group[-1][1], [(a - start, b - start) for a, b in group]
-
-
 def _immutable(data: Buffer) -> bool:
     """Whether ``data`` is ``bytes``, or a view of ``bytes``: safe to keep past the call."""
     return type(data) is bytes or (type(data) is memoryview and type(data.obj) is bytes)
-
-
-def _sniff(src: BinaryIO) -> str | None:
-    from . import codecs
-
-    try:
-        if not src.seekable():
-            return None
-        base = src.tell()
-        head = src.read(codecs.MAX_MAGIC)
-        src.seek(base)
-    except (AttributeError, OSError, ValueError):
-        return None
-    return codecs.detect(head)

@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute import frames, parallel
 from chute.errors import ChuteError
-from chute.frames import find_frames
+from chute.parallel import jobs as parallel
+from chute.parallel import split as frames
+from chute.parallel.split import find_frames
 
 SPLITTABLE = ["zstd", "lz4", "gzip", "xz", "bz2"]
 
@@ -110,6 +111,11 @@ def test_reference_tool_members(fmt: str, tmp_path) -> None:
 # --------------------------------------------------------------------------- decoding
 
 
+def split_of(blob: bytes) -> frames.Split | None:
+    """The pieces parallel_decompress would decode (with its limits)."""
+    return frames.split(io.BytesIO(blob), max_input=parallel.MAX_FRAME_INPUT, max_output=parallel.MAX_JOB_OUTPUT)
+
+
 def decode(blob: bytes, threads: int = 2) -> bytes:
     out = io.BytesIO()
     parallel.parallel_decompress(io.BytesIO(blob), out, threads=threads)
@@ -121,8 +127,8 @@ def test_parallel_decode_uses_the_split(fmt: str, monkeypatch: pytest.MonkeyPatc
     pieces = [piece_data(i, 200_000) for i in range(6)]
     blob, _ = build(fmt, pieces, skips=True)
     monkeypatch.setattr(parallel, "JOB_INPUT", 1)  # one frame per job
-    plan = parallel._plan(io.BytesIO(blob), None, {})
-    assert plan is not None and plan[0] == fmt and len(plan[1]) == 6
+    plan = split_of(blob)
+    assert plan is not None and plan.format == fmt and len(parallel._jobs(plan.pieces)) == 6
     assert decode(blob) == b"".join(pieces)
 
 
@@ -132,8 +138,8 @@ def test_chute_parallel_output_decodes_in_parallel(fmt: str, threads: int) -> No
     data = piece_data(7, 3_000_000)
     level = 1 if fmt in ("xz", "bz2") else None  # slow encoders: the layout is what is tested
     blob = chute.compress(data, fmt, level, threads=threads, block_size=256 << 10)
-    plan = parallel._plan(io.BytesIO(blob), None, {})
-    assert plan is not None and sum(len(frames) for _, _, frames in plan[1]) >= 3_000_000 // (256 << 10)
+    plan = split_of(blob)
+    assert plan is not None and len(plan.pieces) >= 3_000_000 // (256 << 10)
     assert decode(blob, threads) == data
 
 
@@ -225,8 +231,8 @@ def test_migz_files_are_split_and_decoded_in_parallel(monkeypatch: pytest.Monkey
     ends = [sum(map(len, members[: i + 1])) for i in range(len(members))]
     assert [b for _, b in find_frames(io.BytesIO(blob), "gzip") or []] == ends
     monkeypatch.setattr(parallel, "JOB_INPUT", 1)
-    plan = parallel._plan(io.BytesIO(blob), None, {})
-    assert plan is not None and len(plan[1]) == 5
+    plan = split_of(blob)
+    assert plan is not None and len(parallel._jobs(plan.pieces)) == 5
     assert decode(blob) == b"".join(pieces)
 
 

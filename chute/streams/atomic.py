@@ -246,7 +246,7 @@ def cleanup_on_signals() -> None:
     if _WAKEUP_FD is None:
         # A signal that lands just before a blocking read() is only handled when the
         # read returns, which on a quiet pipe may be never. The C-level handler writes
-        # to this pipe, so readers that select() on it too wake up (see chute.pump).
+        # to this pipe, so readers that select() on it too wake up (see chute.streams.pump).
         r, w = os.pipe()
         os.set_blocking(r, False)
         os.set_blocking(w, False)

@@ -14,26 +14,29 @@ import io
 import os
 import time
 
-from . import codecs
-from ._writeall import flush_all, write_all
-from .codecs import Codec, FlushMode
-from .codecs._stream import StreamDecoder
+from .. import codecs
+from ..codecs import Codec, FlushMode
+from ..codecs._stream import StreamDecoder
+from ..streams._writeall import flush_all, write_all
 
 # Not imported when the module loads: typing, and threading (only ChuteWriter needs it).
 # They cost start-up, and `chute FILE` or `chute -d` never make a ChuteWriter.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import threading
-    from typing import IO, Any, BinaryIO, cast
+    from typing import IO, Any, BinaryIO, Literal, cast, overload
 
-    from .codecs import Compressor
+    from ..codecs import Compressor
+    from ..parallel.seekable import SeekableReader
+
+    _File = str | bytes | os.PathLike[str] | IO[bytes]
 else:
 
     def cast(typ: object, value: object) -> object:
         return value
 
 
-__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "usable_cores", "DEFAULT_FORMAT"]
+__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "DEFAULT_FORMAT"]
 
 DEFAULT_FORMAT = "zstd"
 READ_CHUNK = 128 << 10
@@ -60,8 +63,8 @@ def new_compressor(
     ``threads``: ``None`` compresses in the caller's thread; N >= 1 uses N worker
     threads; 0 uses every usable core. zstd with one thread uses libzstd's worker
     (``zstd -T1``: compression overlaps the caller's I/O), and lz4 one worker of
-    :mod:`chute.parallel` for the same reason; N > 1 goes through
-    :mod:`chute.parallel` (independent frames of 8 MiB), as every splittable format
+    :mod:`chute.parallel.jobs` for the same reason; N > 1 goes through
+    :mod:`chute.parallel.jobs` (independent frames of 8 MiB), as every splittable format
     does, except zstd with tuning options (window, long distance, job size), which
     keeps libzstd's workers.
     """
@@ -75,30 +78,24 @@ def new_compressor(
     if not codec.concatenable and not options.get("seekable"):
         threads = None  # brotli, zlib, raw deflate: one stream, so one thread
     if codec.name == "zstd" and threads is not None and not options.get("seekable"):
+        from ..parallel.pool import usable_cores
+
         n = threads or usable_cores()
         if n == 1 or not set(options) <= {"checksum", "block_size"}:
             return codec.new_compressor(level, threads=n, **options)
         # Independent frames on our workers: measured ~8% faster than libzstd's workers
         # at the same ratio (8 MiB frames), and a file that decodes on several cores.
-        from .parallel import parallel_compressor
+        from ..parallel.jobs import parallel_compressor
 
         return parallel_compressor(codec, level, threads=n, **options)
     lz4_worker = codec.name == "lz4" and threads == 1 and set(options) <= {"checksum"}
     if (threads is not None and threads != 1) or options.get("seekable") or lz4_worker:
         # lz4 with one thread compresses on one worker too, as zstd -T1 does: reading and
         # writing in the caller's thread then overlap the compression (4 MiB frames)
-        from .parallel import parallel_compressor
+        from ..parallel.jobs import parallel_compressor
 
         return parallel_compressor(codec, level, threads=threads, **options)
     return codec.new_compressor(level, **options)
-
-
-def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:
@@ -422,8 +419,95 @@ class ChuteWriter(io.BufferedIOBase):
         return self._fp.fileno()
 
 
+if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
+
+    @overload
+    def open(
+        file: _File,
+        mode: Literal["r", "rb"] = "rb",
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> ChuteReader | SeekableReader: ...
+
+    @overload
+    def open(
+        file: _File,
+        mode: Literal["w", "wb", "a", "ab", "x", "xb"],
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> ChuteWriter: ...
+
+    @overload
+    def open(
+        file: _File,
+        mode: Literal["rt", "wt", "at", "xt"],
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> io.TextIOWrapper: ...
+
+    @overload
+    def open(
+        file: _File,
+        mode: str,
+        *,
+        format: str | None = None,
+        level: int | None = None,
+        threads: int | None = None,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+        chunk_size: int = READ_CHUNK,
+        members: str = "all",
+        trailing: str = "error",
+        max_output: int | None = None,
+        memory_limit: int | None = None,
+        flush_every: int | None = None,
+        flush_interval: float | None = None,
+        **codec_options: Any,
+    ) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper: ...
+
+
 def open(
-    file: str | bytes | os.PathLike[str] | IO[bytes],
+    file: _File,
     mode: str = "rb",
     *,
     format: str | None = None,
@@ -440,8 +524,12 @@ def open(
     flush_every: int | None = None,
     flush_interval: float | None = None,
     **codec_options: Any,
-) -> Any:
+) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper:
     """Open a compressed file for reading or writing, like ``gzip.open``.
+
+    Returns a binary reader (:class:`ChuteReader`, or a
+    :class:`~chute.parallel.seekable.SeekableReader` for the seekable layouts), a
+    :class:`ChuteWriter`, or in text modes an ``io.TextIOWrapper`` over one of them.
 
     ``file`` is a path or a binary file object (pipes and sockets included: nothing
     seeks). Modes: ``rb wb ab xb`` and ``rt wt at xt`` (text modes wrap an
@@ -466,10 +554,10 @@ def open(
         if level is not None or flush_every is not None or flush_interval is not None:
             raise ValueError("level, flush_every and flush_interval are for writing")
         fp, owns, name = _open_file(file, "rb")
-        # --- seekable files (issue 4): a seek table or BGZF members -> O(1) seeks.
+        # --- seekable files: a seek table or BGZF members -> O(1) seeks.
         plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
         if plain and format in (None, "zstd", "gzip"):
-            from .seekable import open_seekable
+            from ..parallel.seekable import open_seekable
 
             seekable_reader = open_seekable(fp, format, owns_fp=owns, name=name)
             if seekable_reader is not None and text:

@@ -23,7 +23,7 @@ import pytest
 
 import chute
 import chute.tar
-from chute.writebehind import WriteBehind
+from chute.streams.writebehind import WriteBehind
 
 CHUTE = [sys.executable, "-m", "chute"]
 DATA = os.urandom(300_000) + b"compressible text line\n" * 40_000  # ~1.2 MB, part incompressible
@@ -145,7 +145,7 @@ def test_read_range_writes_everything(tmp_path: Path) -> None:
     path = tmp_path / "d.zst"
     path.write_bytes(chute.compress(DATA, "zstd"))
     out = TrickleObject()
-    from chute.seekable import read_range
+    from chute.api.functions import read_range
 
     assert read_range(path, 1000, 101_000, out) == 100_000  # type: ignore[arg-type]
     assert bytes(out.data) == DATA[1000:101_000]

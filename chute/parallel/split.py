@@ -1,8 +1,12 @@
-"""Where the independent frames of a compressed file lie, found without decompressing.
+"""The splitter: where a compressed file can be cut into independently decodable pieces.
 
-A file of several frames (zstd, lz4), streams (xz, bz2) can be decoded on several cores:
-each frame starts from scratch. The frame lengths come from the file's own structure:
+:func:`split` answers for every layout, or returns ``None``: the caller then decodes the
+file as one stream (:func:`chute.streams.pump.decompress_stream`), which reports whatever
+is wrong with it. Only a seekable file can be split, and nothing is decompressed here;
+the lengths come from the file's own structure:
 
+* the seekable layouts (:func:`find_index`): the zstd seek table at the end of the file,
+  or BGZF's member headers, which also give each piece's decoded size;
 * zstd: each frame header, then the 3-byte header of each block (at most 128 KiB
   apart) up to the last block and the optional checksum; skippable frames are skipped;
 * lz4: the frame header, then the 4-byte size of each block up to the end mark;
@@ -15,24 +19,33 @@ each frame starts from scratch. The frame lengths come from the file's own struc
   magic number). A false match is astronomically unlikely (80 bits), and harmless: the
   caller decodes the rest of the file on one thread when a piece fails to decode.
 
-Only a seekable file can be split. Anything unexpected returns ``None``: the caller then
-decodes the file as one stream, which reports whatever is wrong with it.
+The blocks of one lz4 frame are cut while they are decoded, by
+:mod:`chute.parallel.lz4blocks`: the frame's checksum covers them all, in order.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import struct
+
+from .. import codecs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing stays off the command path (start-up)
     from collections.abc import Callable
     from typing import BinaryIO
 
-__all__ = ["find_frames", "MAX_FRAMES"]
+__all__ = ["split", "Split", "find_frames", "find_index", "SeekIndex", "sniff", "MAX_FRAMES", "SPLITTABLE"]
 
 #: More frames than this are not listed (memory): the file goes to one decoder.
 MAX_FRAMES = 1 << 20
+#: Formats whose frames :func:`find_frames` can list.
+SPLITTABLE = ("zstd", "lz4", "gzip", "xz", "bz2")
+
+SKIPPABLE_SEEK_MAGIC = 0x184D2A5E
+SEEKABLE_MAGIC = 0x8F92EAB1
+BGZF_HEAD = struct.Struct("<4BI2BH2BHH")  # 18 bytes: id1 id2 cm flg mtime xfl os xlen si1 si2 slen bsize
 
 _ZSTD_MAGIC = 0xFD2FB528
 _LZ4_MAGIC = 0x184D2204
@@ -304,3 +317,157 @@ def find_frames(fp: BinaryIO, format: str, max_frame: int = 1 << 62) -> list[tup
         return found
     finally:
         fp.seek(base)
+
+
+# --------------------------------------------------------------------------- indexing
+
+
+class SeekIndex:
+    """Where each independent frame lies: ``comp_offsets[i]`` / ``offsets[i]`` (compressed /
+    decompressed start of frame i, relative to the start of the file), one extra entry at
+    the end for the totals; ``tail``: bytes after the last frame (seek table, EOF member)."""
+
+    __slots__ = ("comp_offsets", "format", "offsets", "tail")
+
+    def __init__(self, format: str, comp_offsets: list[int], offsets: list[int], tail: int) -> None:
+        self.format = format
+        self.comp_offsets = comp_offsets
+        self.offsets = offsets
+        self.tail = tail
+
+    @property
+    def size(self) -> int:
+        """Decompressed size of the whole file."""
+        return self.offsets[-1]
+
+
+def _zstd_index(fp: BinaryIO, base: int, length: int) -> SeekIndex | None:
+    if length < 17:
+        return None
+    fp.seek(base + length - 9)
+    count, desc, magic = struct.unpack("<IBI", fp.read(9))
+    if magic != SEEKABLE_MAGIC or desc & 0x7C:
+        return None
+    entry = 12 if desc & 0x80 else 8
+    table = 8 + count * entry + 9
+    if table > length:
+        return None
+    fp.seek(base + length - table)
+    raw = fp.read(table - 9)
+    skip_magic, frame_size = struct.unpack_from("<II", raw)
+    if skip_magic != SKIPPABLE_SEEK_MAGIC or frame_size != table - 8:
+        return None
+    comp, dec = [0], [0]
+    for i in range(count):
+        c, d = struct.unpack_from("<II", raw, 8 + i * entry)
+        comp.append(comp[-1] + c)
+        dec.append(dec[-1] + d)
+    if comp[-1] + table != length:
+        return None
+    return SeekIndex("zstd", comp, dec, table)
+
+
+def _bgzf_index(fp: BinaryIO, base: int, length: int) -> SeekIndex | None:
+    comp, dec = [0], [0]
+    pos = 0
+    read, seek = fp.read, fp.seek
+    while pos < length:
+        seek(base + pos)
+        head = read(18)
+        if len(head) < 18:
+            return None
+        f = BGZF_HEAD.unpack(head)
+        if f[0:4] != (0x1F, 0x8B, 8, 4) or f[7:11] != (6, 66, 67, 2):
+            return None
+        total = f[11] + 1
+        seek(base + pos + total - 4)
+        isize = read(4)
+        if len(isize) < 4:
+            return None
+        size = struct.unpack("<I", isize)[0]
+        if size > 0x10000:  # the BGZF limit; also caps what a lying trailer makes us allocate
+            return None
+        pos += total
+        comp.append(pos)
+        dec.append(dec[-1] + size)
+    if pos != length:
+        return None
+    return SeekIndex("gzip", comp, dec, 0)
+
+
+def find_index(fp: BinaryIO, format: str | None = None) -> SeekIndex | None:
+    """The frame index of a seekable zstd or BGZF file from ``fp``'s current position.
+
+    ``None`` when ``fp`` cannot seek or the file is not in a seekable layout. The file
+    position is restored.
+    """
+    try:
+        if not fp.seekable():
+            return None
+        base = fp.tell()
+        length = fp.seek(0, io.SEEK_END) - base
+    except (AttributeError, OSError, ValueError):
+        return None
+    try:
+        fp.seek(base)
+        head = fp.read(16)
+        if format in (None, "zstd") and head[:4] in (b"\x28\xb5\x2f\xfd", b"\x5e\x2a\x4d\x18"):
+            return _zstd_index(fp, base, length)
+        if format in (None, "gzip") and head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC":
+            return _bgzf_index(fp, base, length)
+        return None
+    finally:
+        fp.seek(base)
+
+
+# --------------------------------------------------------------------------- the splitter
+
+
+class Split:
+    """``format``; ``pieces``: ``(start, end, size)`` of each independently decodable piece,
+    offsets relative to where the file was when split, ``size`` its decoded size where the
+    layout records it (else ``None``); ``tail``: bytes after the last piece that hold no
+    data (a seek table)."""
+
+    __slots__ = ("format", "pieces", "tail")
+
+    def __init__(self, format: str, pieces: list[tuple[int, int, int | None]], tail: int) -> None:
+        self.format = format
+        self.pieces = pieces
+        self.tail = tail
+
+
+def split(fp: BinaryIO, format: str | None = None, *, max_input: int, max_output: int) -> Split | None:
+    """How ``fp`` (from its current position) cuts into independently decodable pieces,
+    or ``None``: one piece only, a layout not known, a pipe, or a piece over ``max_input``
+    compressed bytes or over ``max_output`` decoded bytes (by the seek table's word, which
+    may lie; the job holding it would keep it whole). The file position is restored."""
+    index = find_index(fp, format)
+    if index is not None:
+        comp, dec = index.comp_offsets, index.offsets
+        sized: list[tuple[int, int, int | None]] = [
+            (comp[k], comp[k + 1], dec[k + 1] - dec[k]) for k in range(len(comp) - 1)
+        ]
+        if any(size is not None and size > max_output for _, _, size in sized):
+            return None
+        return Split(index.format, sized, index.tail)
+    fmt = format or sniff(fp)
+    if fmt not in SPLITTABLE:
+        return None
+    found = find_frames(fp, fmt, max_input)
+    if found is None or len(found) < 2:
+        return None
+    return Split(fmt, [(a, b, None) for a, b in found], 0)
+
+
+def sniff(fp: BinaryIO) -> str | None:
+    """The format of a seekable ``fp`` from its magic number (position restored), else ``None``."""
+    try:
+        if not fp.seekable():
+            return None
+        base = fp.tell()
+        head = fp.read(codecs.MAX_MAGIC)
+        fp.seek(base)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return codecs.detect(head)

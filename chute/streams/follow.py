@@ -20,8 +20,8 @@ import os
 import threading
 from typing import Any, BinaryIO
 
+from ..codecs._stream import StreamDecoder
 from ._writeall import flush_all, write_all
-from .codecs._stream import StreamDecoder
 
 __all__ = ["follow"]
 

@@ -261,9 +261,9 @@ def test_zstd_one_call_records_the_content_size() -> None:
 
 
 def test_copy_reads_whole_lz4_blocks_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chute import api
+    from chute.api import functions as api
     from chute.codecs.lz4 import MAX_BLOCK
-    from chute.pump import DEFAULT_CHUNK
+    from chute.streams.pump import DEFAULT_CHUNK
 
     sizes: list[int] = []
     real = api.compress_stream

@@ -1,4 +1,4 @@
-"""chute.pump: the chunked loop, statistics, bounded output, real-time flushing."""
+"""chute.streams.pump: the chunked loop, statistics, bounded output, real-time flushing."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from chute import codecs
 from chute.codecs._stream import StreamDecoder
-from chute.pump import MIN_STEP_OUTPUT, OUTPUT_FACTOR, Stats, compress_stream, decompress_stream
+from chute.streams.pump import MIN_STEP_OUTPUT, OUTPUT_FACTOR, Stats, compress_stream, decompress_stream
 
 
 @settings(max_examples=30, deadline=None)
@@ -116,7 +116,7 @@ def test_flush_interval_flushes_a_quiet_pipe() -> None:
 
 def test_long_decode_trims_the_heap_every_trim_every_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
     # 12 MiB of 1 MiB gzip members: the shape whose heap fragments without trimming.
-    from chute import _malloc
+    from chute.streams import _malloc
 
     data = os.urandom(1 << 16) * 192
     comp = io.BytesIO()
@@ -134,7 +134,7 @@ def test_long_decode_trims_the_heap_every_trim_every_bytes(monkeypatch: pytest.M
 
 
 def test_malloc_trim_respects_wanted_false(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chute import _malloc
+    from chute.streams import _malloc
 
     calls: list[int] = []
     monkeypatch.setattr(_malloc, "_trim", calls.append)
@@ -147,9 +147,9 @@ def test_malloc_trim_respects_wanted_false(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_progress_alias_is_still_importable() -> None:
-    """``chute.pump.Progress`` is built on first use (start-up), but still there."""
-    import chute.pump as pump
-    from chute.pump import Progress
+    """``chute.streams.pump.Progress`` is built on first use (start-up), but still there."""
+    import chute.streams.pump as pump
+    from chute.streams.pump import Progress
 
     assert Progress.__args__[0] is pump.Stats
     with pytest.raises(AttributeError):
@@ -185,16 +185,16 @@ def test_a_compressor_that_keeps_its_input_gets_fresh_bytes() -> None:
 
 def test_parallel_copy_reads_whole_blocks_and_does_not_copy_them(monkeypatch: pytest.MonkeyPatch) -> None:
     import chute
-    from chute import parallel
+    from chute.parallel import pool as parallel
 
     seen: list[tuple[type, int]] = []
-    real = parallel._Pool.submit
+    real = parallel.Pool.submit
 
-    def submit(self: parallel._Pool, data: object, size: int = 0) -> parallel._Job:
+    def submit(self: parallel.Pool, data: object, size: int = 0) -> parallel.Job:
         seen.append((type(data), size))
         return real(self, data, size)
 
-    monkeypatch.setattr(parallel._Pool, "submit", submit)
+    monkeypatch.setattr(parallel.Pool, "submit", submit)
     data = os.urandom(9 << 20)
     out = io.BytesIO()
     chute.copy(io.BytesIO(data), out, compress="lz4", threads=2)

@@ -1,4 +1,4 @@
-"""chute.readahead: bytes in order, errors handed over, bounded memory, clean stop."""
+"""chute.streams.readahead: bytes in order, errors handed over, bounded memory, clean stop."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chute.readahead import ReadAhead
+from chute.streams.readahead import ReadAhead
 
 
 @settings(max_examples=40, deadline=None)

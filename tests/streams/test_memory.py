@@ -1,7 +1,7 @@
 """Peak memory stays flat while 1 GB streams through the pump (slow).
 
-A child process generates 1 GB, compresses it with :func:`chute.pump.compress_stream`
-into a pipe, and decompresses the other end with :func:`chute.pump.decompress_stream`
+A child process generates 1 GB, compresses it with :func:`chute.streams.pump.compress_stream`
+into a pipe, and decompresses the other end with :func:`chute.streams.pump.decompress_stream`
 into a counting sink, both at once. It reports its peak RSS (``VmHWM``) after 200 MB
 and at the end: the second may exceed the first by a few MiB at most, and neither may
 reach 64 MiB.
@@ -29,7 +29,7 @@ CHILD = textwrap.dedent(
 
     from chute import codecs
     from chute.codecs._stream import StreamDecoder
-    from chute.pump import compress_stream, decompress_stream
+    from chute.streams.pump import compress_stream, decompress_stream
 
     fmt, total, mark = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 

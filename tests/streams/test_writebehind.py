@@ -1,4 +1,4 @@
-"""chute.writebehind: bytes in order, bounded memory, errors handed back, clean stop."""
+"""chute.streams.writebehind: bytes in order, bounded memory, errors handed back, clean stop."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chute import writebehind
-from chute.writebehind import WriteBehind
+from chute.streams import writebehind
+from chute.streams.writebehind import WriteBehind
 
 
 class Recorder(io.RawIOBase):

@@ -1,28 +1,29 @@
-"""One-call helpers: ``compress``, ``decompress``, ``copy``, ``detect``."""
+"""One-call helpers: ``compress``, ``decompress``, ``copy``, ``detect``, ``read_range``."""
 
 from __future__ import annotations
 
 import io
 import os
 
-from . import codecs
-from ._writeall import flush_all
-from .codecs._stream import StreamDecoder
+from .. import codecs
+from ..codecs._stream import StreamDecoder
+from ..streams._writeall import flush_all, write_all
+from ..streams.pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
 from .fileobj import new_compressor, resolve_format
-from .pump import DEFAULT_CHUNK, Stats, compress_stream, decompress_stream
+from .fileobj import open as chute_open
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
 if TYPE_CHECKING:
     from typing import Any, BinaryIO, cast
 
-    from .pump import Progress
+    from ..streams.pump import Progress
 else:
 
     def cast(typ: object, value: object) -> object:
         return value
 
 
-__all__ = ["compress", "decompress", "copy", "detect"]
+__all__ = ["compress", "decompress", "copy", "detect", "read_range"]
 
 #: Compressed bytes :func:`decompress` hands the decoder per call ...
 INPUT_STEP = 1 << 20
@@ -111,7 +112,7 @@ def copy(
     zstd) compresses; ``decompress=True`` decodes, detecting the format unless
     ``format`` names it. ``chunk_size``: bytes per read, 128 KiB by default (when
     compressing on threads, one block: 1-8 MiB by format; lz4 4 MiB). Returns
-    :class:`~chute.pump.Stats`.
+    :class:`~chute.streams.pump.Stats`.
     """
     if bool(compress) == bool(decompress):
         raise ValueError("pass exactly one of compress=FORMAT or decompress=True")
@@ -128,7 +129,7 @@ def copy(
                     s, d, comp, chunk_size=read_size, progress=progress, stats=Stats(format=codec.name)
                 )
             elif threads is not None and threads != 1 and progress is None:
-                from .parallel import parallel_decompress
+                from ..parallel.jobs import parallel_decompress
 
                 read_size = chunk_size or DEFAULT_CHUNK
                 stats = parallel_decompress(s, d, threads=threads, format=format, chunk_size=read_size, **options)
@@ -143,3 +144,28 @@ def copy(
     finally:
         if own_s:
             s.close()
+
+
+def read_range(path: str | os.PathLike[str], start: int, end: int | None, out: BinaryIO) -> int:
+    """Write decompressed bytes ``[start, end)`` of ``path`` to ``out``; return the count.
+
+    ``end=None`` means to the end. Seekable files decode only the frames that hold the
+    range; other compressed files are decoded from the start (and stop at ``end``).
+    """
+    if start < 0 or (end is not None and end < start):
+        raise ValueError(f"invalid range {start}:{end}")
+    with chute_open(path, "rb") as f:
+        got = f.seek(start)
+        if got < start:
+            return 0
+        left = None if end is None else end - start
+        written = 0
+        while left is None or left > 0:
+            chunk = f.read(1 << 20 if left is None else min(left, 1 << 20))
+            if not chunk:
+                break
+            write_all(out, chunk)
+            written += len(chunk)
+            if left is not None:
+                left -= len(chunk)
+        return written

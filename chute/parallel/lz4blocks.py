@@ -10,7 +10,7 @@ decode a block apart from the checksum of everything before it.
 
 Only frames are handled here; anything else (a frame with linked blocks or a dictionary,
 a skippable frame, bytes that are not a frame, a header LZ4F would reject) is decoded
-from its first byte by :func:`chute.pump.decompress_stream`, which also gives the
+from its first byte by :func:`chute.streams.pump.decompress_stream`, which also gives the
 one-thread path's errors. So the source must be seekable; :func:`decode` checks.
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import io
 import time
 
-from .codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC, block_decoder, header_check_byte, independent_blocks
-from .errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
+from ..codecs.lz4 import _BLOCK_MAX, _FRAME_MAGIC, block_decoder, header_check_byte, independent_blocks
+from ..errors import ChecksumError, ChuteError, CorruptStreamError, TruncatedStreamError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing stays off the command path (start-up)
@@ -117,17 +117,17 @@ def decode(
     :data:`MAX_WORKERS`) beside this thread, which checks and writes; with at
     most two jobs per worker in flight (peak memory about ``4 x workers x JOB_OUTPUT``
     plus a constant); from the first frame that is not one of those, the rest of the
-    stream goes through :func:`chute.pump.decompress_stream` on this thread. ``options``
+    stream goes through :func:`chute.streams.pump.decompress_stream` on this thread. ``options``
     are :class:`~chute.codecs._stream.StreamDecoder` options for that part. Returns
-    :class:`~chute.pump.Stats`.
+    :class:`~chute.streams.pump.Stats`.
     """
     import xxhash
 
-    from . import _malloc
-    from ._writeall import write_all
-    from .codecs._stream import StreamDecoder
-    from .parallel import _Job, _Pool
-    from .pump import Stats, decompress_stream
+    from ..codecs._stream import StreamDecoder
+    from ..streams import _malloc
+    from ..streams._writeall import write_all
+    from ..streams.pump import Stats, decompress_stream
+    from .pool import Job, Pool
 
     stats = Stats(format="lz4")
     # the caller's thread needs a core of its own: with every core decoding, it would
@@ -138,8 +138,8 @@ def decode(
     write = None if dst is None else lambda data: write_all(dst, data)
     from collections import deque
 
-    pending: collections.deque[_Job] = deque()
-    pool: _Pool | None = None
+    pending: collections.deque[Job] = deque()
+    pool: Pool | None = None
     decoders: dict[tuple[int, bool], Any] = {}
     base = start = src.tell()
     try:
@@ -154,7 +154,7 @@ def decode(
                 decoders[key] = _block_decoder(*key)
             if pool is None:
                 _malloc.tune()  # parallel work: a pool of one worker does not apply it itself
-                pool = _Pool(lambda job: decoders[job[0]](job[1]), workers)
+                pool = Pool(lambda job: decoders[job[0]](job[1]), workers)
             hasher = xxhash.xxh32() if flg & 0x04 else None
             produced = 0
             group: list[tuple[bytes, bool, int]] = []

@@ -1,4 +1,4 @@
-"""Seekable output: zstd seekable format and BGZF gzip (chute.seekable)."""
+"""Seekable output: zstd seekable format and BGZF gzip (chute.parallel.seekable, chute.parallel.jobs)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute.seekable import BGZF_EOF, SEEKABLE_MAGIC, SeekableReader, find_index, read_range
+from chute.api.functions import read_range
+from chute.parallel.jobs import BGZF_EOF
+from chute.parallel.seekable import SeekableReader
+from chute.parallel.split import SEEKABLE_MAGIC, find_index
 
 DATA = os.urandom(50_000) + b"".join(b"line %d of the log\n" % i for i in range(40_000))
 BLOCKS = {"zstd": 20_000, "gzip": 7_000}
@@ -91,7 +94,7 @@ def test_seek_from_end_and_current(seekable_file) -> None:
 
 
 def test_seek_decodes_one_frame(seekable_file, monkeypatch) -> None:
-    import chute.seekable as mod
+    import chute.parallel.seekable as mod
 
     calls = []
     real = mod.decode_frame

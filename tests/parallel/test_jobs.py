@@ -1,4 +1,4 @@
-"""Block-parallel compression and decompression (chute.parallel)."""
+"""Block-parallel compression and decompression (chute.parallel.jobs)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute import parallel
-from chute.parallel import ParallelCompressor, parallel_compressor, parallel_decompress
+from chute.parallel import jobs as parallel
+from chute.parallel.jobs import ParallelCompressor, parallel_compressor, parallel_decompress
 
 TOOLS = {"gzip": "gzip", "zstd": "zstd", "lz4": "lz4", "bz2": "bzip2", "xz": "xz"}
 BLOCK = 1 << 16
@@ -216,13 +216,18 @@ def test_one_stream_decode_delivers_what_one_thread_does_before_an_error(damage:
 def test_seekable_frames_past_the_job_limit_go_to_one_stream(monkeypatch: pytest.MonkeyPatch) -> None:
     """A seek table listing a frame bigger than a job may hold (it may lie about it, and
     a job holds a frame's whole output): the file is decoded as one stream instead."""
-    from chute import parallel
+    from chute.parallel import jobs as parallel
 
     data = sample(300_000)
     blob = compress("zstd", data, 2, seekable=True, block_size=100_000)
-    assert parallel._plan(io.BytesIO(blob), None, {}) is not None
+    from chute.parallel.split import split
+
+    def pieces() -> object:
+        return split(io.BytesIO(blob), max_input=parallel.MAX_FRAME_INPUT, max_output=parallel.MAX_JOB_OUTPUT)
+
+    assert pieces() is not None
     monkeypatch.setattr(parallel, "MAX_JOB_OUTPUT", 50_000)
-    assert parallel._plan(io.BytesIO(blob), None, {}) is None
+    assert pieces() is None
     out = io.BytesIO()
     parallel_decompress(io.BytesIO(blob), out, threads=2)
     assert out.getvalue() == data
@@ -291,7 +296,7 @@ def test_ctrl_c_stops_within_a_second() -> None:
 def test_lz4_one_thread_compresses_on_a_worker() -> None:
     """threads=1 for lz4 is one worker beside the caller, like zstd -T1: 4 MiB frames;
     threads=None compresses in the caller's thread, one frame."""
-    from chute.fileobj import new_compressor
+    from chute.api.fileobj import new_compressor
 
     data = sample(9 << 20)
     one = new_compressor("lz4", threads=1)
@@ -364,7 +369,7 @@ def test_one_frame_file_decode_loads_nothing_heavy(tmp_path: Path) -> None:
     loaded = set(report.read_text().split())
     base = subprocess.run([sys.executable, "-c", "import sys; print(*sys.modules)"], capture_output=True, text=True)
     heavy = {"typing", "re", "collections", "functools", "enum", "queue", "threading", "dataclasses", "contextlib"}
-    assert "chute.parallel" in loaded  # the planning path did run
+    assert "chute.parallel.jobs" in loaded  # the planning path did run
     assert sorted((loaded - set(base.stdout.split())) & heavy) == []
 
 
@@ -403,16 +408,17 @@ def test_any_mix_of_buffers_round_trips_and_nothing_is_aliased(
 
 
 def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.MonkeyPatch) -> None:
-    from chute import parallel
+    from chute.parallel import jobs as parallel
+    from chute.parallel.pool import Job, Pool
 
     seen: list[object] = []
-    real = parallel._Pool.submit
+    real = Pool.submit
 
-    def submit(self: parallel._Pool, data: object, size: int = 0) -> parallel._Job:
+    def submit(self: Pool, data: object, size: int = 0) -> Job:
         seen.append(data)
         return real(self, data, size)
 
-    monkeypatch.setattr(parallel._Pool, "submit", submit)
+    monkeypatch.setattr(Pool, "submit", submit)
     monkeypatch.setattr(parallel, "KEEP_MIN", BLOCK // 4)
     data = sample(4 * BLOCK + 100)
     writes = [data[i : i + BLOCK // 4] for i in range(0, len(data), BLOCK // 4)]

@@ -1,4 +1,4 @@
-"""Parallel decoding of lz4 frames by blocks (chute.lz4blocks)."""
+"""Parallel decoding of lz4 frames by blocks (chute.parallel.lz4blocks)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute import lz4blocks
 from chute.codecs._stream import StreamDecoder
 from chute.errors import ChecksumError, ChuteError, CorruptStreamError, TrailingDataError, TruncatedStreamError
-from chute.parallel import parallel_decompress
-from chute.pump import decompress_stream
+from chute.parallel import lz4blocks
+from chute.parallel.jobs import parallel_decompress
+from chute.streams.pump import decompress_stream
 
 BLOCK_SIZES = [lz4.frame.BLOCKSIZE_MAX64KB, lz4.frame.BLOCKSIZE_MAX256KB, lz4.frame.BLOCKSIZE_MAX1MB]
 
@@ -174,23 +174,23 @@ def test_truncated_at_a_block_boundary() -> None:
 
 def test_jobs_in_flight_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     """At most two jobs per worker wait at once, whatever the size of the frame."""
-    from chute import parallel as par
+    from chute.parallel import pool as par
 
     live = [0]
     peak = [0]
-    real_submit, real_wait = par._Pool.submit, par._Job.wait
+    real_submit, real_wait = par.Pool.submit, par.Job.wait
 
-    def submit(self: par._Pool, data: object, size: int = 0) -> par._Job:
+    def submit(self: par.Pool, data: object, size: int = 0) -> par.Job:
         live[0] += 1
         peak[0] = max(peak[0], live[0])
         return real_submit(self, data, size)
 
-    def wait(self: par._Job) -> object:
+    def wait(self: par.Job) -> object:
         live[0] -= 1
         return real_wait(self)
 
-    monkeypatch.setattr(par._Pool, "submit", submit)
-    monkeypatch.setattr(par._Job, "wait", wait)
+    monkeypatch.setattr(par.Pool, "submit", submit)
+    monkeypatch.setattr(par.Job, "wait", wait)
     monkeypatch.setattr(lz4blocks, "JOB_OUTPUT", 128 << 10)  # two 64 KiB blocks per job: 16 jobs
     data = sample(2_000_000)
     assert parallel(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB), threads=3) == data

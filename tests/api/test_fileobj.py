@@ -495,6 +495,7 @@ def _bomb(name: str) -> bytes:
     return member * 64
 
 
+@pytest.mark.slow  # decodes 1 GiB per format
 @pytest.mark.parametrize("name", ["zstd", "gzip", "bz2"])
 def test_bomb_read_in_pieces_keeps_memory_bounded(name: str) -> None:
     bomb = _bomb(name)
