@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import stat
@@ -90,7 +91,7 @@ class TarWriter:
                 while done < len(view):
                     more = self._fp.write(view[done:])
                     if not more:
-                        raise OSError(f"the output took no bytes after {done} of {len(view)}")
+                        raise OSError(errno.EIO, f"the output took no bytes after {done} of {len(view)}")
                     done += more
 
     def add(self, member: Member, fileobj: BinaryIO | None = None) -> None:
