@@ -371,7 +371,10 @@ _PLAIN_TYPES = frozenset({h.REGULAR, h.HARDLINK, h.SYMLINK, h.DIRECTORY, h.FIFO,
 
 
 def _read_file(path: str, size: int, name: str) -> bytes:
-    """The first ``size`` bytes of the file at ``path``; an error if it has fewer."""
+    """The first ``size`` bytes of the file at ``path``; an error if it has fewer.
+
+    A read error names ``path`` (a failed ``read`` carries no file name of its own).
+    """
     fd = os.open(path, _O_READ)
     try:
         data = os.read(fd, size)
@@ -387,6 +390,10 @@ def _read_file(path: str, size: int, name: str) -> bytes:
                 parts.append(more)
                 got += len(more)
             data = b"".join(parts)
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = path
+        raise
     finally:
         os.close(fd)
     return data

@@ -237,6 +237,10 @@ def test_a_file_shorter_than_its_size_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="ended 3 bytes early"):
         _read_file(str(f), 8, "f")
     assert _read_file(str(f), 3, "f") == b"123"  # a file that grew: its first bytes
+    # a file replaced by a folder between its stat and its read: the error names it
+    with pytest.raises(IsADirectoryError) as err:
+        _read_file(str(tmp_path), 8, "f")
+    assert err.value.filename == str(tmp_path)
 
 
 # ----------------------------------------------------------------------------- reference tools
