@@ -7,6 +7,7 @@ as one member (``--stdin-name``), spooled since its size is unknown until its en
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -15,6 +16,8 @@ from ._common import CliError, add_format_args, open_output, parse_size, refuse_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
     from ._args import Namespace
 
 
@@ -77,7 +80,11 @@ def run(args: Namespace) -> int:
         full = path if base is None or path == "-" else os.path.join(base, path)
         if path != "-" and not os.path.lexists(full):
             raise CliError(full, "no such file or directory")
-    with open_output(args.output, force=args.force) as out:
+    with open_output(args.output, force=args.force) as opened:
+        # Standard output unbuffered: the archive goes out in large writes anyway, and a
+        # failed write then leaves nothing in a buffer to fail again (a second line) at exit.
+        raw = getattr(opened, "raw", opened) if args.output == "-" else opened
+        out: Any = _NamedOutput(raw, args.output)
         sink = chute_open(out, "wb", format=fmt, level=level, threads=threads) if fmt else out
         tw = TarWriter(
             sink,  # type: ignore[arg-type]  # a ChuteWriter is a binary file, not typing's BinaryIO class
@@ -94,7 +101,44 @@ def run(args: Namespace) -> int:
         tw.close()
         if sink is not out:
             sink.close()
+        out.flush()  # here, not on the way out of open_output: an error then names the archive
     return 0
+
+
+class _NamedOutput:
+    """The archive's file, written whole: an error writing it (a full disk) names it, as
+    ``chute: ARCHIVE: reason`` (the write's own error carries no file name), and a short
+    write is followed by the rest. A write larger than its buffer may come back short from
+    ``sys.stdout.buffer`` on a full disk, the rest dropped, with no error at all."""
+
+    def __init__(self, fp: BinaryIO, name: str) -> None:
+        self._fp = fp
+        self._name = name
+
+    def write(self, data: Any) -> int:
+        try:
+            with memoryview(data) as whole, whole.cast("B") as view:
+                done = self._fp.write(view) or 0  # None: a non-blocking file took nothing
+                while done < len(view):
+                    more = self._fp.write(view[done:])
+                    if not more:
+                        raise OSError(errno.EIO, f"the output took no more bytes after {done}")
+                    done += more
+                return done
+        except OSError as exc:
+            raise _named(exc, self._name) from None
+
+    def flush(self) -> None:
+        try:
+            self._fp.flush()
+        except OSError as exc:
+            raise _named(exc, self._name) from None
+
+
+def _named(exc: OSError, name: str) -> OSError:
+    if exc.filename is None:
+        exc.filename = name
+    return exc
 
 
 def _arcname(path: str) -> str:

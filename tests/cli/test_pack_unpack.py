@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,48 @@ def test_spool_to_disk_for_unknown_size(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     got = subprocess.run(["tar", "-xOf", str(archive), "stdin"], capture_output=True, check=True).stdout
     assert got == data
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs mounted for the test (needs root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    try:
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True)
+    except FileNotFoundError:
+        pytest.skip("no mount command")
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {r.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+@pytest.mark.parametrize("unbuffered", [False, True])
+@pytest.mark.parametrize("to", ["file", "stdout"])
+@pytest.mark.parametrize("fmt", [["-F", "none"], ["-F", "zstd", "-T2"], ["-F", "gzip"]])
+def test_pack_to_a_full_disk_names_the_archive(
+    tmp_path: Path, small_disk: Path, fmt: list[str], to: str, unbuffered: bool
+) -> None:
+    # Random data does not compress: every format writes more than the disk holds, in a
+    # write larger than any buffer (the zstd -T2 archive in one write at the end).
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "random").write_bytes(os.urandom(1 << 20))
+    (tmp_path / "src" / "small.txt").write_bytes(b"small\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    archive = small_disk / "a.tar"
+    cmd = ["pack", *fmt, "-C", str(tmp_path), "src", "-o"]
+    if to == "file":
+        r = chute(*cmd, str(archive), env=env)
+        name = str(archive)
+    else:
+        with open(archive, "wb") as out:
+            r = subprocess.run([*CHUTE, *cmd, "-"], stdout=out, stderr=subprocess.PIPE, env=env)
+        name = "stdout"  # as gzip names it
+    assert r.returncode == 1
+    assert r.stderr.decode() == f"chute: {name}: no space left on device\n"
+    assert [p.name for p in small_disk.iterdir()] == ([] if to == "file" else ["a.tar"])
