@@ -76,7 +76,7 @@ def test_backup_count_limits_compressed_files(tmp_path: Path) -> None:
         h.wait()  # one rotation at a time so the newest backups are known exactly
     h.close()
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst"]
+    assert names == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst", "app.log.lock"]
     last = [chute.open(tmp_path / f"app.log.{i}.zst").read().decode() for i in (3, 2, 1)]
     assert (
         "".join(last).splitlines()[-1] + "\n" + path.read_text()
@@ -87,17 +87,17 @@ def test_backup_count_limits_compressed_files(tmp_path: Path) -> None:
 
 
 def test_log_call_does_not_wait_on_compression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import chute.logging as cl
+    import chute.logging._rotation as rot
 
     gate = threading.Event()
-    real = cl._compress_file
+    real = rot.compress_fd
 
     def slow(*a: object) -> None:
         gate.wait(10)
         real(*a)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cl, "_compress_file", slow)
-    h = CompressingRotatingFileHandler(tmp_path / "a.log", maxBytes=50, backupCount=5)
+    monkeypatch.setattr(rot, "compress_fd", slow)
+    h = CompressingRotatingFileHandler(tmp_path / "a.log", maxBytes=50, backupCount=5, max_pending=100)
     log = _logger("t.nowait", h)
     t0 = time.monotonic()
     for _ in range(20):
@@ -114,13 +114,12 @@ CHILD = r"""
 import logging, sys, os
 sys.path.insert(0, {root!r})
 from chute.logging import CompressingRotatingFileHandler
-import chute.logging as cl
-real = cl._compress_file
-def slow(src, dst, fmt, lvl):
+import chute.logging._rotation as rot
+def slow(fd, dst, fmt, lvl):
     print("compressing", flush=True)
     import time; time.sleep(60)
-cl._compress_file = slow
-h = CompressingRotatingFileHandler({path!r}, maxBytes=200, backupCount=10)
+rot.compress_fd = slow
+h = CompressingRotatingFileHandler({path!r}, maxBytes=200, backupCount=10, max_pending=100)
 h.setFormatter(logging.Formatter("%(message)s"))
 log = logging.getLogger("child"); log.addHandler(h); log.setLevel(logging.INFO)
 for i in range(30):
@@ -140,7 +139,8 @@ def test_sigkill_during_compression_loses_nothing(tmp_path: Path) -> None:
     while "done" not in seen:
         seen += proc.stdout.readline()
     # leave a torn temp file too, like a compression killed halfway
-    (tmp_path / ".app.log.rotating-00000000000000000001.zst.abc.chute-tmp").write_bytes(b"\x28\xb5")
+    first = sorted(tmp_path.glob("app.log.rotating-*"))[0]
+    (tmp_path / f".{first.name}.zst.0123456789ab.chute-tmp").write_bytes(b"\x28\xb5")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
@@ -163,7 +163,7 @@ def test_recovery_after_compressed_but_plain_not_removed(tmp_path: Path) -> None
     h = CompressingRotatingFileHandler(path, maxBytes=100, backupCount=2)
     h.wait()
     h.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst", "app.log.lock"]
     assert chute.open(tmp_path / "app.log.1.zst").read() == b"hello\n"
 
 
@@ -173,7 +173,7 @@ def test_recovery_installs_compressed_leftover(tmp_path: Path) -> None:
     h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=100, backupCount=3)
     h.wait()
     h.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst", "app.log.2.zst"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.lock"]
     assert chute.open(tmp_path / "app.log.1.zst").read() == b"newer\n"
     assert chute.open(tmp_path / "app.log.2.zst").read() == b"older\n"
 
@@ -192,7 +192,7 @@ def test_rotation_shifts_only_its_own_backups(tmp_path: Path) -> None:
     for name in foreign:
         assert (tmp_path / name).read_bytes() == name.encode()
     ours = sorted(p.name for p in tmp_path.iterdir() if p.name not in foreign)
-    assert ours == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst"]
+    assert ours == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst", "app.log.lock"]
     texts = [chute.open(tmp_path / f"app.log.{i}.zst").read() for i in (1, 2, 3)]
     assert texts == [f"line {i} padding\n".encode() for i in (3, 2, 1)]
 
@@ -212,7 +212,7 @@ def test_timed_handler(tmp_path: Path) -> None:
     h.close()
     gz = sorted(tmp_path.glob("t.log.*.gz"))
     assert len(gz) == 2, sorted(tmp_path.iterdir())
-    assert not [p for p in tmp_path.iterdir() if not p.name.endswith(".gz") and p.name != "t.log"]
+    assert not [p for p in tmp_path.iterdir() if not p.name.endswith(".gz") and p.name not in ("t.log", "t.log.lock")]
     got = b"".join(subprocess.run(["zcat", str(p)], capture_output=True, check=True).stdout for p in gz)
     lines = (got + path.read_bytes()).decode().splitlines()
     assert lines == want[-3:]  # two compressed backups (one record each) and the live file
