@@ -111,6 +111,7 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
         try:
             if self.compress_format == "gzip":
                 self._file.write(START)
+                self._file.flush()  # a reader knows it is a log from the start
             self.stream = chute.open(
                 self._file,
                 "wb" if empty else "ab",
