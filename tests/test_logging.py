@@ -246,3 +246,41 @@ def test_compressed_file_handler_gzip_zcat(tmp_path: Path) -> None:
     log.info("héllo")
     assert subprocess.run(["zcat", str(path)], capture_output=True).stdout == "héllo\n".encode()
     h.close()
+
+
+def test_sequence_naming_never_renames_a_backup(tmp_path: Path) -> None:
+    h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=10, backupCount=4, naming="sequence")
+    inodes: dict[str, int] = {}
+    for i in range(9):
+        h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, f"line {i} padding", None, None))
+        h.wait()
+        for p in tmp_path.glob("app.log.*.zst"):
+            assert inodes.setdefault(p.name, p.stat().st_ino) == p.stat().st_ino  # same file, same name
+    h.close()
+    names = sorted(p.name for p in tmp_path.glob("app.log.*.zst"))
+    assert names == [f"app.log.{n:08d}.zst" for n in range(5, 9)]  # the newest 4, oldest removed
+    assert [chute.open(tmp_path / n).read() for n in names] == [f"line {i} padding\n".encode() for i in range(4, 8)]
+    assert (tmp_path / "app.log").read_text() == "line 8 padding\n"
+
+
+@pytest.mark.parametrize("naming", ["shift", "sequence"])
+def test_back_pressure_bounds_the_rotated_files_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, naming: str
+) -> None:
+    import chute.logging._rotation as rot
+
+    real = rot.compress_fd
+
+    def slow(*a: object) -> None:
+        time.sleep(0.02)  # a compression slower than the logger
+        real(*a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rot, "compress_fd", slow)
+    h = CompressingRotatingFileHandler(tmp_path / "a.log", maxBytes=50, backupCount=1000, naming=naming, max_pending=3)
+    most = 0
+    for i in range(60):  # a rotation at every record
+        h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, f"{i:03d} " + "z" * 60, None, None))
+        most = max(most, len(list(tmp_path.glob("a.log.rotating-*"))))
+    h.close()
+    assert most <= 3
+    assert len(list(tmp_path.glob("a.log.*.zst"))) == 59
