@@ -185,6 +185,7 @@ class CompressingRotatingFileHandler(SharedRotation, logging.handlers.RotatingFi
             self._compress_pending(self._pending_name(seq), self._backup(seq), names)
         for seq in done:  # left by a handler with shift naming: number them too
             os.replace(self._pending_name(seq) + self._suffix, self._backup(seq))
+        names = os.listdir(os.path.dirname(self.baseFilename))  # with the backups just made
         backups = sorted(int(m.group(1)) for m in map(self._seq_re.match, names) if m)
         for n in backups[: max(0, len(backups) - self.backupCount)]:
             _unlink(self._backup(n))
