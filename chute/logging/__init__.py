@@ -21,10 +21,12 @@ Modules: :mod:`~chute.logging.rotating` (size), :mod:`~chute.logging.timed` (tim
 
 from __future__ import annotations
 
-from .compressed import CompressedFileHandler
-from .endmark import check_end_marker
-from .rotating import CompressingRotatingFileHandler
-from .timed import CompressingTimedRotatingFileHandler
+TYPE_CHECKING = False  # not typing's: `chute -t` imports endmark, and must start fast
+if TYPE_CHECKING:
+    from .compressed import CompressedFileHandler
+    from .endmark import check_end_marker
+    from .rotating import CompressingRotatingFileHandler
+    from .timed import CompressingTimedRotatingFileHandler
 
 __all__ = [
     "CompressedFileHandler",
@@ -32,3 +34,26 @@ __all__ = [
     "CompressingTimedRotatingFileHandler",
     "check_end_marker",
 ]
+
+_HOME = {
+    "CompressedFileHandler": "compressed",
+    "CompressingRotatingFileHandler": "rotating",
+    "CompressingTimedRotatingFileHandler": "timed",
+    "check_end_marker": "endmark",
+}
+
+
+def __getattr__(name: str) -> object:
+    # The handlers load the standard library's logging (and re, threading...) when first
+    # used, not when ``chute -t`` loads :mod:`chute.logging.endmark` through this package.
+    if name in _HOME:
+        from importlib import import_module
+
+        value = getattr(import_module(f"{__name__}.{_HOME[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import os
 import zlib
-from typing import BinaryIO
 
 from ..errors import CorruptStreamError, TruncatedStreamError
+
+TYPE_CHECKING = False  # not typing's: ``chute -t`` loads this module and must start fast
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 __all__ = ["START", "END", "check_end_marker"]
 
