@@ -284,3 +284,31 @@ def test_back_pressure_bounds_the_rotated_files_waiting(
     h.close()
     assert most <= 3
     assert len(list(tmp_path.glob("a.log.*.zst"))) == 59
+
+
+def test_timed_rotation_never_overwrites_an_existing_backup(tmp_path: Path) -> None:
+    # Another process rotated for this interval already: its backup must survive.
+    path = tmp_path / "t.log"
+    h = CompressingTimedRotatingFileHandler(path, when="S", backupCount=0, format="gzip")
+    h.rolloverAt = int(time.time()) - 5
+    stamp = time.strftime(h.suffix, time.localtime(h.rolloverAt - h.interval))
+    theirs = tmp_path / f"t.log.{stamp}.gz"
+    theirs.write_bytes(chute.compress(b"another process\n", format="gzip"))
+    _logger("t.timed.exists", h).info("mine")
+    h.close()
+    assert chute.open(theirs).read() == b"another process\n"
+    assert path.read_text() == "mine\n"
+
+
+def test_sequence_naming_recovers_a_rotated_file_left_plain(tmp_path: Path) -> None:
+    (tmp_path / "app.log.rotating-00000000000000000007").write_text("left by a killed process\n")
+    (tmp_path / ".app.log.00000007.zst.0123456789ab.chute-tmp").write_bytes(b"\x28\xb5")  # its torn compression
+    h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=1000, backupCount=5, naming="sequence")
+    h.wait()
+    _logger("t.seq.recover", h).info("next")
+    h.doRollover()
+    h.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["app.log", "app.log.00000007.zst", "app.log.00000008.zst", "app.log.lock"]
+    assert chute.open(tmp_path / "app.log.00000007.zst").read() == b"left by a killed process\n"
+    assert chute.open(tmp_path / "app.log.00000008.zst").read() == b"next\n"

@@ -103,6 +103,8 @@ class SharedRotation:
         with self._lock_file:
             self._follow()
             self._rotate_locked()
+            if not self.delay:  # type: ignore[attr-defined]
+                self._follow()  # the new file exists at once, as with the standard handlers
 
     def _close_stream(self) -> None:
         if self.stream is not None:
