@@ -6,7 +6,7 @@
 Each handler logs the same N formatted records (about 120 bytes each) with rotation every
 1 MiB. "per call" is the wall time of the logging loop divided by N: what the application
 waits for. "drain" is the extra time until the background compressions are done (the
-application does not wait for it). Target (issue 5): compressing / plain <= 1.2x per call.
+application does not wait for it). Target: compressing / plain <= 1.2x per call.
 The plain run's rotated files are then compressed by the native ``zstd -3`` in the same run
 (a logrotate-style ``compress`` step) for comparison with chute's background work.
 
