@@ -76,7 +76,7 @@ def test_backup_count_limits_compressed_files(tmp_path: Path) -> None:
         h.wait()  # one rotation at a time so the newest backups are known exactly
     h.close()
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst"]
+    assert names == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst", "app.log.lock"]
     last = [chute.open(tmp_path / f"app.log.{i}.zst").read().decode() for i in (3, 2, 1)]
     assert (
         "".join(last).splitlines()[-1] + "\n" + path.read_text()
@@ -87,17 +87,17 @@ def test_backup_count_limits_compressed_files(tmp_path: Path) -> None:
 
 
 def test_log_call_does_not_wait_on_compression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import chute.logging as cl
+    import chute.logging._rotation as rot
 
     gate = threading.Event()
-    real = cl._compress_file
+    real = rot.compress_fd
 
     def slow(*a: object) -> None:
         gate.wait(10)
         real(*a)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cl, "_compress_file", slow)
-    h = CompressingRotatingFileHandler(tmp_path / "a.log", maxBytes=50, backupCount=5)
+    monkeypatch.setattr(rot, "compress_fd", slow)
+    h = CompressingRotatingFileHandler(tmp_path / "a.log", maxBytes=50, backupCount=5, max_pending=100)
     log = _logger("t.nowait", h)
     t0 = time.monotonic()
     for _ in range(20):
@@ -114,13 +114,12 @@ CHILD = r"""
 import logging, sys, os
 sys.path.insert(0, {root!r})
 from chute.logging import CompressingRotatingFileHandler
-import chute.logging as cl
-real = cl._compress_file
-def slow(src, dst, fmt, lvl):
+import chute.logging._rotation as rot
+def slow(fd, dst, fmt, lvl):
     print("compressing", flush=True)
     import time; time.sleep(60)
-cl._compress_file = slow
-h = CompressingRotatingFileHandler({path!r}, maxBytes=200, backupCount=10)
+rot.compress_fd = slow
+h = CompressingRotatingFileHandler({path!r}, maxBytes=200, backupCount=10, max_pending=100)
 h.setFormatter(logging.Formatter("%(message)s"))
 log = logging.getLogger("child"); log.addHandler(h); log.setLevel(logging.INFO)
 for i in range(30):
@@ -140,7 +139,8 @@ def test_sigkill_during_compression_loses_nothing(tmp_path: Path) -> None:
     while "done" not in seen:
         seen += proc.stdout.readline()
     # leave a torn temp file too, like a compression killed halfway
-    (tmp_path / ".app.log.rotating-00000000000000000001.zst.abc.chute-tmp").write_bytes(b"\x28\xb5")
+    first = sorted(tmp_path.glob("app.log.rotating-*"))[0]
+    (tmp_path / f".{first.name}.zst.0123456789ab.chute-tmp").write_bytes(b"\x28\xb5")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
@@ -163,7 +163,7 @@ def test_recovery_after_compressed_but_plain_not_removed(tmp_path: Path) -> None
     h = CompressingRotatingFileHandler(path, maxBytes=100, backupCount=2)
     h.wait()
     h.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst", "app.log.lock"]
     assert chute.open(tmp_path / "app.log.1.zst").read() == b"hello\n"
 
 
@@ -173,7 +173,7 @@ def test_recovery_installs_compressed_leftover(tmp_path: Path) -> None:
     h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=100, backupCount=3)
     h.wait()
     h.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst", "app.log.2.zst"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.lock"]
     assert chute.open(tmp_path / "app.log.1.zst").read() == b"newer\n"
     assert chute.open(tmp_path / "app.log.2.zst").read() == b"older\n"
 
@@ -192,7 +192,7 @@ def test_rotation_shifts_only_its_own_backups(tmp_path: Path) -> None:
     for name in foreign:
         assert (tmp_path / name).read_bytes() == name.encode()
     ours = sorted(p.name for p in tmp_path.iterdir() if p.name not in foreign)
-    assert ours == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst"]
+    assert ours == ["app.log", "app.log.1.zst", "app.log.2.zst", "app.log.3.zst", "app.log.lock"]
     texts = [chute.open(tmp_path / f"app.log.{i}.zst").read() for i in (1, 2, 3)]
     assert texts == [f"line {i} padding\n".encode() for i in (3, 2, 1)]
 
@@ -212,7 +212,7 @@ def test_timed_handler(tmp_path: Path) -> None:
     h.close()
     gz = sorted(tmp_path.glob("t.log.*.gz"))
     assert len(gz) == 2, sorted(tmp_path.iterdir())
-    assert not [p for p in tmp_path.iterdir() if not p.name.endswith(".gz") and p.name != "t.log"]
+    assert not [p for p in tmp_path.iterdir() if not p.name.endswith(".gz") and p.name not in ("t.log", "t.log.lock")]
     got = b"".join(subprocess.run(["zcat", str(p)], capture_output=True, check=True).stdout for p in gz)
     lines = (got + path.read_bytes()).decode().splitlines()
     assert lines == want[-3:]  # two compressed backups (one record each) and the live file
@@ -246,3 +246,69 @@ def test_compressed_file_handler_gzip_zcat(tmp_path: Path) -> None:
     log.info("héllo")
     assert subprocess.run(["zcat", str(path)], capture_output=True).stdout == "héllo\n".encode()
     h.close()
+
+
+def test_sequence_naming_never_renames_a_backup(tmp_path: Path) -> None:
+    h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=10, backupCount=4, naming="sequence")
+    inodes: dict[str, int] = {}
+    for i in range(9):
+        h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, f"line {i} padding", None, None))
+        h.wait()
+        for p in tmp_path.glob("app.log.*.zst"):
+            assert inodes.setdefault(p.name, p.stat().st_ino) == p.stat().st_ino  # same file, same name
+    h.close()
+    names = sorted(p.name for p in tmp_path.glob("app.log.*.zst"))
+    assert names == [f"app.log.{n:08d}.zst" for n in range(5, 9)]  # the newest 4, oldest removed
+    assert [chute.open(tmp_path / n).read() for n in names] == [f"line {i} padding\n".encode() for i in range(4, 8)]
+    assert (tmp_path / "app.log").read_text() == "line 8 padding\n"
+
+
+@pytest.mark.parametrize("naming", ["shift", "sequence"])
+def test_back_pressure_bounds_the_rotated_files_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, naming: str
+) -> None:
+    import chute.logging._rotation as rot
+
+    real = rot.compress_fd
+
+    def slow(*a: object) -> None:
+        time.sleep(0.02)  # a compression slower than the logger
+        real(*a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(rot, "compress_fd", slow)
+    h = CompressingRotatingFileHandler(tmp_path / "a.log", maxBytes=50, backupCount=1000, naming=naming, max_pending=3)
+    most = 0
+    for i in range(60):  # a rotation at every record
+        h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, f"{i:03d} " + "z" * 60, None, None))
+        most = max(most, len(list(tmp_path.glob("a.log.rotating-*"))))
+    h.close()
+    assert most <= 3
+    assert len(list(tmp_path.glob("a.log.*.zst"))) == 59
+
+
+def test_timed_rotation_never_overwrites_an_existing_backup(tmp_path: Path) -> None:
+    # Another process rotated for this interval already: its backup must survive.
+    path = tmp_path / "t.log"
+    h = CompressingTimedRotatingFileHandler(path, when="S", backupCount=0, format="gzip")
+    h.rolloverAt = int(time.time()) - 5
+    stamp = time.strftime(h.suffix, time.localtime(h.rolloverAt - h.interval))
+    theirs = tmp_path / f"t.log.{stamp}.gz"
+    theirs.write_bytes(chute.compress(b"another process\n", format="gzip"))
+    _logger("t.timed.exists", h).info("mine")
+    h.close()
+    assert chute.open(theirs).read() == b"another process\n"
+    assert path.read_text() == "mine\n"
+
+
+def test_sequence_naming_recovers_a_rotated_file_left_plain(tmp_path: Path) -> None:
+    (tmp_path / "app.log.rotating-00000000000000000007").write_text("left by a killed process\n")
+    (tmp_path / ".app.log.00000007.zst.0123456789ab.chute-tmp").write_bytes(b"\x28\xb5")  # its torn compression
+    h = CompressingRotatingFileHandler(tmp_path / "app.log", maxBytes=1000, backupCount=5, naming="sequence")
+    h.wait()
+    _logger("t.seq.recover", h).info("next")
+    h.doRollover()
+    h.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["app.log", "app.log.00000007.zst", "app.log.00000008.zst", "app.log.lock"]
+    assert chute.open(tmp_path / "app.log.00000007.zst").read() == b"left by a killed process\n"
+    assert chute.open(tmp_path / "app.log.00000008.zst").read() == b"next\n"

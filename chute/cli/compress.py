@@ -438,6 +438,10 @@ class Runner:
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with self._input(name) as (src, _, progress):
             stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
+        if self.op == "test" and dec.format == "gzip" and name != "-":  # a gzip log cut between members
+            from ..logging.endmark import check_end_marker
+
+            check_end_marker(name)
         if self.op == "test":
             if self.args.verbose and not self.args.quiet:
                 sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")
