@@ -44,7 +44,12 @@ class ChecksumError(CorruptStreamError):
 
 
 class TrailingDataError(CorruptStreamError):
-    """Bytes that are not a valid member follow the last complete member."""
+    """Bytes that are not a valid member follow the last complete member.
+
+    ``format`` names the stream's format when it is known (the command line's default
+    policy for trailing data depends on it)."""
+
+    format: str | None = None
 
 
 class TruncatedStreamError(ChuteError, EOFError):

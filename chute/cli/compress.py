@@ -13,6 +13,7 @@ import stat
 import sys
 
 from .. import __version__
+from ..errors import TrailingDataError
 from ._args import Spec
 from ._common import (
     CliError,
@@ -90,6 +91,13 @@ def build_parser() -> Spec:
         type=parse_size,
         metavar="SIZE",
         help="largest zstd/xz window accepted when decompressing (default 128M)",
+    )
+    adv.add_argument(
+        "--trailing",
+        choices=("error", "ignore"),
+        metavar="POLICY",
+        help="data after the end of a compressed stream: 'error' (exit 1) or 'ignore' (a warning, "
+        "exit 2); default: what the format's own tool does (gzip, bz2: ignore; others: error)",
     )
     adv.add_argument(
         "--flush-interval",
@@ -206,6 +214,8 @@ class Runner:
         return self.status if self.status != 2 or not self.args.quiet else 2
 
     def one(self, name: str) -> None:
+        if name == "-" and self.op != "compress" and not self.args.force and _is_tty(sys.stdin):
+            raise CliError("stdin", "refusing to read compressed data from a terminal (use -f to force)")
         if name != "-":
             try:
                 st = os.stat(name)
@@ -386,22 +396,41 @@ class Runner:
         out_path = self._output_path(name, derived)
         self._same_file_guard(name, out_path)
         like = name if name != "-" else None
+        ignored: TrailingDataError | None = None
         with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
             if out_path is None and self.args.force:
                 stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
             else:
-                stats = copy(
-                    src,
-                    dst,
-                    decompress=True,
-                    format=self._format_for(name),
-                    threads=self._decode_threads(size),
-                    chunk_size=self.args.chunk_size,
-                    progress=progress,
-                    **self._decoder_options(),
-                )
+                try:
+                    stats = copy(
+                        src,
+                        dst,
+                        decompress=True,
+                        format=self._format_for(name),
+                        threads=self._decode_threads(size),
+                        chunk_size=self.args.chunk_size,
+                        progress=progress,
+                        **self._decoder_options(),
+                    )
+                except TrailingDataError as exc:
+                    # every decoded byte was written before the error: keep the output
+                    ignored = self._tolerated(exc)
+        if ignored is not None:
+            raise CliWarning(name, f"{ignored} ignored")
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
+
+    def _tolerated(self, exc: TrailingDataError) -> TrailingDataError:
+        """``exc`` if the trailing-data policy (``--trailing``, else the format's tool's
+        habit) ignores it; raise it otherwise."""
+        policy = self.args.trailing
+        if policy is None:
+            from .. import codecs
+
+            policy = codecs.get(exc.format).extra.get("trailing", "error") if exc.format else "error"
+        if policy != "ignore":
+            raise exc
+        return exc
 
     def _decompress_or_passthrough(self, src: BinaryIO, dst: BinaryIO, progress: Any, fmt: str | None) -> Any:
         """``-dcf``: like ``zcat -f``, copy data in no known format through unchanged."""
@@ -421,12 +450,20 @@ class Runner:
                 stats.bytes_in += len(chunk)
                 stats.bytes_out += len(chunk)
             return stats
-        dec = StreamDecoder(fmt, **self._decoder_options())
+        # data after the last stream passes through too (zcat -f, gzip's test mixed-gz+plain)
+        dec = StreamDecoder(fmt, trailing="ignore", **self._decoder_options())
         out = dec.decompress(head)
         dst.write(out)
         stats = decompress_stream(src, dst, dec, chunk_size=self.read_size, progress=progress)
         stats.bytes_in += len(head)
         stats.bytes_out += len(out)
+        if dec.unused_data:
+            dst.write(dec.unused_data)
+            stats.bytes_out += len(dec.unused_data)
+            while chunk := src.read(self.read_size):
+                dst.write(chunk)
+                stats.bytes_in += len(chunk)
+                stats.bytes_out += len(chunk)
         return stats
 
     def check(self, name: str) -> None:
@@ -435,7 +472,10 @@ class Runner:
 
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with self._input(name) as (src, _, progress):
-            stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
+            try:
+                stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
+            except TrailingDataError as exc:
+                raise CliWarning(name, f"{self._tolerated(exc)} ignored") from None
         if self.op == "test":
             if self.args.verbose and not self.args.quiet:
                 sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")

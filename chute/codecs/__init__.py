@@ -100,6 +100,7 @@ _CODECS: dict[str, Codec] = {
             default_level=6,
             best_level=9,
             zero_padding_ok=True,
+            extra={"trailing": "ignore"},  # what `gzip -d` does with trailing garbage
         ),
         _codec(
             "lz4",
@@ -131,6 +132,7 @@ _CODECS: dict[str, Codec] = {
             magic=(b"BZh",),
             levels=(1, 9),
             default_level=9,
+            extra={"trailing": "ignore"},  # what `bzip2 -d` does with trailing garbage
         ),
         _codec(
             "brotli",

@@ -18,11 +18,16 @@ detect are the first bytes decoded.
 
 Call :meth:`StreamDecoder.end` when the input is exhausted: it raises
 :class:`~chute.errors.TruncatedStreamError` if a member was cut short.
+
+Nothing decoded is lost to an error: when a call has produced output before it meets
+damage or trailing data, it returns that output, sets ``needs_input`` to false, and the
+next call (or :meth:`~StreamDecoder.end`) raises the error.
 """
 
 from __future__ import annotations
 
 from ..errors import (
+    ChuteError,
     CorruptStreamError,
     LimitExceededError,
     TrailingDataError,
@@ -75,6 +80,7 @@ class StreamDecoder:
         self.eof = False
         self.needs_input = True
         self.unused_data = b""
+        self._error: ChuteError | None = None  # met after output that was returned first
 
     @property
     def format(self) -> str | None:
@@ -153,11 +159,16 @@ class StreamDecoder:
                     self._stop(bytes(self._padding_len) + buf)
                     return False
                 what = "data after zero padding" if self._padding else "trailing data"
-                raise TrailingDataError(f"{what} after the end of the {codec.name} stream")
+                raise self._trailing_error(f"{what} after the end of the {codec.name} stream")
             self._padding = False
             self._padding_len = 0
         self._dec = self._new_member()
         return True
+
+    def _trailing_error(self, message: str) -> TrailingDataError:
+        error = TrailingDataError(message)
+        error.format = self.format
+        return error
 
     def _padding_closes(self) -> bool:
         """True if zero padding was seen and no member may follow it.
@@ -183,15 +194,35 @@ class StreamDecoder:
             candidates = [codec]
         return any(len(buf) < len(m) and m.startswith(buf) for c in candidates for m in c.magic)
 
+    def _raise_pending(self) -> None:
+        error = self._error
+        if error is not None:
+            raise error
+
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        """Decode ``data``; at most ``max_length`` bytes of output (-1: no bound)."""
+        """Decode ``data``; at most ``max_length`` bytes of output (-1: no bound).
+
+        An error met after this call produced output is raised by the next call."""
+        self._raise_pending()
         if self.eof:
             if len(data):
                 self.unused_data += bytes(data)
             return b""
         self.total_in += len(data)
-        pending: Buffer = data
         out: list[bytes] = []
+        try:
+            self._decode(data, max_length, out)
+        except ChuteError as exc:
+            if not out or isinstance(exc, LimitExceededError):
+                raise
+            self._error = exc
+            self.needs_input = False
+        if self._max_output is not None and self.total_out > self._max_output:
+            raise LimitExceededError(f"decompressed data exceeds the limit of {self._max_output} bytes")
+        return b"".join(out)
+
+    def _decode(self, data: Buffer, max_length: int, out: list[bytes]) -> None:
+        pending: Buffer = data
         room = max_length
         while True:
             if self._dec is None:
@@ -218,12 +249,10 @@ class StreamDecoder:
                 continue
             self.needs_input = dec.needs_input
             break
-        if self._max_output is not None and self.total_out > self._max_output:
-            raise LimitExceededError(f"decompressed data exceeds the limit of {self._max_output} bytes")
-        return b"".join(out)
 
     def end(self) -> None:
         """Declare the input finished; raise if it stopped inside a member."""
+        self._raise_pending()
         if self.eof:
             return
         if self._dec is not None:
@@ -240,7 +269,7 @@ class StreamDecoder:
                 )
             if self.codec is None:
                 raise UnknownFormatError("not in a known compressed format")
-            raise TrailingDataError(f"trailing data after the end of the {self.format} stream")
+            raise self._trailing_error(f"trailing data after the end of the {self.format} stream")
         unit = self.codec.extra.get("padding_unit") if self.codec is not None else None
         if self._padding and unit and self._padding_len % unit:
             if self._trailing == "ignore":
