@@ -19,6 +19,7 @@ from ._common import (
     CliError,
     CliWarning,
     add_format_args,
+    display_name,
     open_output,
     parse_size,
     refuse_terminal,
@@ -167,6 +168,10 @@ class Runner:
                 self.codec = resolve_format(args.format, None)
             except ValueError as exc:
                 raise CliError("-F", str(exc)) from None
+            from .. import codecs
+
+            if self.codec.name not in codecs.names():
+                raise CliError("-F", f"chute decodes {self.codec.name} but does not write it (use xz)")
             self.level = resolve_level(args, self.codec)
             self.suffix = args.suffix or self.codec.suffixes[0]
         elif args.format is not None:
@@ -192,13 +197,13 @@ class Runner:
                 self.one(name)
             except CliWarning as exc:
                 if not self.args.quiet:
-                    sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
+                    sys.stderr.write(f"chute: {display_name(exc.name)}: {exc.message}\n")
                 self.status = max(self.status, 2)
             except CliError as exc:
-                sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
+                sys.stderr.write(f"chute: {display_name(exc.name)}: {exc.message}\n")
                 self.status = 1
             except ChuteError as exc:
-                sys.stderr.write(f"chute: {name}: {exc}\n")
+                sys.stderr.write(f"chute: {display_name(name)}: {exc}\n")
                 self.status = 1
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
@@ -207,7 +212,7 @@ class Runner:
                     raise
                 target = exc.filename if isinstance(exc.filename, str) else name
                 reason = exc.strerror or str(exc)
-                sys.stderr.write(f"chute: {target}: {reason[0].lower() + reason[1:]}\n")
+                sys.stderr.write(f"chute: {display_name(target)}: {reason[0].lower() + reason[1:]}\n")
                 self.status = 1
         if self.op == "list":
             self.print_list()
@@ -277,7 +282,7 @@ class Runner:
         rate = (stats.bytes_in / stats.seconds) if stats.seconds > 0 else 0.0
         dest = out or "stdout"
         sys.stderr.write(
-            f"chute: {name if name != '-' else 'stdin'}: {pct:.1f}% ({human(stats.bytes_in)} => "
+            f"chute: {display_name(name) if name != '-' else 'stdin'}: {pct:.1f}% ({human(stats.bytes_in)} => "
             f"{human(stats.bytes_out)}) in {stats.seconds:.2f}s, {human(rate)}/s -> {dest}\n"
         )
 
@@ -439,7 +444,14 @@ class Runner:
         from ..pump import Stats, decompress_stream
 
         head = b""
-        while len(head) < codecs.MAX_MAGIC and (more := src.read(codecs.MAX_MAGIC - len(head))):
+        while len(head) < codecs.MAX_MAGIC:
+            more = src.read(codecs.MAX_MAGIC - len(head))
+            if not more:
+                # the end, read once: a terminal's end of file (^D) is not there to read again
+                import io
+
+                src = io.BytesIO()
+                break
             head += more
         if fmt is None and codecs.detect(head) is None:
             stats = Stats()
@@ -478,7 +490,7 @@ class Runner:
                 raise CliWarning(name, f"{self._tolerated(exc)} ignored") from None
         if self.op == "test":
             if self.args.verbose and not self.args.quiet:
-                sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")
+                sys.stderr.write(f"chute: {display_name(name)}: OK ({dec.format}, {dec.members} member(s))\n")
         else:
             self.list_rows.append((stats.bytes_in, stats.bytes_out, dec.format or "?", name))
 
@@ -491,7 +503,7 @@ class Runner:
         for cin, cout, fmt, name in self.list_rows:
             tin += cin
             tout += cout
-            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {name}\n")
+            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {display_name(name)}\n")
         if len(self.list_rows) > 1:
             w(f"{tin:>14} {tout:>14} {self._ratio(tin, tout):>7}  {'':<7} (totals)\n")
 

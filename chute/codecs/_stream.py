@@ -34,7 +34,7 @@ from ..errors import (
     TruncatedStreamError,
     UnknownFormatError,
 )
-from . import MAX_MAGIC, all_codecs, could_be_magic, detect, get
+from . import MAX_MAGIC, could_be_magic, detect, get, readable_codecs
 from ._base import SKIPPABLE_MAGICS, Buffer, Codec
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
@@ -129,7 +129,7 @@ class StreamDecoder:
             if name is None:
                 if len(buf) < MAX_MAGIC and could_be_magic(buf):
                     return False
-                raise UnknownFormatError("not in a known compressed format")
+                raise _unknown(buf)
             self.codec = get(name)
         codec = self.codec
         if self.members:
@@ -187,7 +187,7 @@ class StreamDecoder:
         if codec is None:
             if buf[:4] in SKIPPABLE_MAGICS:
                 return len(buf) < 8
-            candidates = all_codecs()
+            candidates = readable_codecs()
         elif self.members and (self._padding_closes() or self._members_policy == "first" or not codec.concatenable):
             return False
         else:
@@ -256,7 +256,11 @@ class StreamDecoder:
         if self.eof:
             return
         if self._dec is not None:
-            raise TruncatedStreamError(f"{self.format} stream is truncated (input ended inside a member)")
+            if not getattr(self._dec, "may_end", False):
+                raise TruncatedStreamError(f"{self.format} stream is truncated (input ended inside a member)")
+            # a member with no end mark (the legacy lz4 frame) ends with the input
+            self.members += 1
+            self._dec = None
         if self._skip:
             raise TruncatedStreamError("stream is truncated (input ended inside a skippable frame)")
         if self._buf:
@@ -268,7 +272,7 @@ class StreamDecoder:
                     f"{self.format or 'compressed'} stream is truncated (input ended in a header)"
                 )
             if self.codec is None:
-                raise UnknownFormatError("not in a known compressed format")
+                raise _unknown(self._buf)
             raise self._trailing_error(f"trailing data after the end of the {self.format} stream")
         unit = self.codec.extra.get("padding_unit") if self.codec is not None else None
         if self._padding and unit and self._padding_len % unit:
@@ -282,6 +286,12 @@ class StreamDecoder:
             raise TruncatedStreamError("empty input: no compressed data")
         self.eof = True
         self.needs_input = False
+
+
+def _unknown(prefix: bytes) -> UnknownFormatError:
+    from ._unknown import unknown_format_message
+
+    return UnknownFormatError(unknown_format_message(prefix))
 
 
 def decoder(format: str | Codec | None = None, **options: Any) -> StreamDecoder:

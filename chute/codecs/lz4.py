@@ -15,6 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing stays off the command path (start-up)
     from typing import Any
 
+    from .lz4legacy import Lz4AnyDecompressor
+
 BLOCK_SIZES = {64 << 10: 4, 256 << 10: 5, 1 << 20: 6, 4 << 20: 7}
 
 
@@ -531,5 +533,8 @@ def new_compressor(
     return Lz4Compressor(level, block_size=block_size, checksum=checksum)
 
 
-def new_decompressor() -> Lz4Decompressor:
-    return Lz4Decompressor()
+def new_decompressor() -> Lz4AnyDecompressor:
+    """A decoder of one frame, modern or legacy (:mod:`chute.codecs.lz4legacy`)."""
+    from .lz4legacy import Lz4AnyDecompressor
+
+    return Lz4AnyDecompressor()
