@@ -20,6 +20,7 @@ __all__ = [
     "LimitExceededError",
     "ArchiveError",
     "UnsafeArchiveError",
+    "UnverifiedDataWarning",
 ]
 
 
@@ -66,3 +67,10 @@ class ArchiveError(ChuteError, ValueError):
 
 class UnsafeArchiveError(ArchiveError):
     """An archive member would escape the target or is otherwise refused by policy."""
+
+
+class UnverifiedDataWarning(UserWarning):
+    """Data was decoded but could not be verified: an xz stream whose integrity check is
+    of a type the decoder does not know (``xz -d`` warns the same way and exits 2). A
+    warning, not an error: turn it into one with ``warnings.simplefilter("error",
+    UnverifiedDataWarning)``."""

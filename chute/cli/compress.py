@@ -13,7 +13,7 @@ import stat
 import sys
 
 from .. import __version__
-from ..errors import TrailingDataError
+from ..errors import TrailingDataError, UnverifiedDataWarning
 from ._args import Spec
 from ._common import (
     CliError,
@@ -393,6 +393,8 @@ class Runner:
         return name[: -len(suf)] + (".tar" if suf in TAR_SHORT_SUFFIXES else "")
 
     def decompress(self, name: str) -> None:
+        import warnings
+
         from ..api import copy
 
         derived = None
@@ -402,7 +404,12 @@ class Runner:
         self._same_file_guard(name, out_path)
         like = name if name != "-" else None
         ignored: TrailingDataError | None = None
-        with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            self._input(name) as (src, size, progress),
+            open_output(out_path, force=self.args.force, like=like) as dst,
+        ):
+            warnings.simplefilter("always", UnverifiedDataWarning)
             if out_path is None and self.args.force:
                 stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
             else:
@@ -420,10 +427,20 @@ class Runner:
                 except TrailingDataError as exc:
                     # every decoded byte was written before the error: keep the output
                     ignored = self._tolerated(exc)
+        notes = _unverified(caught)
         if ignored is not None:
-            raise CliWarning(name, f"{ignored} ignored")
+            notes.append(f"{ignored} ignored")
+        if notes:  # the output is kept, the source too: exit status 2
+            self._warn(name, notes)
+            return
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
+
+    def _warn(self, name: str, notes: list[str]) -> None:
+        if not self.args.quiet:
+            for note in notes:
+                sys.stderr.write(f"chute: {display_name(name)}: {note}\n")
+        self.status = max(self.status, 2)
 
     def _tolerated(self, exc: TrailingDataError) -> TrailingDataError:
         """``exc`` if the trailing-data policy (``--trailing``, else the format's tool's
@@ -482,12 +499,19 @@ class Runner:
         from ..codecs._stream import StreamDecoder
         from ..pump import decompress_stream
 
+        import warnings
+
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
-        with self._input(name) as (src, _, progress):
+        with warnings.catch_warnings(record=True) as caught, self._input(name) as (src, _, progress):
+            warnings.simplefilter("always", UnverifiedDataWarning)
             try:
                 stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
             except TrailingDataError as exc:
                 raise CliWarning(name, f"{self._tolerated(exc)} ignored") from None
+        notes = _unverified(caught)
+        if notes:
+            self._warn(name, notes)
+            return
         if self.op == "test":
             if self.args.verbose and not self.args.quiet:
                 sys.stderr.write(f"chute: {display_name(name)}: OK ({dec.format}, {dec.members} member(s))\n")
@@ -542,6 +566,15 @@ class _Input:
         finally:
             if self.owns:
                 self.src.close()
+
+
+def _unverified(caught: list[Any] | None) -> list[str]:
+    """The messages of the :class:`UnverifiedDataWarning` recorded, once each."""
+    notes: list[str] = []
+    for record in caught or ():
+        if issubclass(record.category, UnverifiedDataWarning) and str(record.message) not in notes:
+            notes.append(str(record.message))
+    return notes
 
 
 def _regular_size(f: Any, *, from_offset: bool) -> int | None:

@@ -16,6 +16,9 @@ With ``format=None`` the format is detected from the first bytes. Because the de
 is fed bytes rather than reading them, detection loses nothing: the bytes used to
 detect are the first bytes decoded.
 
+A member that decodes but cannot be verified (an xz integrity check of a type liblzma
+does not know) emits :class:`~chute.errors.UnverifiedDataWarning` when it ends.
+
 Call :meth:`StreamDecoder.end` when the input is exhausted: it raises
 :class:`~chute.errors.TruncatedStreamError` if a member was cut short.
 
@@ -243,6 +246,13 @@ class StreamDecoder:
                 if room > 0:
                     room -= len(chunk)
             if dec.eof:
+                unverified = getattr(dec, "unverified", None)
+                if unverified:
+                    import warnings
+
+                    from ..errors import UnverifiedDataWarning
+
+                    warnings.warn(unverified, UnverifiedDataWarning, stacklevel=2)
                 self.members += 1
                 self._buf = dec.unused_data
                 self._dec = None

@@ -21,6 +21,10 @@ def new_compressor(level: int = 6, *, threads: int = 0) -> RestartingCompressor:
     )
 
 
+#: Check IDs liblzma verifies (none, CRC32, CRC64, SHA-256); 16 is "not known yet".
+_KNOWN_CHECKS = (0, 1, 4, 10, 16)
+
+
 class XzDecompressor(WrappedDecompressor):
     def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
         import lzma
@@ -28,6 +32,15 @@ class XzDecompressor(WrappedDecompressor):
         self._obj: lzma.LZMADecompressor = lzma.LZMADecompressor(format=lzma.FORMAT_XZ, memlimit=memory_limit)
         self._error = lzma.LZMAError
         self._limit = memory_limit
+
+    @property
+    def unverified(self) -> str | None:
+        """Why the stream's data is not verified, if it is not (a check type liblzma
+        does not know: it decodes the data without checking it, as ``xz -d`` does)."""
+        check = self._obj.check
+        if check in _KNOWN_CHECKS:
+            return None
+        return f"unsupported type of integrity check (ID {check}); xz data not verified"
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
         try:

@@ -65,7 +65,12 @@ def _run_on_a_terminal(args: list[str], typed: bytes = b"") -> tuple[int, bytes,
         os.close(slave)
         if typed:
             os.write(master, typed + b"\x04")  # the line, then end of file (^D)
-        out, err = proc.communicate(timeout=20)
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise
         return proc.returncode, out, err
     finally:
         os.close(master)

@@ -233,3 +233,41 @@ def test_formats_without_signature_are_suggested(fmt: str, tmp_path: Path) -> No
     # data that is neither gets no such suggestion
     r = chute_d(b"plain text, not compressed\n" * 100, tmp_path)
     assert r.stderr == b"chute: -: not in a known compressed format\n"
+
+
+# -------------------------------------------------------------------- xz: unknown check type
+
+
+def _xz_with_check_id(data: bytes, check_id: int) -> bytes:
+    """An xz stream written by xz with CRC32, its check ID changed to ``check_id`` (2 or 3:
+    reserved IDs whose check field is 4 bytes too) in the stream header and footer, with
+    their CRC32s recomputed, as the .xz specification lays them out."""
+    import zlib
+
+    blob = bytearray(written_by(["xz", "--check=crc32", "-c"], data))
+    assert blob[6:8] == b"\x00\x01" and blob[-3:] == b"\x01YZ"
+    blob[7] = blob[-3] = check_id
+    blob[8:12] = zlib.crc32(bytes(blob[6:8])).to_bytes(4, "little")
+    blob[-12:-8] = zlib.crc32(bytes(blob[-8:-2])).to_bytes(4, "little")
+    return bytes(blob)
+
+
+@pytest.mark.parametrize("check_id", [2, 3])
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_xz_with_an_unknown_check_decodes_with_a_warning_like_xz(check_id: int, threads: str, tmp_path: Path) -> None:
+    from chute.errors import UnverifiedDataWarning
+
+    blob = _xz_with_check_id(DATA, check_id) * 2  # two streams: -T2 decodes them apart
+    ref = subprocess.run([tool("xz"), "-dc"], input=blob, capture_output=True)
+    assert ref.returncode == 2 and b"integrity check" in ref.stderr
+    for pipe in (True, False):
+        r = chute_d(blob, tmp_path, "-T", threads, pipe=pipe)
+        assert (r.returncode, r.stdout) == (2, DATA * 2)
+        assert r.stderr.count(b"\n") == 1 and f"integrity check (ID {check_id})".encode() in r.stderr
+    r = subprocess.run([*CHUTE, "-t", str(tmp_path / "input")], capture_output=True)
+    assert r.returncode == 2 and b"not verified" in r.stderr
+    with pytest.warns(UnverifiedDataWarning, match="not verified"):
+        assert chute.decompress(blob) == DATA * 2
+    # known checks stay silent
+    plain = written_by(["xz", "--check=sha256", "-c"], DATA)
+    assert chute_d(plain, tmp_path, "-T", threads).returncode == 0
