@@ -496,10 +496,10 @@ class Runner:
         return stats
 
     def check(self, name: str) -> None:
+        import warnings
+
         from ..codecs._stream import StreamDecoder
         from ..pump import decompress_stream
-
-        import warnings
 
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with warnings.catch_warnings(record=True) as caught, self._input(name) as (src, _, progress):
