@@ -375,6 +375,7 @@ class Lz4Decompressor:
         self._ended = False  # the end of a frame decoded here was reached
         self._needs_input = True
         self._unused = b""
+        self._failed: CorruptStreamError | None = None
 
     @property
     def eof(self) -> bool:
@@ -427,20 +428,33 @@ class Lz4Decompressor:
         return out[pos:end]
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self._failed is not None:
+            if self._out:  # decoded before the error: handed out first
+                return self._take(max_length)
+            raise self._failed
+        parts: list[bytes] = []
         try:
             if not self._framing:
                 return self._pass_through(data, max_length)
-            return self._framed(data, max_length)
-        except RuntimeError as exc:
-            msg = str(exc)
-            if "checksum" in msg.lower():
-                raise ChecksumError(f"lz4 checksum mismatch ({msg})") from None
-            raise CorruptStreamError(f"invalid lz4 data ({msg})") from None
+            return self._framed(data, max_length, parts)
+        except (RuntimeError, CorruptStreamError) as exc:
+            if isinstance(exc, CorruptStreamError):
+                error: CorruptStreamError = exc
+            elif "checksum" in str(exc).lower():
+                error = ChecksumError(f"lz4 checksum mismatch ({exc})")
+            else:
+                error = CorruptStreamError(f"invalid lz4 data ({exc})")
+            if not any(parts):
+                raise error from None
+            # the blocks decoded before the damage (or before a content checksum that does
+            # not match) are returned; the next call raises
+            self._failed = error
+            self._needs_input = False
+            return b"".join(parts)
 
-    def _framed(self, data: Buffer, max_length: int) -> bytes:
+    def _framed(self, data: Buffer, max_length: int, parts: list[bytes]) -> bytes:
         obj = self._obj
         room = max_length
-        parts: list[bytes] = []
         if self._out:
             parts.append(self._take(room))
             if room > 0:

@@ -11,7 +11,7 @@ is the header test detection uses.
 from __future__ import annotations
 
 from ..errors import CorruptStreamError, LimitExceededError
-from ._base import Buffer, WrappedDecompressor
+from ._base import WrappedDecompressor
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
 HEADER_SIZE = 13
@@ -65,16 +65,13 @@ class LzmaAloneDecompressor(WrappedDecompressor):
         import lzma
 
         self._obj: lzma.LZMADecompressor = lzma.LZMADecompressor(format=lzma.FORMAT_ALONE, memlimit=memory_limit)
-        self._error = lzma.LZMAError
+        self._errors = (lzma.LZMAError,)
         self._limit = memory_limit
 
-    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        try:
-            return self._obj.decompress(data, max_length)
-        except self._error as exc:
-            msg = str(exc)
-            if "memory" in msg.lower():
-                raise LimitExceededError(
-                    f"lzma stream needs more than the memory limit ({self._limit >> 20} MiB); raise it with --memory"
-                ) from None
-            raise CorruptStreamError(f"invalid lzma data ({msg})") from None
+    def _translate(self, exc: BaseException) -> Exception:
+        msg = str(exc)
+        if "memory" in msg.lower():
+            return LimitExceededError(
+                f"lzma stream needs more than the memory limit ({self._limit >> 20} MiB); raise it with --memory"
+            )
+        return CorruptStreamError(f"invalid lzma data ({msg})")

@@ -7,7 +7,7 @@ A flush ends the stream (see :mod:`chute.codecs._restart`). Decompression is bou
 from __future__ import annotations
 
 from ..errors import ChecksumError, CorruptStreamError, LimitExceededError
-from ._base import Buffer, WrappedDecompressor
+from ._base import WrappedDecompressor
 from ._restart import RestartingCompressor
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
@@ -30,7 +30,7 @@ class XzDecompressor(WrappedDecompressor):
         import lzma
 
         self._obj: lzma.LZMADecompressor = lzma.LZMADecompressor(format=lzma.FORMAT_XZ, memlimit=memory_limit)
-        self._error = lzma.LZMAError
+        self._errors = (lzma.LZMAError,)
         self._limit = memory_limit
 
     @property
@@ -42,15 +42,12 @@ class XzDecompressor(WrappedDecompressor):
             return None
         return f"unsupported type of integrity check (ID {check}); xz data not verified"
 
-    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        try:
-            return self._obj.decompress(data, max_length)
-        except self._error as exc:
-            msg = str(exc)
-            if "memory" in msg.lower():
-                raise LimitExceededError(
-                    f"xz stream needs more than the memory limit ({self._limit >> 20} MiB); raise it with --memory"
-                ) from None
-            if "corrupt" in msg.lower() and "check" in msg.lower():
-                raise ChecksumError(f"xz check mismatch ({msg})") from None
-            raise CorruptStreamError(f"invalid xz data ({msg})") from None
+    def _translate(self, exc: BaseException) -> Exception:
+        msg = str(exc)
+        if "memory" in msg.lower():
+            return LimitExceededError(
+                f"xz stream needs more than the memory limit ({self._limit >> 20} MiB); raise it with --memory"
+            )
+        if "corrupt" in msg.lower() and "check" in msg.lower():
+            return ChecksumError(f"xz check mismatch ({msg})")
+        return CorruptStreamError(f"invalid xz data ({msg})")
