@@ -21,6 +21,7 @@ __all__ = [
     "ArchiveError",
     "UnsafeArchiveError",
     "ArchiveWarning",
+    "UnverifiedDataWarning",
 ]
 
 
@@ -45,7 +46,12 @@ class ChecksumError(CorruptStreamError):
 
 
 class TrailingDataError(CorruptStreamError):
-    """Bytes that are not a valid member follow the last complete member."""
+    """Bytes that are not a valid member follow the last complete member.
+
+    ``format`` names the stream's format when it is known (the command line's default
+    policy for trailing data depends on it)."""
+
+    format: str | None = None
 
 
 class TruncatedStreamError(ChuteError, EOFError):
@@ -85,3 +91,10 @@ class ArchiveWarning(UserWarning):
     """Something in an archive was read the way other tools read it, but is worth a word:
     an unknown member type read as a regular file, for instance. Not an error: given to
     the reader's ``on_warning`` callback, else to :mod:`warnings` with this category."""
+
+
+class UnverifiedDataWarning(UserWarning):
+    """Data was decoded but could not be verified: an xz stream whose integrity check is
+    of a type the decoder does not know (``xz -d`` warns the same way and exits 2). A
+    warning, not an error: turn it into one with ``warnings.simplefilter("error",
+    UnverifiedDataWarning)``."""

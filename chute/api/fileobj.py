@@ -17,6 +17,7 @@ import time
 from .. import codecs
 from ..codecs import Codec, FlushMode
 from ..codecs._stream import StreamDecoder
+from ..errors import ChuteError
 from ..streams._writeall import flush_all, write_all
 
 # Not imported when the module loads: typing, and threading (only ChuteWriter needs it).
@@ -193,6 +194,7 @@ class ChuteReader(io.BufferedIOBase):
         self.mode = "rb"
         self._raw = _DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
         self._buffer = io.BufferedReader(self._raw, buffer_size=chunk_size)
+        self._error: ChuteError | None = None  # met by read() after the bytes it returned
 
     @property
     def format(self) -> str | None:
@@ -206,16 +208,45 @@ class ChuteReader(io.BufferedIOBase):
         return _seekable(self._fp)
 
     def read(self, size: int | None = -1) -> bytes:
+        """Up to ``size`` bytes (all, if negative or None). A damaged stream, or data
+        after its end, does not cost what was decoded before: the bytes decoded before
+        the error are returned, and the next read raises it."""
         self._check_open()
-        return self._buffer.read(size)
+        error = self._error
+        if error is not None:
+            self._error = None
+            raise error
+        # BufferedReader.read gathers several raw reads and drops them all if one
+        # raises; read1 makes at most one, so nothing gathered here is lost
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while size is None or size < 0 or got < size:
+                part = self._buffer.read1(-1 if size is None or size < 0 else size - got)
+                if not part:
+                    break
+                parts.append(part)
+                got += len(part)
+        except ChuteError as exc:
+            if not parts:
+                raise
+            self._error = exc
+        return b"".join(parts)
 
     def read1(self, size: int = -1) -> bytes:
         self._check_open()
+        error = self._error
+        if error is not None:
+            self._error = None
+            raise error
         return self._buffer.read1(size)
 
     def readinto(self, b: Any) -> int:
         self._check_open()
-        return self._buffer.readinto(b)
+        view = memoryview(b).cast("B")
+        data = self.read(len(view))
+        view[: len(data)] = data
+        return len(data)
 
     def readinto1(self, b: Any) -> int:
         self._check_open()

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 
+from ..errors import ChuteError
 from ._args import ArgumentTypeError, Spec
-from ._common import CliError, parse_size
+from ._common import CliError, display_name, parse_size
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ def run(args: Namespace) -> int:
         try:
             follow(files[0], sys.stdout.buffer, format=args.format)
         except KeyboardInterrupt:
-            return 0
+            # Ctrl-C is how a follow ends: quietly, with the status of a SIGINT, as tail -f
+            return 130
+        except ChuteError as exc:
+            raise CliError(display_name(files[0]), str(exc)) from None
         return 0
     if args.range is not None:
         if len(files) != 1:
@@ -62,7 +66,10 @@ def run(args: Namespace) -> int:
         from ..api.functions import read_range
 
         start, end = args.range
-        read_range(files[0], start, end, sys.stdout.buffer)
+        try:
+            read_range(files[0], start, end, sys.stdout.buffer)
+        except ChuteError as exc:
+            raise CliError(display_name(files[0]), str(exc)) from None
         sys.stdout.buffer.flush()
         return 0
     from .compress import run_main

@@ -13,11 +13,13 @@ import stat
 import sys
 
 from .._version import __version__
+from ..errors import TrailingDataError, UnverifiedDataWarning
 from ._args import Spec
 from ._common import (
     CliError,
     CliWarning,
     add_format_args,
+    display_name,
     error_text,
     open_output,
     parse_size,
@@ -93,6 +95,13 @@ def build_parser() -> Spec:
         help="largest zstd/xz window accepted when decompressing (default 128M)",
     )
     adv.add_argument(
+        "--trailing",
+        choices=("error", "ignore"),
+        metavar="POLICY",
+        help="data after the end of a compressed stream: 'error' (exit 1) or 'ignore' (a warning, "
+        "exit 2); default: what the format's own tool does (gzip, bz2: ignore; others: error)",
+    )
+    adv.add_argument(
         "--flush-interval",
         type=float,
         metavar="MS",
@@ -160,6 +169,10 @@ class Runner:
                 self.codec = resolve_format(args.format, None)
             except ValueError as exc:
                 raise CliError("-F", str(exc)) from None
+            from .. import codecs
+
+            if self.codec.name not in codecs.names():
+                raise CliError("-F", f"chute decodes {self.codec.name} but does not write it (use xz)")
             self.level = resolve_level(args, self.codec)
             self.suffix = args.suffix or self.codec.suffixes[0]
         elif args.format is not None:
@@ -185,13 +198,13 @@ class Runner:
                 self.one(name)
             except CliWarning as exc:
                 if not self.args.quiet:
-                    sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
+                    sys.stderr.write(f"chute: {display_name(exc.name)}: {exc.message}\n")
                 self.status = max(self.status, 2)
             except CliError as exc:
-                sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
+                sys.stderr.write(f"chute: {display_name(exc.name)}: {exc.message}\n")
                 self.status = 1
             except ChuteError as exc:
-                sys.stderr.write(f"chute: {name}: {error_text(exc)}\n")
+                sys.stderr.write(f"chute: {display_name(name)}: {error_text(exc)}\n")
                 self.status = 1
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
@@ -200,13 +213,15 @@ class Runner:
                     raise
                 target = exc.filename if isinstance(exc.filename, str) else name
                 reason = exc.strerror or str(exc)
-                sys.stderr.write(f"chute: {target}: {reason[0].lower() + reason[1:]}\n")
+                sys.stderr.write(f"chute: {display_name(target)}: {reason[0].lower() + reason[1:]}\n")
                 self.status = 1
         if self.op == "list":
             self.print_list()
         return self.status if self.status != 2 or not self.args.quiet else 2
 
     def one(self, name: str) -> None:
+        if name == "-" and self.op != "compress" and not self.args.force and _is_tty(sys.stdin):
+            raise CliError("stdin", "refusing to read compressed data from a terminal (use -f to force)")
         if name != "-":
             try:
                 st = os.stat(name)
@@ -268,7 +283,7 @@ class Runner:
         rate = (stats.bytes_in / stats.seconds) if stats.seconds > 0 else 0.0
         dest = out or "stdout"
         sys.stderr.write(
-            f"chute: {name if name != '-' else 'stdin'}: {pct:.1f}% ({human(stats.bytes_in)} => "
+            f"chute: {display_name(name) if name != '-' else 'stdin'}: {pct:.1f}% ({human(stats.bytes_in)} => "
             f"{human(stats.bytes_out)}) in {stats.seconds:.2f}s, {human(rate)}/s -> {dest}\n"
         )
 
@@ -379,6 +394,8 @@ class Runner:
         return name[: -len(suf)] + (".tar" if suf in TAR_SHORT_SUFFIXES else "")
 
     def decompress(self, name: str) -> None:
+        import warnings
+
         from ..api.functions import copy
 
         derived = None
@@ -387,22 +404,56 @@ class Runner:
         out_path = self._output_path(name, derived)
         self._same_file_guard(name, out_path)
         like = name if name != "-" else None
-        with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
+        ignored: TrailingDataError | None = None
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            self._input(name) as (src, size, progress),
+            open_output(out_path, force=self.args.force, like=like) as dst,
+        ):
+            warnings.simplefilter("always", UnverifiedDataWarning)
             if out_path is None and self.args.force:
                 stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
             else:
-                stats = copy(
-                    src,
-                    dst,
-                    decompress=True,
-                    format=self._format_for(name),
-                    threads=self._decode_threads(size),
-                    chunk_size=self.args.chunk_size,
-                    progress=progress,
-                    **self._decoder_options(),
-                )
+                try:
+                    stats = copy(
+                        src,
+                        dst,
+                        decompress=True,
+                        format=self._format_for(name),
+                        threads=self._decode_threads(size),
+                        chunk_size=self.args.chunk_size,
+                        progress=progress,
+                        **self._decoder_options(),
+                    )
+                except TrailingDataError as exc:
+                    # every decoded byte was written before the error: keep the output
+                    ignored = self._tolerated(exc)
+        notes = _unverified(caught)
+        if ignored is not None:
+            notes.append(f"{ignored} ignored")
+        if notes:  # the output is kept, the source too: exit status 2
+            self._warn(name, notes)
+            return
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
+
+    def _warn(self, name: str, notes: list[str]) -> None:
+        if not self.args.quiet:
+            for note in notes:
+                sys.stderr.write(f"chute: {display_name(name)}: {note}\n")
+        self.status = max(self.status, 2)
+
+    def _tolerated(self, exc: TrailingDataError) -> TrailingDataError:
+        """``exc`` if the trailing-data policy (``--trailing``, else the format's tool's
+        habit) ignores it; raise it otherwise."""
+        policy = self.args.trailing
+        if policy is None:
+            from .. import codecs
+
+            policy = codecs.get(exc.format).extra.get("trailing", "error") if exc.format else "error"
+        if policy != "ignore":
+            raise exc
+        return exc
 
     def _decompress_or_passthrough(self, src: BinaryIO, dst: BinaryIO, progress: Any, fmt: str | None) -> Any:
         """``-dcf``: like ``zcat -f``, copy data in no known format through unchanged."""
@@ -412,7 +463,14 @@ class Runner:
         from ..streams.pump import Stats, decompress_stream
 
         head = b""
-        while len(head) < codecs.MAX_MAGIC and (more := src.read(codecs.MAX_MAGIC - len(head))):
+        while len(head) < codecs.MAX_MAGIC:
+            more = src.read(codecs.MAX_MAGIC - len(head))
+            if not more:
+                # the end, read once: a terminal's end of file (^D) is not there to read again
+                import io
+
+                src = io.BytesIO()
+                break
             head += more
         if fmt is None and codecs.detect(head) is None:
             stats = Stats()
@@ -423,28 +481,46 @@ class Runner:
                 stats.bytes_in += len(chunk)
                 stats.bytes_out += len(chunk)
             return stats
-        dec = StreamDecoder(fmt, **self._decoder_options())
+        # data after the last stream passes through too (zcat -f, gzip's test mixed-gz+plain)
+        dec = StreamDecoder(fmt, trailing="ignore", **self._decoder_options())
         out = dec.decompress(head)
         write_all(dst, out)
         stats = decompress_stream(src, dst, dec, chunk_size=self.read_size, progress=progress)
         stats.bytes_in += len(head)
         stats.bytes_out += len(out)
+        if dec.unused_data:
+            dst.write(dec.unused_data)
+            stats.bytes_out += len(dec.unused_data)
+            while chunk := src.read(self.read_size):
+                dst.write(chunk)
+                stats.bytes_in += len(chunk)
+                stats.bytes_out += len(chunk)
         return stats
 
     def check(self, name: str) -> None:
+        import warnings
+
         from ..codecs._stream import StreamDecoder
         from ..streams.pump import decompress_stream
 
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
-        with self._input(name) as (src, _, progress):
-            stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
+        with warnings.catch_warnings(record=True) as caught, self._input(name) as (src, _, progress):
+            warnings.simplefilter("always", UnverifiedDataWarning)
+            try:
+                stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
+            except TrailingDataError as exc:
+                raise CliWarning(name, f"{self._tolerated(exc)} ignored") from None
         if self.op == "test" and dec.format == "gzip" and name != "-":  # a gzip log cut between members
             from ..logging.endmark import check_end_marker
 
             check_end_marker(name)
+        notes = _unverified(caught)
+        if notes:
+            self._warn(name, notes)
+            return
         if self.op == "test":
             if self.args.verbose and not self.args.quiet:
-                sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")
+                sys.stderr.write(f"chute: {display_name(name)}: OK ({dec.format}, {dec.members} member(s))\n")
         else:
             self.list_rows.append((stats.bytes_in, stats.bytes_out, dec.format or "?", name))
 
@@ -457,7 +533,7 @@ class Runner:
         for cin, cout, fmt, name in self.list_rows:
             tin += cin
             tout += cout
-            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {name}\n")
+            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {display_name(name)}\n")
         if len(self.list_rows) > 1:
             w(f"{tin:>14} {tout:>14} {self._ratio(tin, tout):>7}  {'':<7} (totals)\n")
 
@@ -496,6 +572,15 @@ class _Input:
         finally:
             if self.owns:
                 self.src.close()
+
+
+def _unverified(caught: list[Any] | None) -> list[str]:
+    """The messages of the :class:`UnverifiedDataWarning` recorded, once each."""
+    notes: list[str] = []
+    for record in caught or ():
+        if issubclass(record.category, UnverifiedDataWarning) and str(record.message) not in notes:
+            notes.append(str(record.message))
+    return notes
 
 
 def _regular_size(f: Any, *, from_offset: bool) -> int | None:

@@ -31,12 +31,16 @@ __all__ = [
     "all_codecs",
     "from_suffix",
     "detect",
+    "readable_codecs",
     "looks_like_zlib",
     "MAX_MAGIC",
 ]
 
-#: Bytes needed to tell every format apart.
-MAX_MAGIC = 6
+#: Bytes needed to tell every format apart (an LZMA-alone header is 13 bytes).
+MAX_MAGIC = 13
+
+#: The legacy lz4 frame's magic number (0x184C2102), written by ``lz4 -l``.
+LZ4_LEGACY_MAGIC = b"\x02\x21\x4c\x18"
 
 
 def __getattr__(name: str) -> object:
@@ -68,9 +72,21 @@ def looks_like_zlib(prefix: bytes) -> bool:
     return len(prefix) >= 2 and prefix[0] == 0x78 and (prefix[0] * 256 + prefix[1]) % 31 == 0
 
 
-def _codec(module: str, decompressor: str = "new_decompressor", **fields: Any) -> Codec:
+def _looks_like_lzma(prefix: bytes) -> bool:
+    from .lzma_alone import looks_like_lzma
+
+    return looks_like_lzma(prefix)
+
+
+def _could_be_lzma(prefix: bytes) -> bool:
+    from .lzma_alone import could_be_lzma
+
+    return could_be_lzma(prefix)
+
+
+def _codec(module: str, decompressor: str = "new_decompressor", *, name: str | None = None, **fields: Any) -> Codec:
     return Codec(
-        name=module,
+        name=name or module,
         new_compressor=_factory(module, "new_compressor"),
         new_decompressor=_factory(module, decompressor),
         **fields,
@@ -100,11 +116,12 @@ _CODECS: dict[str, Codec] = {
             default_level=6,
             best_level=9,
             zero_padding_ok=True,
+            extra={"trailing": "ignore"},  # what `gzip -d` does with trailing garbage
         ),
         _codec(
             "lz4",
             suffixes=(".lz4",),
-            magic=(b"\x04\x22\x4d\x18", *SKIPPABLE_MAGICS),
+            magic=(b"\x04\x22\x4d\x18", LZ4_LEGACY_MAGIC, *SKIPPABLE_MAGICS),
             levels=(1, 12),
             default_level=1,
             # Read whole blocks (lz4.MAX_BLOCK) when compressing a stream: each is then
@@ -115,7 +132,6 @@ _CODECS: dict[str, Codec] = {
         _codec(
             "xz",
             "XzDecompressor",
-            aliases=("lzma",),
             suffixes=(".xz", ".txz"),
             magic=(b"\xfd7zXZ\x00",),
             levels=(0, 9),
@@ -131,6 +147,7 @@ _CODECS: dict[str, Codec] = {
             magic=(b"BZh",),
             levels=(1, 9),
             default_level=9,
+            extra={"trailing": "ignore"},  # what `bzip2 -d` does with trailing garbage
         ),
         _codec(
             "brotli",
@@ -160,11 +177,36 @@ _CODECS: dict[str, Codec] = {
         ),
     )
 }
-_LOOKUP: dict[str, Codec] = {key: c for c in _CODECS.values() for key in (c.name, *c.aliases)}
+#: Formats chute decodes but does not write: detected and decoded like the others, and
+#: left out of :func:`names` (the formats one can choose to write).
+_READ_ONLY: dict[str, Codec] = {
+    c.name: c
+    for c in (
+        _codec(
+            "lzma_alone",
+            "LzmaAloneDecompressor",
+            name="lzma",
+            aliases=("lzma-alone", "alone"),
+            suffixes=(".lzma",),
+            levels=(0, 9),
+            default_level=6,
+            concatenable=False,
+            # after every magic, zlib's included: the header test needs 13 bytes
+            extra={"detect": _looks_like_lzma, "could_be": _could_be_lzma},
+        ),
+    )
+}
+_LOOKUP: dict[str, Codec] = {key: c for c in (*_CODECS.values(), *_READ_ONLY.values()) for key in (c.name, *c.aliases)}
 
 
 def all_codecs() -> list[Codec]:
+    """Every format chute writes (the formats of :func:`names`)."""
     return list(_CODECS.values())
+
+
+def readable_codecs() -> list[Codec]:
+    """Every format chute decodes: :func:`all_codecs`, then the read-only ones (``lzma``)."""
+    return [*_CODECS.values(), *_READ_ONLY.values()]
 
 
 def names() -> list[str]:
@@ -187,7 +229,7 @@ def from_suffix(path: str | os.PathLike[str]) -> Codec | None:
     """The codec whose suffix ends ``path`` (``.tar.gz`` and ``.tgz`` give gzip)."""
     name = os.fspath(path).lower()
     best: tuple[int, Codec] | None = None
-    for codec in _CODECS.values():
+    for codec in readable_codecs():
         for suffix in codec.suffixes:
             if name.endswith(suffix) and (best is None or len(suffix) > best[0]):
                 best = (len(suffix), codec)
@@ -201,7 +243,7 @@ def detect(prefix: bytes) -> str | None:
     deflate have no magic and are never detected.
     """
     prefix = bytes(prefix[:MAX_MAGIC])
-    for codec in _CODECS.values():
+    for codec in readable_codecs():
         if any(prefix.startswith(m) for m in codec.magic):
             return codec.name
         sniff = codec.extra.get("detect")
@@ -212,10 +254,13 @@ def detect(prefix: bytes) -> str | None:
 
 def could_be_magic(prefix: bytes) -> bool:
     """True if more bytes could still turn ``prefix`` into a known magic number."""
-    for codec in _CODECS.values():
+    for codec in readable_codecs():
         for m in codec.magic:
             if len(prefix) < len(m) and m.startswith(prefix):
                 return True
-        if codec.extra.get("detect") is not None and len(prefix) < 2:
+        could_be = codec.extra.get("could_be")
+        if could_be is not None and could_be(prefix):
+            return True
+        if could_be is None and codec.extra.get("detect") is not None and len(prefix) < 2:
             return True
     return False

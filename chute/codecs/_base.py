@@ -124,9 +124,23 @@ def cut_blocks(pending: bytearray, data: Buffer, size: int) -> tuple[list[Buffer
 class WrappedDecompressor:
     """Base for adapters over a standard-library-style decompressor object (``bz2``,
     ``lzma``, ``compression.zstd``) kept in ``self._obj``: the state attributes pass
-    through; subclasses add ``decompress`` with their own error mapping."""
+    through; subclasses set ``_errors`` (what the object raises) and ``_translate`` (the
+    chute error for one of them).
+
+    These bindings raise on damage without returning what the failing call decoded
+    before it, so the object is asked for at most :attr:`STEP` bytes per call: what the
+    earlier steps decoded is returned, and the error is raised by the next call. At most
+    ``STEP`` bytes decoded before the damage are lost (the reference tools lose about as
+    much: their output buffers are written when full).
+    """
 
     _obj: Any
+    _errors: tuple[type[BaseException], ...] = ()
+    _failed: Exception | None = None
+    STEP = 16 << 10
+
+    def _translate(self, exc: BaseException) -> Exception:
+        raise NotImplementedError
 
     @property
     def eof(self) -> bool:
@@ -134,11 +148,36 @@ class WrappedDecompressor:
 
     @property
     def needs_input(self) -> bool:
-        return bool(self._obj.needs_input)
+        return self._failed is None and bool(self._obj.needs_input)
 
     @property
     def unused_data(self) -> bytes:
         return bytes(self._obj.unused_data)
+
+    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self._failed is not None:
+            raise self._failed
+        obj = self._obj
+        step = self.STEP
+        parts: list[bytes] = []
+        room = max_length
+        try:
+            while True:
+                chunk = obj.decompress(data, step if room < 0 else min(step, room))
+                data = b""
+                if not chunk:
+                    break
+                parts.append(chunk)
+                if room > 0:
+                    room -= len(chunk)
+                if room == 0 or obj.eof or obj.needs_input:
+                    break
+        except self._errors as exc:
+            error = self._translate(exc)
+            if not parts:
+                raise error from None
+            self._failed = error
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class Codec:

@@ -16,20 +16,28 @@ With ``format=None`` the format is detected from the first bytes. Because the de
 is fed bytes rather than reading them, detection loses nothing: the bytes used to
 detect are the first bytes decoded.
 
+A member that decodes but cannot be verified (an xz integrity check of a type liblzma
+does not know) emits :class:`~chute.errors.UnverifiedDataWarning` when it ends.
+
 Call :meth:`StreamDecoder.end` when the input is exhausted: it raises
 :class:`~chute.errors.TruncatedStreamError` if a member was cut short.
+
+Nothing decoded is lost to an error: when a call has produced output before it meets
+damage or trailing data, it returns that output, sets ``needs_input`` to false, and the
+next call (or :meth:`~StreamDecoder.end`) raises the error.
 """
 
 from __future__ import annotations
 
 from ..errors import (
+    ChuteError,
     CorruptStreamError,
     LimitExceededError,
     TrailingDataError,
     TruncatedStreamError,
     UnknownFormatError,
 )
-from . import MAX_MAGIC, all_codecs, could_be_magic, detect, get
+from . import MAX_MAGIC, could_be_magic, detect, get, readable_codecs
 from ._base import SKIPPABLE_MAGICS, Buffer, Codec
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a command's start-up
@@ -75,6 +83,7 @@ class StreamDecoder:
         self.eof = False
         self.needs_input = True
         self.unused_data = b""
+        self._error: ChuteError | None = None  # met after output that was returned first
 
     @property
     def format(self) -> str | None:
@@ -123,7 +132,7 @@ class StreamDecoder:
             if name is None:
                 if len(buf) < MAX_MAGIC and could_be_magic(buf):
                     return False
-                raise UnknownFormatError("not in a known compressed format")
+                raise _unknown(buf)
             self.codec = get(name)
         codec = self.codec
         if self.members:
@@ -153,11 +162,16 @@ class StreamDecoder:
                     self._stop(bytes(self._padding_len) + buf)
                     return False
                 what = "data after zero padding" if self._padding else "trailing data"
-                raise TrailingDataError(f"{what} after the end of the {codec.name} stream")
+                raise self._trailing_error(f"{what} after the end of the {codec.name} stream")
             self._padding = False
             self._padding_len = 0
         self._dec = self._new_member()
         return True
+
+    def _trailing_error(self, message: str) -> TrailingDataError:
+        error = TrailingDataError(message)
+        error.format = self.format
+        return error
 
     def _padding_closes(self) -> bool:
         """True if zero padding was seen and no member may follow it.
@@ -176,22 +190,42 @@ class StreamDecoder:
         if codec is None:
             if buf[:4] in SKIPPABLE_MAGICS:
                 return len(buf) < 8
-            candidates = all_codecs()
+            candidates = readable_codecs()
         elif self.members and (self._padding_closes() or self._members_policy == "first" or not codec.concatenable):
             return False
         else:
             candidates = [codec]
         return any(len(buf) < len(m) and m.startswith(buf) for c in candidates for m in c.magic)
 
+    def _raise_pending(self) -> None:
+        error = self._error
+        if error is not None:
+            raise error
+
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        """Decode ``data``; at most ``max_length`` bytes of output (-1: no bound)."""
+        """Decode ``data``; at most ``max_length`` bytes of output (-1: no bound).
+
+        An error met after this call produced output is raised by the next call."""
+        self._raise_pending()
         if self.eof:
             if len(data):
                 self.unused_data += bytes(data)
             return b""
         self.total_in += len(data)
-        pending: Buffer = data
         out: list[bytes] = []
+        try:
+            self._decode(data, max_length, out)
+        except ChuteError as exc:
+            if not out or isinstance(exc, LimitExceededError):
+                raise
+            self._error = exc
+            self.needs_input = False
+        if self._max_output is not None and self.total_out > self._max_output:
+            raise LimitExceededError(f"decompressed data exceeds the limit of {self._max_output} bytes")
+        return b"".join(out)
+
+    def _decode(self, data: Buffer, max_length: int, out: list[bytes]) -> None:
+        pending: Buffer = data
         room = max_length
         while True:
             if self._dec is None:
@@ -212,22 +246,31 @@ class StreamDecoder:
                 if room > 0:
                     room -= len(chunk)
             if dec.eof:
+                unverified = getattr(dec, "unverified", None)
+                if unverified:
+                    import warnings
+
+                    from ..errors import UnverifiedDataWarning
+
+                    warnings.warn(unverified, UnverifiedDataWarning, stacklevel=2)
                 self.members += 1
                 self._buf = dec.unused_data
                 self._dec = None
                 continue
             self.needs_input = dec.needs_input
             break
-        if self._max_output is not None and self.total_out > self._max_output:
-            raise LimitExceededError(f"decompressed data exceeds the limit of {self._max_output} bytes")
-        return b"".join(out)
 
     def end(self) -> None:
         """Declare the input finished; raise if it stopped inside a member."""
+        self._raise_pending()
         if self.eof:
             return
         if self._dec is not None:
-            raise TruncatedStreamError(f"{self.format} stream is truncated (input ended inside a member)")
+            if not getattr(self._dec, "may_end", False):
+                raise TruncatedStreamError(f"{self.format} stream is truncated (input ended inside a member)")
+            # a member with no end mark (the legacy lz4 frame) ends with the input
+            self.members += 1
+            self._dec = None
         if self._skip:
             raise TruncatedStreamError("stream is truncated (input ended inside a skippable frame)")
         if self._buf:
@@ -239,8 +282,8 @@ class StreamDecoder:
                     f"{self.format or 'compressed'} stream is truncated (input ended in a header)"
                 )
             if self.codec is None:
-                raise UnknownFormatError("not in a known compressed format")
-            raise TrailingDataError(f"trailing data after the end of the {self.format} stream")
+                raise _unknown(self._buf)
+            raise self._trailing_error(f"trailing data after the end of the {self.format} stream")
         unit = self.codec.extra.get("padding_unit") if self.codec is not None else None
         if self._padding and unit and self._padding_len % unit:
             if self._trailing == "ignore":
@@ -253,6 +296,12 @@ class StreamDecoder:
             raise TruncatedStreamError("empty input: no compressed data")
         self.eof = True
         self.needs_input = False
+
+
+def _unknown(prefix: bytes) -> UnknownFormatError:
+    from ._unknown import unknown_format_message
+
+    return UnknownFormatError(unknown_format_message(prefix))
 
 
 def decoder(format: str | Codec | None = None, **options: Any) -> StreamDecoder:

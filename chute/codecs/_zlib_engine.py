@@ -89,40 +89,73 @@ class ZlibStreamDecompressor:
 
     zlib keeps input it could not consume under ``max_length`` in ``unconsumed_tail``;
     this adapter feeds it back itself, so callers see the same contract as bz2/lzma.
+    Input goes to the object in pieces of at most :data:`FEED` bytes: the bindings raise
+    on damage without returning what the failing call decoded, so what the earlier pieces
+    decoded is returned, and the error raised by the next call.
     """
+
+    FEED = 32 << 10
 
     def __init__(self, wbits: int, what: str) -> None:
         self._obj: Any = _decompress_module().decompressobj(wbits)
         self._tail = b""
         self._what = what
+        self._failed: Exception | None = None
         self.eof = False
         self.needs_input = True
         self.unused_data = b""
 
+    def _translate(self, exc: BaseException) -> Exception:
+        msg = str(exc)
+        if any(word in msg.lower() for word in _CHECK_WORDS):
+            return ChecksumError(f"{self._what} checksum mismatch ({msg})")
+        return CorruptStreamError(f"invalid {self._what} data ({msg})")
+
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self._failed is not None:
+            raise self._failed
         if self.eof:
             raise EOFError("end of stream already reached")
         if self._tail:
             data = self._tail + bytes(data)
+            self._tail = b""
         if max_length == 0:
             self._tail = bytes(data)
             self.needs_input = not self._tail
             return b""
-        try:
-            if max_length < 0:
-                out = self._obj.decompress(data)
-            else:
-                out = self._obj.decompress(data, max_length)
-        except errors() as exc:
-            msg = str(exc)
-            if any(word in msg.lower() for word in _CHECK_WORDS):
-                raise ChecksumError(f"{self._what} checksum mismatch ({msg})") from None
-            raise CorruptStreamError(f"invalid {self._what} data ({msg})") from None
-        self._tail = self._obj.unconsumed_tail
-        self.eof = bool(self._obj.eof)
-        if self.eof:
-            self.unused_data = self._obj.unused_data
+        obj = self._obj
+        parts: list[bytes] = []
+        room = max_length
+        with memoryview(data) as whole:
+            view = whole.cast("B") if whole.format != "B" or whole.ndim != 1 else whole
+            pos, end = 0, len(view)
+            try:
+                while True:
+                    piece = view[pos : pos + self.FEED]
+                    pos += len(piece)
+                    out = obj.decompress(piece) if room < 0 else obj.decompress(piece, room)
+                    if out:
+                        parts.append(out)
+                        if room > 0:
+                            room -= len(out)
+                    if obj.eof:
+                        self.eof = True
+                        self.unused_data = bytes(obj.unused_data) + bytes(view[pos:])
+                        break
+                    tail = obj.unconsumed_tail
+                    if tail or room == 0 or pos >= end:  # output full, or input used up
+                        self._tail = bytes(tail) + bytes(view[pos:]) if tail else bytes(view[pos:])
+                        break
+            except errors() as exc:
+                error = self._translate(exc)
+                if not parts:
+                    raise error from None
+                self._failed = error
+            finally:
+                if view is not whole:
+                    view.release()
+        if self._failed is not None or self.eof:
             self.needs_input = False
         else:
-            self.needs_input = not self._tail and (max_length < 0 or len(out) < max_length)
-        return out  # type: ignore[no-any-return]
+            self.needs_input = not self._tail and room != 0
+        return parts[0] if len(parts) == 1 else b"".join(parts)

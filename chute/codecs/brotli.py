@@ -33,6 +33,10 @@ class BrotliCompressor:
         return self._obj.finish()  # type: ignore[no-any-return]
 
 
+#: Most input given to the decoder in one call.
+FEED = 16 << 10
+
+
 class BrotliDecompressor:
     """Adapts ``brotli.Decompressor`` (output_buffer_limit, can_accept_more_data) to the
     max_length contract; output beyond ``max_length`` is kept here and returned next.
@@ -51,11 +55,19 @@ class BrotliDecompressor:
         self._error = brotli.error
         self._pending = b""
         self._extra = b""
+        self._failed: CorruptStreamError | None = None
         self.eof = False
         self.needs_input = True
         self.unused_data = b""
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self._failed is not None:
+            # an error met after output: that output first, then the error
+            if not self._extra:
+                raise self._failed
+            out = self._extra if max_length < 0 else self._extra[:max_length]
+            self._extra = self._extra[len(out) :]
+            return out
         if self.eof and not self._extra:
             raise EOFError("end of stream already reached")
         if len(data):
@@ -69,7 +81,9 @@ class BrotliDecompressor:
             while (max_length < 0 or size < max_length) and not obj.is_finished():
                 feed = b""
                 if self._pending and obj.can_accept_more_data():
-                    feed, self._pending = self._pending, b""
+                    # in pieces: the binding drops the whole output of a call that meets
+                    # data after the end of the stream, so a call holds little input
+                    feed, self._pending = self._pending[:FEED], self._pending[FEED:]
                 if max_length < 0:
                     chunk = obj.process(feed)
                 else:
@@ -81,10 +95,18 @@ class BrotliDecompressor:
                     drained = True
                     break
         except self._error as exc:
-            raise CorruptStreamError(f"invalid brotli data ({exc})") from None
+            error = CorruptStreamError(f"invalid brotli data ({exc})")
+            if not parts:
+                raise error from None
+            # the output of earlier process() calls is returned (the binding drops that
+            # of the call that fails); the next call raises
+            self._failed = error
         out = b"".join(parts)
         if 0 <= max_length < len(out):
             out, self._extra = out[:max_length], out[max_length:]
+        if self._failed is not None:
+            self.needs_input = False
+            return out
         if obj.is_finished() and not self._extra:
             self.eof = True
             self.unused_data = self._pending

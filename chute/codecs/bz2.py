@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..errors import CorruptStreamError
-from ._base import Buffer, WrappedDecompressor
+from ._base import WrappedDecompressor
 from ._restart import RestartingCompressor
 
 
@@ -19,9 +19,7 @@ class Bz2Decompressor(WrappedDecompressor):
         import bz2
 
         self._obj: bz2.BZ2Decompressor = bz2.BZ2Decompressor()
+        self._errors = (OSError,)
 
-    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        try:
-            return self._obj.decompress(data, max_length)
-        except OSError as exc:
-            raise CorruptStreamError(f"invalid bzip2 data ({exc})") from None
+    def _translate(self, exc: BaseException) -> Exception:
+        return CorruptStreamError(f"invalid bzip2 data ({exc})")

@@ -373,6 +373,7 @@ class Lz4Decompressor:
         self._ended = False  # the end of a frame decoded here was reached
         self._needs_input = True
         self._unused = b""
+        self._failed: CorruptStreamError | None = None
 
     @property
     def eof(self) -> bool:
@@ -425,20 +426,33 @@ class Lz4Decompressor:
         return out[pos:end]
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self._failed is not None:
+            if self._out:  # decoded before the error: handed out first
+                return self._take(max_length)
+            raise self._failed
+        parts: list[bytes] = []
         try:
             if not self._framing:
                 return self._pass_through(data, max_length)
-            return self._framed(data, max_length)
-        except RuntimeError as exc:
-            msg = str(exc)
-            if "checksum" in msg.lower():
-                raise ChecksumError(f"lz4 checksum mismatch ({msg})") from None
-            raise CorruptStreamError(f"invalid lz4 data ({msg})") from None
+            return self._framed(data, max_length, parts)
+        except (RuntimeError, CorruptStreamError) as exc:
+            if isinstance(exc, CorruptStreamError):
+                error: CorruptStreamError = exc
+            elif "checksum" in str(exc).lower():
+                error = ChecksumError(f"lz4 checksum mismatch ({exc})")
+            else:
+                error = CorruptStreamError(f"invalid lz4 data ({exc})")
+            if not any(parts):
+                raise error from None
+            # the blocks decoded before the damage (or before a content checksum that does
+            # not match) are returned; the next call raises
+            self._failed = error
+            self._needs_input = False
+            return b"".join(parts)
 
-    def _framed(self, data: Buffer, max_length: int) -> bytes:
+    def _framed(self, data: Buffer, max_length: int, parts: list[bytes]) -> bytes:
         obj = self._obj
         room = max_length
-        parts: list[bytes] = []
         if self._out:
             parts.append(self._take(room))
             if room > 0:
@@ -522,6 +536,42 @@ class Lz4Decompressor:
         return out
 
 
+class Lz4AnyDecompressor:
+    """An lz4 member of either kind (:mod:`chute.codecs.lz4legacy` for ``lz4 -l``), chosen by
+    its first four bytes."""
+
+    def __init__(self) -> None:
+        self._dec: Any = None
+        self._head = b""
+
+    @property
+    def eof(self) -> bool:
+        return self._dec is not None and bool(self._dec.eof)
+
+    @property
+    def needs_input(self) -> bool:
+        return self._dec is None or bool(self._dec.needs_input)
+
+    @property
+    def unused_data(self) -> bytes:
+        return b"" if self._dec is None else bytes(self._dec.unused_data)
+
+    @property
+    def may_end(self) -> bool:
+        return bool(getattr(self._dec, "may_end", False))
+
+    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if self._dec is None:
+            self._head += data
+            from .lz4legacy import MAGIC, LegacyLz4Decompressor
+
+            if len(self._head) < 4 and MAGIC.startswith(self._head):
+                return b""
+            self._dec = LegacyLz4Decompressor() if self._head.startswith(MAGIC) else Lz4Decompressor()
+            data, self._head = self._head, b""
+        return self._dec.decompress(data, max_length)  # type: ignore[no-any-return]
+
+
 def new_compressor(
     level: int = 1, *, block_size: int = 4 << 20, checksum: bool = True, block_linked: bool = False
 ) -> Lz4Compressor | LinkedLz4Compressor:
@@ -531,5 +581,6 @@ def new_compressor(
     return Lz4Compressor(level, block_size=block_size, checksum=checksum)
 
 
-def new_decompressor() -> Lz4Decompressor:
-    return Lz4Decompressor()
+def new_decompressor() -> Lz4AnyDecompressor:
+    """A decoder of one frame, modern or legacy (:mod:`chute.codecs.lz4legacy`)."""
+    return Lz4AnyDecompressor()

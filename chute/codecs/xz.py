@@ -7,7 +7,7 @@ A flush ends the stream (see :mod:`chute.codecs._restart`). Decompression is bou
 from __future__ import annotations
 
 from ..errors import ChecksumError, CorruptStreamError, LimitExceededError
-from ._base import Buffer, WrappedDecompressor, size_text
+from ._base import WrappedDecompressor, size_text
 from ._restart import RestartingCompressor
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
@@ -21,23 +21,33 @@ def new_compressor(level: int = 6, *, threads: int = 0) -> RestartingCompressor:
     )
 
 
+#: Check IDs liblzma verifies (none, CRC32, CRC64, SHA-256); 16 is "not known yet".
+_KNOWN_CHECKS = (0, 1, 4, 10, 16)
+
+
 class XzDecompressor(WrappedDecompressor):
     def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
         import lzma
 
         self._obj: lzma.LZMADecompressor = lzma.LZMADecompressor(format=lzma.FORMAT_XZ, memlimit=memory_limit)
-        self._error = lzma.LZMAError
+        self._errors = (lzma.LZMAError,)
         self._limit = memory_limit
 
-    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        try:
-            return self._obj.decompress(data, max_length)
-        except self._error as exc:
-            msg = str(exc)
-            if "memory" in msg.lower():
-                raise LimitExceededError(
-                    f"xz stream needs more than the memory limit ({size_text(self._limit)})", "memory_limit"
-                ) from None
-            if "corrupt" in msg.lower() and "check" in msg.lower():
-                raise ChecksumError(f"xz check mismatch ({msg})") from None
-            raise CorruptStreamError(f"invalid xz data ({msg})") from None
+    @property
+    def unverified(self) -> str | None:
+        """Why the stream's data is not verified, if it is not (a check type liblzma
+        does not know: it decodes the data without checking it, as ``xz -d`` does)."""
+        check = self._obj.check
+        if check in _KNOWN_CHECKS:
+            return None
+        return f"unsupported type of integrity check (ID {check}); xz data not verified"
+
+    def _translate(self, exc: BaseException) -> Exception:
+        msg = str(exc)
+        if "memory" in msg.lower():
+            return LimitExceededError(
+                f"xz stream needs more than the memory limit ({size_text(self._limit)})", "memory_limit"
+            )
+        if "corrupt" in msg.lower() and "check" in msg.lower():
+            return ChecksumError(f"xz check mismatch ({msg})")
+        return CorruptStreamError(f"invalid xz data ({msg})")

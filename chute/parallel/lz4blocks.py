@@ -45,9 +45,17 @@ class _NotHere(Exception):
 def _block_decoder(block_max: int, block_checksum: bool) -> Any:
     decode = block_decoder(block_max, block_checksum)
 
-    def decode_job(job: tuple[int, list[tuple[bytes, bool, int]]]) -> list[bytes]:
+    def decode_job(job: tuple[int, list[tuple[bytes, bool, int]]]) -> tuple[list[bytes], ChuteError | None]:
+        """The job's blocks decoded, and the error that stopped them (the blocks before a
+        damaged one are still written, as one thread writes them)."""
         first, blocks = job
-        return [decode(data, stored, expect, i) for i, (data, stored, expect) in enumerate(blocks, first)]
+        out: list[bytes] = []
+        for i, (data, stored, expect) in enumerate(blocks, first):
+            try:
+                out.append(decode(data, stored, expect, i))
+            except ChuteError as exc:
+                return out, exc
+        return out, None
 
     return decode_job
 
@@ -94,12 +102,15 @@ def _submit(pool: Any, pending: Any, job: Any, limit: int, hasher: Any, write: A
 def _emit(job: Any, hasher: Any, write: Any) -> int:
     """Wait for ``job``, check-sum and write its output; return its size."""
     size = 0
-    for piece in job.wait():
+    pieces, damage = job.wait()
+    for piece in pieces:
         if hasher is not None:
             hasher.update(piece)
         if write is not None:
             write(piece)
         size += len(piece)
+    if damage is not None:
+        raise damage
     return size
 
 

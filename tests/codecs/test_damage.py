@@ -1,0 +1,130 @@
+"""Damage mid-stream: what was decoded before it is delivered, then one error line.
+
+Each stream is written by the format's own tool, damaged in the middle, and decoded by
+that tool and by chute; chute must deliver about as much as the tool (the bindings drop
+the output of the call that fails, so chute asks them for little at a time).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+from conftest import text_like
+
+import chute
+from chute.codecs._base import WrappedDecompressor
+from chute.codecs._zlib_engine import ZlibStreamDecompressor
+from chute.codecs.zstd import ZstdDecompressor
+from chute.errors import CorruptStreamError
+
+CHUTE = [sys.executable, "-m", "chute"]
+DATA = text_like(6 << 20, seed=21)
+TOOLS = {
+    "gzip": ["gzip"],
+    "bz2": ["bzip2"],
+    "xz": ["xz"],
+    "zstd": ["zstd", "-q"],
+    "lz4": ["lz4", "-q", "-B4"],
+}  # 64 KiB blocks: damage costs one
+#: Most decoded bytes chute may deliver short of the format's tool.
+SLACK = {
+    "bz2": WrappedDecompressor.STEP,
+    "xz": WrappedDecompressor.STEP,
+    "zstd": ZstdDecompressor.STEP,
+    "lz4": 0,
+}
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{name} is required in CI")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+def damaged(fmt: str, where: float = 0.6) -> bytes:
+    cmd = TOOLS[fmt]
+    blob = bytearray(subprocess.run([tool(cmd[0]), *cmd[1:], "-c"], input=DATA, capture_output=True).stdout)
+    pos = int(len(blob) * where)
+    for i in range(pos, pos + 32):
+        blob[i] ^= 0x55
+    return bytes(blob)
+
+
+def inflate_until_damage(blob: bytes) -> bytes:
+    """Everything zlib decodes from ``blob`` before it finds the damage, byte by byte:
+    the most any inflate can deliver (gzip's own inflate checks less and goes on)."""
+    dec = zlib.decompressobj(31)
+    out = []
+    try:
+        for i in range(0, len(blob), 16):
+            out.append(dec.decompress(blob[i : i + 16]))
+    except zlib.error:
+        pass
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("fmt", list(TOOLS))
+@pytest.mark.parametrize(("threads", "pipe"), [("1", False), ("2", True), ("2", False)])
+def test_damage_delivers_what_was_decoded_before_it(fmt: str, threads: str, pipe: bool, tmp_path: Path) -> None:
+    blob = damaged(fmt)
+    path = tmp_path / f"damaged.{fmt}"
+    path.write_bytes(blob)
+    ref = subprocess.run([tool(TOOLS[fmt][0]), "-dc", str(path)], capture_output=True)
+    assert ref.returncode != 0
+    if pipe:
+        with open(path, "rb") as f:
+            r = subprocess.run([*CHUTE, "-dc", "-T", threads], stdin=f, capture_output=True)
+    else:
+        r = subprocess.run([*CHUTE, "-dc", "-T", threads, str(path)], capture_output=True)
+    assert r.returncode == 1
+    assert r.stderr.count(b"\n") == 1 and r.stderr.startswith(b"chute: -: " if pipe else f"chute: {path}: ".encode())
+    if fmt == "gzip":
+        best = inflate_until_damage(blob)
+        assert best.startswith(r.stdout) and len(r.stdout) >= len(best) - 4 * ZlibStreamDecompressor.FEED
+        assert ref.stdout.startswith(r.stdout)  # gzip's inflate goes on where zlib stops
+    else:
+        assert ref.stdout.startswith(r.stdout) or r.stdout.startswith(ref.stdout)
+        assert len(r.stdout) >= len(ref.stdout) - SLACK[fmt]
+
+
+@pytest.mark.parametrize("fmt", list(TOOLS))
+def test_reader_returns_what_was_decoded_then_raises(fmt: str, tmp_path: Path) -> None:
+    blob = damaged(fmt)
+    cli = subprocess.run([*CHUTE, "-dc"], input=blob, capture_output=True).stdout
+    with chute.open(io.BytesIO(blob)) as f:
+        got = f.read()
+        with pytest.raises(CorruptStreamError):
+            f.read()
+    # as much as the command line, give or take the step the binding is asked for
+    slack = 4 * ZlibStreamDecompressor.FEED if fmt == "gzip" else SLACK[fmt]
+    assert (got.startswith(cli) or cli.startswith(got)) and abs(len(got) - len(cli)) <= slack
+    assert len(got) > len(DATA) // 3
+
+
+def test_checksum_mismatch_at_the_end_delivers_the_whole_frame() -> None:
+    """A check that fails at the end of a member: the data before it is delivered, as
+    the tools deliver it (chute used to deliver nothing of such an lz4 frame)."""
+    for fmt in ("lz4", "gzip", "xz"):
+        blob = bytearray(chute.compress(DATA[:300_000], fmt))
+        blob[-5] ^= 0xFF  # inside the trailing check (gzip: CRC32; lz4: content checksum)
+        if fmt == "xz":
+            blob = bytearray(chute.compress(DATA[:300_000], fmt))
+            blob[-40] ^= 0xFF  # the block's CRC64, before the index
+        with chute.open(io.BytesIO(bytes(blob)), format=fmt) as f:
+            got = f.read()
+            with pytest.raises(CorruptStreamError):
+                f.read()
+        # zlib checks the CRC in the call that decodes the member's last bytes and drops
+        # that call's output: up to what one piece of input (FEED bytes) decodes to
+        slack = {"lz4": 0, "xz": WrappedDecompressor.STEP, "gzip": 4 * ZlibStreamDecompressor.FEED}[fmt]
+        assert DATA[:300_000].startswith(got) and len(got) >= 300_000 - slack, fmt
