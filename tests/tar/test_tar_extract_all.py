@@ -34,8 +34,8 @@ T0 = 1_600_000_000
 def _general(fp: Any, target: Path, **kw: Any) -> ExtractStats:
     with Extractor(target, **kw) as e:
         for m, data in TarReader(fp):
-            e.extract_member(m, data)
-        return e.stats
+            e.extract_or_skip(m, data)
+    return e.stats
 
 
 def _state(root: Path) -> dict[str, Any]:
@@ -52,17 +52,18 @@ def _state(root: Path) -> dict[str, Any]:
 
 def _outcome(run: Any, data: bytes, target: Path, through: str, **kw: Any) -> tuple[Any, Any]:
     fp: Any = io.BytesIO(data) if through == "buffered" else ReadAhead(io.BytesIO(data), chunk_size=700, depth=2)
+    warnings: list[str] = []
     try:
-        result: Any = run(fp, target, **kw)
+        result: Any = run(fp, target, warn=warnings.append, **kw)
     except (ChuteError, OSError) as exc:
         result = (type(exc), str(exc))
     finally:
         if isinstance(fp, ReadAhead):
             fp.close()
-    return result, _state(target) if target.exists() else None
+    return result, warnings, _state(target) if target.exists() else None
 
 
-def _same_as_general(data: bytes, through: str = "buffered", **kw: Any) -> tuple[Any, Any]:
+def _same_as_general(data: bytes, through: str = "buffered", **kw: Any) -> tuple[Any, Any, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         fast = _outcome(extract, data, Path(tmp, "fast"), through, **kw)
         general = _outcome(_general, data, Path(tmp, "general"), through, **kw)
@@ -352,7 +353,11 @@ def test_folder_member_over_a_symlink_or_a_file_is_refused(tmp_path: Path, fast:
             (t / "d").write_bytes(b"file")
         data = _archive(tarfile.USTAR_FORMAT, _ti("d", tarfile.DIRTYPE), _ti("d/f", data=b"x"))
         with pytest.raises(ArchiveError, match="'d' in the target is a symlink or not a folder"):
-            run(io.BytesIO(data), t)
+            run(io.BytesIO(data), t, strict=True)
+        warnings: list[str] = []
+        stats = run(io.BytesIO(data), t, warn=warnings.append)  # skipped, one line each
+        assert stats.refused == 2 and len(warnings) == 2
+        assert all("'d' in the target is a symlink or not a folder" in w for w in warnings)
         assert os.listdir(tmp_path / "outside") == []
         assert not (tmp_path / "nowhere").exists()
 
@@ -363,7 +368,7 @@ def test_many_folders_past_the_fd_cache(tmp_path: Path) -> None:
     entries = [_ti(d, tarfile.DIRTYPE, mode=0o750) for d in dirs]
     entries += [_ti(f"{d}/f{j}", data=f"{d}{j}".encode()) for j in range(3) for d in dirs]
     data = _archive(tarfile.USTAR_FORMAT, *entries)
-    state = _same_as_general(data, "readahead")[1]
+    state = _same_as_general(data, "readahead")[2]
     assert state[f"{dirs[-1]}/f2"][0] == "f" and state[dirs[0]][1] == 0o750
 
 
@@ -395,7 +400,8 @@ def test_record_classes_compare_and_print_as_dataclasses_did() -> None:
     )
     assert repr(Limits()) == "Limits(max_members=1000000, max_total_size=68719476736, max_name_length=4096)"
     assert Limits(1, 2, 3) == Limits(max_members=1, max_total_size=2, max_name_length=3)
-    assert repr(ExtractStats(2, 5)) == "ExtractStats(members=2, bytes=5)" and ExtractStats() == ExtractStats(0, 0)
+    assert repr(ExtractStats(2, 5)) == "ExtractStats(members=2, bytes=5, refused=0, failed=0)"
+    assert ExtractStats() == ExtractStats(0, 0)
     for obj in (m, Limits(), ExtractStats()):
         with pytest.raises(TypeError):
             hash(obj)
