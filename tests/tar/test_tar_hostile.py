@@ -158,7 +158,7 @@ def test_refused(box: tuple[Path, Path], case: str, policy: str) -> None:
 @pytest.mark.parametrize(("name", "link"), [("abs", "/etc/passwd"), ("up", "../outside"), ("d/x", "../../outside/v")])
 def test_symlinks_are_data_under_the_default_policy(box: tuple[Path, Path], name: str, link: str) -> None:
     """Restored as they are, exit status 0, as GNU tar and bsdtar do; refused by ``data``."""
-    target, outside = box
+    target, _ = box
     warnings: list[str] = []
     stats = extract(io.BytesIO(build(_info(name, tarfile.SYMTYPE, link))), target, warn=warnings.append)
     assert os.readlink(target / name) == link and (stats.refused, warnings) == (0, [])
@@ -207,7 +207,7 @@ def test_cve_2025_4517_long_chain(box: tuple[Path, Path]) -> None:
 @pytest.mark.parametrize("policy", ["default", "data"])
 @pytest.mark.parametrize("member", ["evil/victim", "evil/new", "evil/sub/new"])
 def test_existing_symlink_in_target_not_followed(box: tuple[Path, Path], member: str, policy: str) -> None:
-    target, outside = box
+    _, outside = box
     link = lambda t: (t / "evil").symlink_to(outside)  # noqa: E731
     refused(box, build((_info(member), b"pwned")), member, prepare=link, policy=policy)
     refused(box, build(_info(member, tarfile.DIRTYPE)), member, prepare=link, policy=policy)
