@@ -9,6 +9,8 @@ from ._args import Spec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._args import Namespace
 
 
@@ -21,11 +23,21 @@ def build_parser(prog: str) -> Spec:
 
 
 def run(args: Namespace) -> int:
+    from ..errors import ChuteError
+    from ._common import CliError
+
+    src = sys.stdin.buffer if args.archive == "-" else args.archive
+    try:
+        return _list(src, args)
+    except ChuteError as exc:  # the archive's errors name the archive
+        raise CliError(args.archive, str(exc)) from None
+
+
+def _list(src: Any, args: Namespace) -> int:
     from ..tar import open_compressed_input
     from ..tar.header import HARDLINK, SYMLINK
     from ..tar.reader import TarReader
 
-    src = sys.stdin.buffer if args.archive == "-" else args.archive
     fp, closers = open_compressed_input(src, args.format)
     out = sys.stdout
     try:

@@ -57,7 +57,7 @@ def run(args: Namespace) -> int:
     src = sys.stdin.buffer if args.archive == "-" else args.archive
 
     def warn(line: str) -> None:
-        sys.stderr.write(f"chute: {name}: {line}\n")
+        sys.stderr.write(f"chute: {name}: {_printable(line)}\n")
         sys.stderr.flush()
 
     try:
@@ -73,13 +73,29 @@ def run(args: Namespace) -> int:
             owner=args.owner,
         )
     except ChuteError as exc:
-        raise CliError(name, str(exc)) from None
+        raise CliError(name, _printable(str(exc))) from None
     except OSError as exc:
         member = exc.filename if isinstance(exc.filename, str) else None
         if member is None or member == args.archive:
             raise
         reason = exc.strerror or str(exc)
-        raise CliError(name, f"{member}: {reason[:1].lower()}{reason[1:]}") from None
+        raise CliError(name, _printable(f"{member}: {reason[:1].lower()}{reason[1:]}")) from None
     if stats.failed:
         return 1
     return 2 if stats.refused else 0
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line: control characters (newline, NUL...) and bytes that are not
+    UTF-8 (surrogate escapes) written as backslash escapes."""
+    if text.isprintable():
+        return text
+    out = []
+    for c in text:
+        if c.isprintable():
+            out.append(c)
+        elif "\udc80" <= c <= "\udcff":
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        else:
+            out.append(c.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
