@@ -347,7 +347,17 @@ class Extractor:
         try:
             while True:
                 block = read(BLOCK)
-                usual = None if reader._globals else _usual_header(block)
+                if reader._globals:
+                    usual = None
+                elif block[:2] != b"./":
+                    usual = _usual_header(block)
+                else:
+                    # "./name", as `tar -C DIR -cf - .` writes every name: the same header
+                    # without the "./" (its checksum adjusted) may take the short path
+                    shifted = _without_dot_slash(block)
+                    usual = None if shifted is None else _usual_header(shifted)
+                    if usual is not None:
+                        usual = (usual[0], "./" + usual[1], *usual[2:])  # messages: the name as stored
                 if usual is not None and (members >= max_members or total + usual[4] > max_total):
                     usual = None  # the general path refuses it
                 if usual is not None:
@@ -718,6 +728,24 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
         return None
     size = 0 if folder else int(block[124:135], 8)
     return folder, name, path, int(block[100:107], 8), size, int(block[136:147], 8) * 1_000_000_000
+
+
+def _without_dot_slash(block: bytes) -> bytes | None:
+    """The header ``block`` with the ``./`` that starts its name removed and its checksum
+    field lowered to match, or None when that would not be the same member: a ustar prefix
+    field in use (then the name does not start the path), or a checksum field that is not
+    the usual 6 octal digits, NUL and space. The new checksum is right exactly when the
+    old one was (:func:`_usual_header` checks it)."""
+    if len(block) != BLOCK or (block[345] and block[257:263] == b"ustar\0"):
+        return None
+    field = block[148:156]
+    if field[6:] != b"\0 " or field[:6].translate(_OCTAL_TO_ZERO) != b"000000":
+        return None
+    # "./" is 0x2E + 0x2F = 93 less in the sum; the name ends with two more NULs
+    stored = int(field[:6], 8) - 93
+    if stored < 0:
+        return None
+    return block[2:100] + b"\0\0" + block[100:148] + b"%06o\0 " % stored + block[156:]
 
 
 def _read_umask() -> int | None:

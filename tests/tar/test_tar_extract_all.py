@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tartrees import snapshot
 
-from chute.errors import ArchiveError, ChuteError
+from chute.errors import ArchiveError, ChuteError, TruncatedStreamError
 from chute.readahead import ReadAhead
 from chute.tar import extract as ex
 from chute.tar import header as h
@@ -152,7 +152,54 @@ def test_other_members_take_the_general_path(tmp_path: Path, general_names: list
     _same_as_general(data)
     general_names.clear()
     extract(io.BytesIO(data), tmp_path / "t")
-    assert general_names == ["l", "h", "./dot", ".hidden", "a//b", "a/./c", "z/", "x" * 200]
+    assert general_names == ["l", "h", ".hidden", "a//b", "a/./c", "z/", "x" * 200]
+
+
+def test_dot_slash_names_take_the_short_path(tmp_path: Path, general_names: list[str]) -> None:
+    """``tar -C DIR -cf - .`` starts every name with ``./``: the same short path, the same
+    tree and messages as the general path; ``./`` itself (the target) and names that need
+    more normalizing (``././x``, ``./.x``) go the general way."""
+    data = _archive(
+        tarfile.GNU_FORMAT,
+        _ti("./", tarfile.DIRTYPE),
+        _ti("./d", tarfile.DIRTYPE, mode=0o700),
+        _ti("./d/f", data=b"x" * 700),
+        _ti("./" + "n" * 98, data=b"long"),  # a 100-byte name field with no NUL
+        _ti("././x", data=b"x"),
+        _ti("./.x", data=b"x"),
+    )
+    _same_as_general(data)
+    _same_as_general(data, "readahead")
+    general_names.clear()
+    extract(io.BytesIO(data), tmp_path / "t")
+    assert general_names == ["./", "././x", "./.x"]
+    assert (tmp_path / "t" / ("n" * 98)).read_bytes() == b"long"
+    truncated = _archive(tarfile.GNU_FORMAT, _ti("./d/f", data=b"x" * 700))[:900]
+    assert _same_as_general(truncated)[0] == (TruncatedStreamError, "./d/f: archive ends inside the member's data")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=512, max_size=512), st.sampled_from([b"./", b"./a", b"./a/b", b"./" + b"c" * 98]))
+def test_without_dot_slash_is_the_same_header(raw: bytes, name: bytes) -> None:
+    """Whatever else the block holds, the shifted header is accepted by ``_usual_header``
+    exactly when the header with ``./`` is right, and then names the same member."""
+    block = bytearray(raw)
+    block[0:100] = name.ljust(100, b"\0")
+    block[156:157] = b"0"
+    block[257:265] = b"ustar  \0"
+    block[345] = 0
+    size, mtime = int.from_bytes(raw[124:128]), int.from_bytes(raw[136:140])
+    block[100:148] = b"0000644\0" + b"0000000\0" * 2 + b"%011o\0" % size + b"%011o\0" % mtime
+    for good in (True, False):
+        block[148:156] = b" " * 8
+        block[148:156] = b"%06o\0 " % (sum(block) + (0 if good else 1))
+        shifted = ex._without_dot_slash(bytes(block))
+        assert shifted is not None
+        usual = ex._usual_header(shifted)
+        assert (usual is not None) == (good and name != b"./")
+        if usual is not None:
+            m = h.decode(bytes(block))
+            assert normalize_name(m.name) == usual[2] and (usual[3], usual[4]) == (m.mode, m.size)
 
 
 def test_after_a_global_pax_header_every_member_takes_the_general_path(
