@@ -335,6 +335,8 @@ class Extractor:
         buf = self._buf
         read = fp.read
         write_to = fp.write_to if isinstance(fp, ReadAhead) else None
+        readinto = fp.readinto  # type: ignore[attr-defined]  # a binary file object: raw or buffered
+        view, buf_len, write = memoryview(buf), len(buf), os.write
         open_, utime, fchmod, close, rename = os.open, os.utime, os.fchmod, os.close, os.rename
         live_add, live_discard = _LIVE.add, _LIVE.discard
         flags = _FILE_FLAGS
@@ -420,6 +422,18 @@ class Extractor:
                                 if got < size + pad:
                                     where = "data" if got < size else "padding"
                                     raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+                            elif (want := size + pad) <= buf_len:
+                                # the usual small member: copy_member's first case, inline
+                                got = readinto(view[:want]) if want else 0
+                                while got < want:
+                                    more = readinto(view[got:want])
+                                    if not more:
+                                        where = "data" if got < size else "padding"
+                                        raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+                                    got += more
+                                chunk = view[:size]
+                                while chunk:
+                                    chunk = chunk[write(fd, chunk) :]
                             else:
                                 copy_member(fp, fd, size, pad, buf, name)
                             if not exact:
