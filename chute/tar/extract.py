@@ -120,7 +120,7 @@ class Extractor:
         self._fds: dict[str, int] = {}
         self._dirs: dict[str, Member] = {}
         self.max_pending_dirs = MAX_PENDING_DIRS
-        self._nofollow = 0 if trust else _NOFOLLOW
+        self._nofollow = 0 if self.trust else _NOFOLLOW
         self._buf = bytearray(_CHUNK)
         # Folders (fds) where os.open(mode) gives exactly ``mode & ~umask``: there a file
         # whose mode the umask leaves alone needs no fchmod (see _write_file).

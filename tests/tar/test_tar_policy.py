@@ -216,3 +216,16 @@ def test_full_disk_names_the_archive_and_member(tmp_path: Path) -> None:
         assert os.listdir(small) == ["a"]  # no partial file, no temp file
     finally:
         subprocess.run(["umount", small], check=True)
+
+
+@pytest.mark.parametrize("how", [{"trust": True}, {"policy": "trust"}])
+def test_trust_by_either_name_follows_links_as_asked(tmp_path: Path, how: dict[str, object]) -> None:
+    """``--trust`` keeps its meaning, whichever way it is asked for: no check, and paths
+    through symlinks already in the target are followed (a trusted archive may rely on it)."""
+    target = tmp_path / "t"
+    (target / "real").mkdir(parents=True)
+    (target / "link").symlink_to("real")
+    data = _build(("link/f", tarfile.REGTYPE, b"x"), ("dev", tarfile.FIFOTYPE, b""))
+    stats = extract(io.BytesIO(data), target, **how)  # type: ignore[arg-type]
+    assert (target / "real" / "f").read_bytes() == b"x" and stats.refused == 0
+    assert (target / "dev").is_fifo()
