@@ -238,7 +238,7 @@ class Extractor:
         if parts is None:
             if t == h.DIRECTORY or self.strip:  # the target itself, or a name stripped away
                 return
-            raise UnsafeArchiveError(f"{m.name or '(empty name)'}: a member with no name; not extracted")
+            raise UnsafeArchiveError(f"{m.name or '(empty name)'}: the name is empty or '.'; not extracted")
         if "\0" in m.linkname:
             raise UnsafeArchiveError(f"{m.name}: NUL in a link target refused")
         if t == h.REGULAR:
@@ -279,10 +279,11 @@ class Extractor:
         to write, is counted in :attr:`stats` and reported through ``warn`` (one line
         naming it), and False is returned: the caller skips its data and goes on.
 
-        Raised as they come instead: anything with ``strict``; the member-count limit (reading on
-        would be the denial of service it guards against); errors no other member could
-        escape (a full disk, a read-only or failing file system; the ``OSError`` gets the
-        member's name); errors of the archive itself (corrupt, truncated)."""
+        Raised as they come instead: anything with ``strict``; the member-count limit
+        (reading on would be the denial of service it guards against); errors no other
+        member could escape (a full disk, a read-only or failing file system; the
+        ``OSError`` gets the member's name); errors of the archive itself (corrupt,
+        truncated)."""
         try:
             self.extract_member(m, data)
             return True
