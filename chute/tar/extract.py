@@ -322,8 +322,12 @@ class Extractor:
             or (not self.trust and cap is not None and cap < 256)  # a ustar name has 256 bytes at most
             or type(self).extract_member is not Extractor.extract_member
         ):
-            for m, data in reader:
-                self.extract_or_skip(m, data)
+            try:
+                for m, data in reader:
+                    self.extract_or_skip(m, data)
+            except BaseException:
+                self._remove_live()
+                raise
             return self.stats
         stats = self.stats
         no_cap = 1 << 62
@@ -470,8 +474,24 @@ class Extractor:
                 self.extract_or_skip(member[0], member[1])
                 reader._finish(member[2])
                 members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
+        except BaseException:
+            self._remove_live()
+            raise
         finally:
             stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
+
+    def _remove_live(self) -> None:
+        """Remove this extraction's temporary files still registered: on an exception that
+        may have landed between a file's creation and its rename (Ctrl-C), as the signal
+        handler of :mod:`chute.atomic` does for SIGTERM."""
+        under = self._abs_target + "/"
+        for path in list(_LIVE):
+            if path.startswith(under) and path.rpartition("/")[2].startswith(self._tmp_prefix):
+                _LIVE.discard(path)
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
     def _open_tmp(self, d: int, dpath: str, mode: int) -> tuple[int, str, str]:
         """A new temporary file in the folder ``d`` (``dpath`` under the target): (fd, name,
@@ -488,9 +508,10 @@ class Extractor:
             except FileExistsError:  # left by an earlier run with our pid, or an archive member
                 _LIVE.discard(live)
                 continue
-            except BaseException:
+            except OSError:
                 _LIVE.discard(live)
                 raise
+            # any other exception (Ctrl-C) leaves it registered: extract_all removes it
         raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
 
     def _skip(self, exc: BaseException, name: str) -> None:
@@ -516,24 +537,34 @@ class Extractor:
 
     def _place(self, d: int, dpath: str, name: str, m: Member, make: Any) -> None:
         """Make a link or special file with ``make(tmp)`` under a temporary name, then
-        rename it to ``name``."""
-        self._tmp_counter += 1
-        tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
-        live = self._live(dpath, tmp)
-        _LIVE.add(live)
-        try:
-            make(tmp)
+        rename it to ``name``. The name is registered for removal before it exists, and
+        stays registered until the rename is done (see :meth:`_remove_live`)."""
+        for _ in range(100):
+            self._tmp_counter += 1
+            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
+            live = self._live(dpath, tmp)
+            _LIVE.add(live)
             try:
-                os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
-            except OSError as exc:
-                _unlink(tmp, d)
-                if isinstance(exc, (IsADirectoryError, NotADirectoryError, FileExistsError)) or (
-                    exc.errno == errno.ENOTEMPTY
-                ):
-                    raise UnsafeArchiveError(f"{m.name}: a folder of that name exists in the target") from None
+                make(tmp)
+                break
+            except FileExistsError:  # not ours: left alone
+                _LIVE.discard(live)
+            except OSError:
+                _LIVE.discard(live)
                 raise
-        finally:
+        else:
+            raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
+        try:
+            os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
+        except OSError as exc:
+            _unlink(tmp, d)
             _LIVE.discard(live)
+            if isinstance(exc, (IsADirectoryError, NotADirectoryError, FileExistsError)) or (
+                exc.errno == errno.ENOTEMPTY
+            ):
+                raise UnsafeArchiveError(f"{m.name}: a folder of that name exists in the target") from None
+            raise
+        _LIVE.discard(live)
 
     def _write_file(self, d: int, dpath: str, name: str, m: Member, data: Any) -> None:
         mode = m.mode & 0o7777
@@ -569,9 +600,9 @@ class Extractor:
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
-            _rename_failed(exc, tmp, d, m.name)
-        finally:
             _LIVE.discard(live)
+            _rename_failed(exc, tmp, d, m.name)
+        _LIVE.discard(live)
 
     def _hardlink(self, d: int, dpath: str, name: str, m: Member) -> None:
         src = self._parts(m.linkname, m)
