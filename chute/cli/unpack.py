@@ -1,8 +1,11 @@
 """``chute unpack ARCHIVE -C DIR``: safe, streaming extraction (ARCHIVE may be ``-``).
 
-Refused by default: absolute paths, ``..``, links leaving DIR, writing through symlinks,
-devices and FIFOs; setuid/setgid/sticky and group/other write bits are dropped; member
-count, total size and name length are capped. ``--trust`` lifts every check.
+The default policy restores symlinks as they are and never writes through one; it refuses
+``..`` in names, hard links leaving DIR, devices and FIFOs, drops setuid/setgid/sticky and
+group/other write bits, and caps the member count, total size and name length. A refused
+member is skipped with one warning line and the exit status is 2 (1 if a member failed);
+``--strict`` stops at the first. ``--policy data`` also refuses links that are absolute or
+leave DIR; ``--trust`` (``--policy trust``) lifts every check.
 """
 
 from __future__ import annotations
@@ -25,28 +28,74 @@ def build_parser(prog: str) -> Spec:
     p.add_argument("archive", metavar="ARCHIVE", help="archive to read ('-': standard input)")
     p.add_argument("-C", "--directory", default=".", metavar="DIR", help="extract into DIR (created if missing)")
     p.add_argument("--strip-components", type=int, default=0, metavar="N", help="drop N leading path parts")
-    p.add_argument("--trust", action="store_true", help="trusted archive: lift every safety check")
+    p.add_argument(
+        "--policy",
+        default="default",
+        choices=("default", "data", "trust"),
+        help="what to refuse: default (symlinks kept as they are), data (links must stay inside DIR), trust (nothing)",
+    )
+    p.add_argument("--trust", action="store_true", help="trusted archive: lift every safety check (--policy trust)")
+    p.add_argument("--strict", action="store_true", help="stop at the first refused member instead of skipping it")
     p.add_argument("--owner", action="store_true", help="restore owners (needs privileges)")
     p.add_argument("-F", "--format", metavar="NAME", help="compression format when it cannot be detected (brotli)")
     p.add_argument("--max-members", type=int, default=d.max_members, metavar="N", help="default %(default)s")
-    p.add_argument("--max-total-size", type=parse_size, default=d.max_total_size, metavar="SIZE", help="default 64G")
+    p.add_argument(
+        "--max-total-size", type=parse_size, default=d.max_total_size, metavar="SIZE", help="data written; default 64G"
+    )
     p.add_argument("--max-name-length", type=int, default=d.max_name_length, metavar="N", help="default %(default)s")
     return p
 
 
 def run(args: Namespace) -> int:
+    from ..errors import ChuteError
     from ..tar import extract_archive
     from ..tar.safety import Limits
+    from ._common import CliError
 
+    name = "-" if args.archive == "-" else args.archive
     limits = Limits(args.max_members, args.max_total_size, args.max_name_length)
     src = sys.stdin.buffer if args.archive == "-" else args.archive
-    extract_archive(
-        src,
-        args.directory,
-        format=args.format,
-        trust=args.trust,
-        limits=limits,
-        strip_components=args.strip_components,
-        owner=args.owner,
-    )
-    return 0
+
+    def warn(line: str) -> None:
+        sys.stderr.write(f"chute: {name}: {_printable(line)}\n")
+        sys.stderr.flush()
+
+    try:
+        stats = extract_archive(
+            src,
+            args.directory,
+            format=args.format,
+            policy="trust" if args.trust else args.policy,
+            strict=args.strict,
+            warn=warn,
+            limits=limits,
+            strip_components=args.strip_components,
+            owner=args.owner,
+        )
+    except ChuteError as exc:
+        raise CliError(name, _printable(str(exc))) from None
+    except OSError as exc:
+        member = exc.filename if isinstance(exc.filename, str) else None
+        if member is None or member == args.archive:
+            raise
+        reason = exc.strerror or str(exc)
+        raise CliError(name, _printable(f"{member}: {reason[:1].lower()}{reason[1:]}")) from None
+    if stats.failed:
+        return 1
+    return 2 if stats.refused else 0
+
+
+def _printable(text: str) -> str:
+    """``text`` on one line: control characters (newline, NUL...) and bytes that are not
+    UTF-8 (surrogate escapes) written as backslash escapes."""
+    if text.isprintable():
+        return text
+    out = []
+    for c in text:
+        if c.isprintable():
+            out.append(c)
+        elif "\udc80" <= c <= "\udcff":
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        else:
+            out.append(c.encode("unicode_escape").decode("ascii"))
+    return "".join(out)

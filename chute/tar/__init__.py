@@ -6,7 +6,7 @@
     with chute.tar.open("out.tar.zst") as tr:
         for member, f in tr:
             print(member.name, len(f.read()))
-    chute.tar.extract_archive("out.tar.zst", "dest")       # safe by default
+    chute.tar.extract_archive("out.tar.zst", "dest")       # safe by default: policy="default"
 
 ``open`` compresses on the fly: the format comes from ``format``, else the path's suffix
 (``.tar`` means none); reading detects it from the first bytes.
@@ -162,7 +162,11 @@ def open(
 
 
 def extract_archive(file: Any, target: str | os.PathLike[str], *, format: str | None = None, **kw: Any) -> Any:
-    """Extract ``file`` (path or binary file object, compressed or not) into ``target``."""
+    """Extract ``file`` (path or binary file object, compressed or not) into ``target``.
+
+    ``kw`` goes to :func:`chute.tar.extract.extract`: ``policy`` (``"default"``, ``"data"``,
+    ``"trust"``), ``strict``, ``warn``, ``limits``, ``strip_components``, ``owner``. Returns
+    the :class:`~chute.tar.extract.ExtractStats` (``refused``, ``failed``: members skipped)."""
     from .extract import extract
 
     fp, closers = open_compressed_input(file, format)

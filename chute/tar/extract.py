@@ -1,6 +1,8 @@
 """Safe extraction of a tar stream into a folder.
 
-Every path is walked from the target folder one component at a time with
+A member the policy refuses (see :mod:`chute.tar.safety`), or one whose path would go
+through a symlink, is skipped with one warning line naming it and the extraction goes on
+(``strict=True``: it stops there). Every path is walked from the target folder one component at a time with
 ``O_NOFOLLOW | O_DIRECTORY`` (``openat``-style, through ``dir_fd``), so a symlink already in
 the target, or created earlier by the same archive, is never followed while writing. Each
 file is written to a temporary name beside its final one and renamed into place once
@@ -18,15 +20,16 @@ import stat
 from zlib import adler32
 
 from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
+from ..streams.atomic import _LIVE
 from ..streams.readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member, _Record
-from .reader import TarReader, _DataStream, copy_member
-from .safety import DEFAULT_FILTERS, Limits, normalize_name
+from .reader import TarReader, _DataStream, _SparseStream, copy_member
+from .safety import DATA_FILTERS, DEFAULT_FILTERS, Limits, normalize_name, policy_filters
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start-up)
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any, BinaryIO
 
     from .safety import Filter
@@ -40,52 +43,84 @@ _CHUNK = 1 << 20
 _MAX_HOPS = 40
 _FD_CACHE = 64
 MAX_PENDING_DIRS = 16384
+# Errors after which no other member could be written either: the extraction stops there.
+# Any other OSError fails one member, and the extraction goes on.
+_FATAL_ERRNOS = frozenset(
+    getattr(errno, n)
+    for n in ("ENOSPC", "EDQUOT", "EIO", "EROFS", "EMFILE", "ENFILE", "ENOMEM", "EBADF")
+    if hasattr(errno, n)
+)
 
 
 class ExtractStats(_Record):
-    """What an extraction wrote: members, and bytes of member data."""
+    """What an extraction did: members read, bytes of member data written (the data runs of
+    a sparse file, not its holes), members refused by the policy (skipped with a warning)
+    and members that failed (an error from the system, skipped with a warning)."""
 
-    __slots__ = ("members", "bytes")  # noqa: RUF023 - in field order (repr)
+    __slots__ = ("members", "bytes", "refused", "failed")  # noqa: RUF023 - in field order (repr)
 
-    def __init__(self, members: int = 0, bytes: int = 0) -> None:
+    def __init__(self, members: int = 0, bytes: int = 0, refused: int = 0, failed: int = 0) -> None:
         self.members = members
         self.bytes = bytes
+        self.refused = refused
+        self.failed = failed
 
 
 class Extractor:
     """Write members into ``target`` (created if missing).
 
-    ``trust=True`` lifts every policy check (absolute paths are still made relative, but
-    ``..``, links anywhere, devices, modes as stored). ``owner=True`` restores uid/gid.
+    ``policy`` names what is refused (:data:`~chute.tar.safety.POLICIES`): ``"default"``
+    (symlinks restored as they are, never written through), ``"data"`` (links must stay
+    inside the target, as tarfile's ``data`` filter) or ``"trust"`` (no check: ``..``,
+    links anywhere, devices, modes as stored; absolute paths are still made relative).
+    ``trust=True`` is ``policy="trust"``. ``filters`` replaces the policy's filters.
+
+    :meth:`extract_all` skips a refused member (and one the system fails to write) with a
+    warning, ``warn(line)``, and goes on; ``strict=True`` raises at the first instead.
+    ``warn`` defaults to the ``chute.tar`` logger. The counts are in :attr:`stats`.
+    ``owner=True`` restores uid/gid.
     """
 
     def __init__(
         self,
         target: str | os.PathLike[str],
         *,
+        policy: str = "default",
+        strict: bool = False,
+        warn: Callable[[str], None] | None = None,
         trust: bool = False,
         limits: Limits | None = None,
-        filters: Sequence[Filter] = DEFAULT_FILTERS,
+        filters: Sequence[Filter] | None = None,
         strip_components: int = 0,
         owner: bool = False,
     ) -> None:
+        if trust:
+            policy = "trust"
+        policy_default = policy_filters(policy)
         self.target = os.fspath(target)
-        self.trust = trust
+        self.policy = policy
+        self.trust = policy == "trust"
+        self.strict = strict
+        self._warn = warn
         self.limits = limits or Limits()
-        self.filters = () if trust else filters
+        self.filters = policy_default if filters is None or self.trust else filters
         self.strip = strip_components
         self.owner = owner
         self.stats = ExtractStats()
         self._tmp_counter = 0
         self._tmp_prefix = f".chute-{os.getpid()}-"
+        self._said_absolute = False
         os.makedirs(self.target, exist_ok=True)
+        # Temporary files are registered for removal by their absolute path before they
+        # exist (see _open_tmp): the signal handler of chute.streams.atomic removes them.
+        self._abs_target = os.path.abspath(self.target)
         self._root = os.open(self.target, _DIR_FLAGS)
         # Open folders by path under the target ("a/b"), least recently used first, and
         # folders whose mode and mtime wait for the end, by path (plain dicts keep order).
         self._fds: dict[str, int] = {}
         self._dirs: dict[str, Member] = {}
         self.max_pending_dirs = MAX_PENDING_DIRS
-        self._nofollow = 0 if trust else _NOFOLLOW
+        self._nofollow = 0 if self.trust else _NOFOLLOW
         self._buf = bytearray(_CHUNK)
         # Folders (fds) where os.open(mode) gives exactly ``mode & ~umask``: there a file
         # whose mode the umask leaves alone needs no fchmod (see _write_file).
@@ -154,12 +189,14 @@ class Extractor:
         mode, mtime_ns = m.mode & 0o7777, m.mtime_ns
         try:
             fd = self._dir(path, m.name, create=False)
+            if self.owner:
+                os.fchown(fd, m.uid, m.gid)
+            os.chmod(fd, mode)
+            os.utime(fd, ns=(mtime_ns, mtime_ns))
         except FileNotFoundError:
             return
-        if self.owner:
-            os.fchown(fd, m.uid, m.gid)
-        os.chmod(fd, mode)
-        os.utime(fd, ns=(mtime_ns, mtime_ns))
+        except (UnsafeArchiveError, OSError) as exc:
+            self._skip(exc, m.name)
 
     # ------------------------------------------------------------------ members
     def _parts(self, name: str, m: Member) -> tuple[str, ...] | None:
@@ -171,67 +208,109 @@ class Extractor:
             parts = parts[self.strip :]
         if not plain and not self.trust and ".." in parts:
             raise UnsafeArchiveError(f"{m.name}: path with '..' refused")
+        if "\0" in name:  # whatever the policy: no file system takes it
+            raise UnsafeArchiveError(f"{m.name!r}: NUL in a member name refused")
         return tuple(parts) if parts else None
 
-    def _tmpname(self) -> str:
-        self._tmp_counter += 1
-        return f"{self._tmp_prefix}{self._tmp_counter}.part"
+    def _live(self, dpath: str, tmp: str) -> str:
+        """The absolute path of the temporary file ``tmp`` in the folder ``dpath``."""
+        return f"{self._abs_target}/{dpath}/{tmp}" if dpath else f"{self._abs_target}/{tmp}"
 
     def extract_member(self, m: Member, data: Any) -> None:
-        """Extract one member read from a :class:`TarReader` (``data``: its stream)."""
+        """Extract one member read from a :class:`TarReader` (``data``: its stream).
+
+        Raises :class:`~chute.errors.UnsafeArchiveError` or
+        :class:`~chute.errors.LimitExceededError` naming a member the policy refuses (the
+        caller skips its data: :meth:`extract_or_skip`), ``OSError`` if the system does."""
         limits = self.limits
         stats = self.stats
         stats.members += 1
-        stats.bytes += m.size
-        if not self.trust:
-            if limits.max_members is not None and stats.members > limits.max_members:
-                raise LimitExceededError(f"{m.name}: more than {limits.max_members} members in the archive")
-            if limits.max_total_size is not None and stats.bytes > limits.max_total_size:
-                raise LimitExceededError(f"{m.name}: archive data over the {limits.max_total_size} byte limit")
+        trust = self.trust
+        if not trust and limits.max_members is not None and stats.members > limits.max_members:
+            raise LimitExceededError(f"{m.name}: more than {limits.max_members} members in the archive")
+        if not trust and not self._said_absolute and m.name.startswith("/"):
+            self._said_absolute = True
+            self._say("removing leading '/' from member names")
         for check in self.filters:
             m = check(m, limits)
         parts = self._parts(m.name, m)
-        if parts is None:
-            return
         t = m.type
+        if parts is None:
+            if t == h.DIRECTORY or self.strip:  # the target itself, or a name stripped away
+                return
+            raise UnsafeArchiveError(f"{m.name or '(empty name)'}: the name is empty or '.'; not extracted")
+        if "\0" in m.linkname:
+            raise UnsafeArchiveError(f"{m.name}: NUL in a link target refused")
         if t == h.REGULAR:
-            self._write_file(self._dir("/".join(parts[:-1]), m.name), parts[-1], m, data)
+            written = m.size if m.sparse is None else sum(n for _, n in m.sparse)
+            if not trust and limits.max_total_size is not None and stats.bytes + written > limits.max_total_size:
+                raise LimitExceededError(f"{m.name}: archive data over the {limits.max_total_size} byte limit")
+            stats.bytes += written
+            dpath = "/".join(parts[:-1])
+            self._write_file(self._dir(dpath, m.name), dpath, parts[-1], m, data)
             return
         if t == h.DIRECTORY:
             path = "/".join(parts)
             self._dir(path, m.name, new=True)
             self._pending_dir(path, m)
             return
-        if m.type == h.SYMLINK and not self.trust:
+        if t == h.SYMLINK and self.policy == "data":
             # before the folder's fd is taken: resolving may open (and evict) many folders
             self._check_symlink(parts[:-1], m)
-        d = self._dir("/".join(parts[:-1]), m.name)
+        dpath = "/".join(parts[:-1])
+        d = self._dir(dpath, m.name)
         name = parts[-1]
-        if m.type == h.SYMLINK:
-            self._place(d, name, m, lambda tmp: os.symlink(m.linkname, tmp, dir_fd=d))
+        if t == h.SYMLINK:
+            self._place(d, dpath, name, m, lambda tmp: os.symlink(m.linkname, tmp, dir_fd=d))
             if self.owner:
                 os.chown(name, m.uid, m.gid, dir_fd=d, follow_symlinks=False)
             os.utime(name, ns=(m.mtime_ns, m.mtime_ns), dir_fd=d, follow_symlinks=False)
-        elif m.type == h.HARDLINK:
-            self._hardlink(d, name, m)
-        elif m.type in (h.CHARDEV, h.BLOCKDEV, h.FIFO):
-            kind = {h.CHARDEV: stat.S_IFCHR, h.BLOCKDEV: stat.S_IFBLK, h.FIFO: stat.S_IFIFO}[m.type]
+        elif t == h.HARDLINK:
+            self._hardlink(d, dpath, name, m)
+        elif t in (h.CHARDEV, h.BLOCKDEV, h.FIFO):
+            kind = {h.CHARDEV: stat.S_IFCHR, h.BLOCKDEV: stat.S_IFBLK, h.FIFO: stat.S_IFIFO}[t]
             dev = os.makedev(m.devmajor, m.devminor)
-            self._place(d, name, m, lambda tmp: os.mknod(tmp, kind | (m.mode & 0o7777), dev, dir_fd=d))
+            self._place(d, dpath, name, m, lambda tmp: os.mknod(tmp, kind | (m.mode & 0o7777), dev, dir_fd=d))
         else:
             raise UnsafeArchiveError(f"{m.name}: cannot extract member type {m.type!r}")
+
+    def extract_or_skip(self, m: Member, data: Any) -> bool:
+        """:meth:`extract_member`, but a member that is refused, or that the system fails
+        to write, is counted in :attr:`stats` and reported through ``warn`` (one line
+        naming it), and False is returned: the caller skips its data and goes on.
+
+        Raised as they come instead: anything with ``strict``; the member-count limit
+        (reading on would be the denial of service it guards against); errors no other
+        member could escape (a full disk, a read-only or failing file system; the
+        ``OSError`` gets the member's name); errors of the archive itself (corrupt,
+        truncated)."""
+        try:
+            self.extract_member(m, data)
+            return True
+        except (UnsafeArchiveError, LimitExceededError, OSError) as exc:
+            self._skip(exc, m.name)
+        return False
+
+    def _say(self, line: str) -> None:
+        if self._warn is not None:
+            self._warn(line)
+        else:
+            import logging
+
+            logging.getLogger("chute.tar").warning("%s", line)
 
     def extract_all(self, fp: BinaryIO) -> ExtractStats:
         """Extract every member of the (uncompressed) tar stream ``fp``.
 
-        The same as ``for m, data in TarReader(fp): self.extract_member(m, data)``, with
+        The same as ``for m, data in TarReader(fp): self.extract_or_skip(m, data)``, with
         the usual member on a shorter path: a regular file or a folder in a ustar or GNU
         header of its own (no PAX or GNU extension before it), numeric fields in their
         usual shape and a plain name (no ``//``, no part ``.``, ``..`` or starting with a
-        dot, not absolute), under the default filters (or ``trust``), without ``owner`` or
+        dot, not absolute), under a policy's own filters, without ``owner`` or
         ``strip_components``. It does what the general path would, with the same checks,
         in one loop: no :class:`Member`, no stream object, no filter calls for such files.
-        Any other member, or any doubt (checksum, limits), takes the general path.
+        Any other member, or any doubt (checksum, limits, a folder that cannot be opened
+        or a file that cannot be created), takes the general path.
         """
         reader = TarReader(fp)
         limits = self.limits
@@ -239,12 +318,16 @@ class Extractor:
         if (
             self.strip
             or self.owner
-            or not (self.trust or self.filters is DEFAULT_FILTERS)
+            or not (self.trust or self.filters is DEFAULT_FILTERS or self.filters is DATA_FILTERS)
             or (not self.trust and cap is not None and cap < 256)  # a ustar name has 256 bytes at most
             or type(self).extract_member is not Extractor.extract_member
         ):
-            for m, data in reader:
-                self.extract_member(m, data)
+            try:
+                for m, data in reader:
+                    self.extract_or_skip(m, data)
+            except BaseException:
+                self._remove_live()
+                raise
             return self.stats
         stats = self.stats
         no_cap = 1 << 62
@@ -257,115 +340,243 @@ class Extractor:
         buf = self._buf
         read = fp.read
         write_to = fp.write_to if isinstance(fp, ReadAhead) else None
+        readinto = fp.readinto  # type: ignore[attr-defined]  # a binary file object: raw or buffered
+        view, buf_len, write = memoryview(buf), len(buf), os.write
         open_, utime, fchmod, close, rename = os.open, os.utime, os.fchmod, os.close, os.rename
+        live_add, live_discard = _LIVE.add, _LIVE.discard
         flags = _FILE_FLAGS
-        last_path: str | None = None  # the folder of the previous file, and its fd
+        last_path: str | None = None  # the folder of the previous file, its fd and absolute path
         d = self._root
+        abs_dir = self._abs_target + "/"
         exact_dir = False
         # kept in locals, and put back where other code reads them (finally, general path)
         members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
         try:
             while True:
                 block = read(BLOCK)
-                usual = None if reader._globals else _usual_header(block)
-                if usual is not None and members < max_members and total + usual[4] <= max_total:
+                if reader._globals:
+                    usual = None
+                elif block[:2] != b"./":
+                    usual = _usual_header(block)
+                else:
+                    # "./name", as `tar -C DIR -cf - .` writes every name: the same header
+                    # without the "./" (its checksum adjusted) may take the short path
+                    shifted = _without_dot_slash(block)
+                    usual = None if shifted is None else _usual_header(shifted)
+                    if usual is not None:
+                        usual = (usual[0], "./" + usual[1], *usual[2:])  # messages: the name as stored
+                if usual is not None and (members >= max_members or total + usual[4] > max_total):
+                    usual = None  # the general path refuses it
+                if usual is not None:
                     folder, name, path, mode, size, mtime = usual
-                    members += 1
-                    total += size
                     mode &= mode_mask
                     if folder:
-                        self._dir(path, name, new=True)
-                        self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
-                        last_path = None  # folder fds may have been closed
-                        offset += BLOCK
-                        continue
-                    i = path.rfind("/")
-                    if i < 0:
-                        dpath, base = "", path
+                        last_path = None  # folder fds may be closed
+                        try:
+                            self._dir(path, name, new=True)
+                        except (UnsafeArchiveError, OSError):
+                            usual = None  # the general path refuses it, or reports the error
+                        else:
+                            members += 1
+                            self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
+                            offset += BLOCK
+                            continue
                     else:
-                        dpath, base = path[:i], path[i + 1 :]
-                    if dpath != last_path:
-                        d = self._dir(dpath, name)
-                        last_path = dpath
-                        exact_dir = d in exact_dirs
+                        i = path.rfind("/")
+                        if i < 0:
+                            dpath, base = "", path
+                        else:
+                            dpath, base = path[:i], path[i + 1 :]
+                        if dpath != last_path:
+                            try:
+                                d = self._dir(dpath, name)
+                            except (UnsafeArchiveError, OSError):
+                                last_path = None
+                                usual = None
+                            else:
+                                last_path = dpath
+                                exact_dir = d in exact_dirs
+                                abs_dir = self._live(dpath, "")
+                if usual is not None:
                     pad = -size % BLOCK
                     # As _write_file: created with its final mode when the umask and the
                     # folder keep it, else private and fchmod-ed once complete.
                     exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
                     counter += 1
                     tmp = f"{prefix}{counter}.part"
+                    # registered before it exists: a signal at any point leaves nothing
+                    live = abs_dir + tmp
+                    live_add(live)
                     try:
                         fd = open_(tmp, flags, mode if exact else 0o600, dir_fd=d)
-                    except FileExistsError:
-                        self._tmp_counter = counter
-                        fd, tmp = self._open_tmp(d, mode if exact else 0o600)
-                        counter = self._tmp_counter
-                    try:
-                        if write_to is not None:
-                            got = write_to(fd, size, pad)
-                            if got < size + pad:
-                                where = "data" if got < size else "padding"
-                                raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
-                        else:
-                            copy_member(fp, fd, size, pad, buf, name)
-                        if not exact:
-                            fchmod(fd, mode)
-                        utime(fd, ns=(mtime, mtime))
-                    except BaseException:
-                        close(fd)
-                        _unlink(tmp, d)
-                        raise
-                    close(fd)
-                    try:
-                        rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
                     except OSError as exc:
-                        _rename_failed(exc, tmp, d, name)
-                    offset += BLOCK + size + pad
-                    continue
+                        live_discard(live)
+                        fd = -1
+                        if isinstance(exc, FileExistsError):
+                            self._tmp_counter = counter
+                            fd, tmp, live = self._open_tmp(d, dpath, mode if exact else 0o600)
+                            counter = self._tmp_counter
+                        else:  # the general path reports it
+                            last_path = None
+                    if fd >= 0:
+                        members += 1
+                        total += size
+                        try:
+                            if write_to is not None:
+                                got = write_to(fd, size, pad)
+                                if got < size + pad:
+                                    where = "data" if got < size else "padding"
+                                    raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+                            elif (want := size + pad) <= buf_len:
+                                # the usual small member: copy_member's first case, inline
+                                got = readinto(view[:want]) if want else 0
+                                while got < want:
+                                    more = readinto(view[got:want])
+                                    if not more:
+                                        where = "data" if got < size else "padding"
+                                        raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
+                                    got += more
+                                chunk = view[:size]
+                                while chunk:
+                                    chunk = chunk[write(fd, chunk) :]
+                            else:
+                                copy_member(fp, fd, size, pad, buf, name)
+                            if not exact:
+                                fchmod(fd, mode)
+                            utime(fd, ns=(mtime, mtime))
+                        except BaseException as exc:
+                            close(fd)
+                            _unlink(tmp, d)
+                            live_discard(live)
+                            if isinstance(exc, OSError):  # the data is half read: no going on
+                                raise OSError(exc.errno, exc.strerror, name) from None
+                            raise
+                        close(fd)
+                        offset += BLOCK + size + pad
+                        try:
+                            rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
+                        except OSError as exc:
+                            live_discard(live)
+                            try:
+                                _rename_failed(exc, tmp, d, name)
+                            except (UnsafeArchiveError, OSError) as refused:
+                                stats.members = members
+                                self._skip(refused, name)
+                            continue
+                        live_discard(live)
+                        continue
                 # anything else: the general path, from this block on
                 stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
                 member = reader._member(block)
                 if member is None:
                     return stats
                 last_path = None  # folder fds may have been closed
-                self.extract_member(member[0], member[1])
+                self.extract_or_skip(member[0], member[1])
                 reader._finish(member[2])
                 members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
+        except BaseException:
+            self._remove_live()
+            raise
         finally:
             stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
 
-    def _open_tmp(self, d: int, mode: int) -> tuple[int, str]:
-        """A new temporary file in the folder ``d``: (fd, name)."""
+    def _remove_live(self) -> None:
+        """Remove this extraction's temporary files still registered: on an exception that
+        may have landed between a file's creation and its rename (Ctrl-C), as the signal
+        handler of :mod:`chute.streams.atomic` does for SIGTERM."""
+        under = self._abs_target + "/"
+        for path in list(_LIVE):
+            if path.startswith(under) and path.rpartition("/")[2].startswith(self._tmp_prefix):
+                _LIVE.discard(path)
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+    def _open_tmp(self, d: int, dpath: str, mode: int) -> tuple[int, str, str]:
+        """A new temporary file in the folder ``d`` (``dpath`` under the target): (fd, name,
+        absolute path). The absolute path is in ``chute.streams.atomic``'s registry of files to
+        remove on a signal from before the file exists; the caller discards it once the
+        file is renamed or removed."""
         for _ in range(100):
             self._tmp_counter += 1
             tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
+            live = self._live(dpath, tmp)
+            _LIVE.add(live)
             try:
-                return os.open(tmp, _FILE_FLAGS, mode, dir_fd=d), tmp
+                return os.open(tmp, _FILE_FLAGS, mode, dir_fd=d), tmp, live
             except FileExistsError:  # left by an earlier run with our pid, or an archive member
+                _LIVE.discard(live)
                 continue
+            except OSError:
+                _LIVE.discard(live)
+                raise
+            # any other exception (Ctrl-C) leaves it registered: extract_all removes it
         raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
 
-    def _place(self, d: int, name: str, m: Member, make: Any) -> None:
-        tmp = self._tmpname()
-        make(tmp)
+    def _skip(self, exc: BaseException, name: str) -> None:
+        """Count and report the member ``name`` that failed with ``exc``, or raise (see
+        :meth:`extract_or_skip`)."""
+        if isinstance(exc, (UnsafeArchiveError, LimitExceededError)):
+            limits = self.limits
+            if self.strict or (limits.max_members is not None and self.stats.members > limits.max_members):
+                raise exc
+            self.stats.refused += 1
+            self._say(f"{exc}; skipped")
+            return
+        if isinstance(exc, OSError):
+            if exc.errno in _FATAL_ERRNOS:
+                raise OSError(exc.errno, exc.strerror, name) from None
+            if self.strict:
+                raise exc
+            self.stats.failed += 1
+            reason = exc.strerror or str(exc)
+            self._say(f"{name}: {reason[:1].lower()}{reason[1:]}; skipped")
+            return
+        raise exc
+
+    def _place(self, d: int, dpath: str, name: str, m: Member, make: Any) -> None:
+        """Make a link or special file with ``make(tmp)`` under a temporary name, then
+        rename it to ``name``. The name is registered for removal before it exists, and
+        stays registered until the rename is done (see :meth:`_remove_live`)."""
+        for _ in range(100):
+            self._tmp_counter += 1
+            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
+            live = self._live(dpath, tmp)
+            _LIVE.add(live)
+            try:
+                make(tmp)
+                break
+            except FileExistsError:  # not ours: left alone
+                _LIVE.discard(live)
+            except OSError:
+                _LIVE.discard(live)
+                raise
+        else:
+            raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
             _unlink(tmp, d)
-            if isinstance(exc, (IsADirectoryError, FileExistsError)) or exc.errno == errno.ENOTEMPTY:
+            _LIVE.discard(live)
+            if isinstance(exc, (IsADirectoryError, NotADirectoryError, FileExistsError)) or (
+                exc.errno == errno.ENOTEMPTY
+            ):
                 raise UnsafeArchiveError(f"{m.name}: a folder of that name exists in the target") from None
             raise
+        _LIVE.discard(live)
 
-    def _write_file(self, d: int, name: str, m: Member, data: Any) -> None:
+    def _write_file(self, d: int, dpath: str, name: str, m: Member, data: Any) -> None:
         mode = m.mode & 0o7777
         # Created with its final mode when the umask and the folder leave it as is (no
         # default ACL), else private and fchmod-ed at the end. Either way no group/other
         # write bit before the end: those always take the fchmod path.
         exact = not mode & ~0o755 and self._umask is not None and not mode & self._umask and d in self._exact_mode_dirs
-        fd, tmp = self._open_tmp(d, mode if exact else 0o600)
+        fd, tmp, live = self._open_tmp(d, dpath, mode if exact else 0o600)
         try:
-            if type(data) is _DataStream:
-                data.copy_to(fd, self._buf)
+            kind = type(data)
+            if kind is _DataStream or kind is _SparseStream:
+                data.copy_to(fd, self._buf)  # a sparse member: holes left as holes
             else:
                 buf = self._buf
                 view = memoryview(buf)
@@ -383,14 +594,17 @@ class Extractor:
         except BaseException:
             os.close(fd)
             _unlink(tmp, d)
+            _LIVE.discard(live)
             raise
         os.close(fd)
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
+            _LIVE.discard(live)
             _rename_failed(exc, tmp, d, m.name)
+        _LIVE.discard(live)
 
-    def _hardlink(self, d: int, name: str, m: Member) -> None:
+    def _hardlink(self, d: int, dpath: str, name: str, m: Member) -> None:
         src = self._parts(m.linkname, m)
         if src is None:
             raise UnsafeArchiveError(f"{m.name}: hardlink target {m.linkname!r} refused")
@@ -399,11 +613,16 @@ class Extractor:
             st = os.stat(src[-1], dir_fd=sd, follow_symlinks=False)
         except FileNotFoundError:
             raise UnsafeArchiveError(f"{m.name}: hardlink target {m.linkname!r} is not in the target") from None
-        if not self.trust and not stat.S_ISREG(st.st_mode):
+        # A hard link to a symlink is the same symlink (data, as any symlink), except under
+        # the data policy, where only symlinks it checked itself may be made.
+        allowed = stat.S_ISREG(st.st_mode) or (stat.S_ISLNK(st.st_mode) and self.policy != "data")
+        if not self.trust and not allowed:
             raise UnsafeArchiveError(f"{m.name}: hardlink target {m.linkname!r} is not a regular file")
         if src == self._parts(m.name, m):
             return
-        self._place(d, name, m, lambda tmp: os.link(src[-1], tmp, src_dir_fd=sd, dst_dir_fd=d, follow_symlinks=False))
+        self._place(
+            d, dpath, name, m, lambda tmp: os.link(src[-1], tmp, src_dir_fd=sd, dst_dir_fd=d, follow_symlinks=False)
+        )
 
     def _check_symlink(self, base: tuple[str, ...], m: Member) -> None:
         """Resolve the link's target against the real tree: every ``..`` must leave a real folder."""
@@ -468,14 +687,29 @@ def extract(
     fp: BinaryIO,
     target: str | os.PathLike[str],
     *,
+    policy: str = "default",
+    strict: bool = False,
+    warn: Callable[[str], None] | None = None,
     trust: bool = False,
     limits: Limits | None = None,
     strip_components: int = 0,
     owner: bool = False,
 ) -> ExtractStats:
-    """Extract the (uncompressed) tar stream ``fp`` into ``target``, safely unless ``trust``."""
-    with Extractor(target, trust=trust, limits=limits, strip_components=strip_components, owner=owner) as ex:
-        return ex.extract_all(fp)
+    """Extract the (uncompressed) tar stream ``fp`` into ``target`` under ``policy`` (see
+    :class:`Extractor` for the arguments). Refused members are skipped with a warning
+    unless ``strict``: check ``refused`` and ``failed`` in the result."""
+    with Extractor(
+        target,
+        policy=policy,
+        strict=strict,
+        warn=warn,
+        trust=trust,
+        limits=limits,
+        strip_components=strip_components,
+        owner=owner,
+    ) as ex:
+        ex.extract_all(fp)
+    return ex.stats
 
 
 def _rename_failed(exc: OSError, tmp: str, d: int, name: str) -> None:
@@ -540,6 +774,24 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
         return None
     size = 0 if folder else int(block[124:135], 8)
     return folder, name, path, int(block[100:107], 8), size, int(block[136:147], 8) * 1_000_000_000
+
+
+def _without_dot_slash(block: bytes) -> bytes | None:
+    """The header ``block`` with the ``./`` that starts its name removed and its checksum
+    field lowered to match, or None when that would not be the same member: a ustar prefix
+    field in use (then the name does not start the path), or a checksum field that is not
+    the usual 6 octal digits, NUL and space. The new checksum is right exactly when the
+    old one was (:func:`_usual_header` checks it)."""
+    if len(block) != BLOCK or (block[345] and block[257:263] == b"ustar\0"):
+        return None
+    field = block[148:156]
+    if field[6:] != b"\0 " or field[:6].translate(_OCTAL_TO_ZERO) != b"000000":
+        return None
+    # "./" is 0x2E + 0x2F = 93 less in the sum; the name ends with two more NULs
+    stored = int(field[:6], 8) - 93
+    if stored < 0:
+        return None
+    return block[2:100] + b"\0\0" + block[100:148] + b"%06o\0 " % stored + block[156:]
 
 
 def _read_umask() -> int | None:

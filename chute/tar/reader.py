@@ -124,15 +124,26 @@ def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str
 
 
 class _SparseStream(io.RawIOBase):
-    """A sparse member read as regular data: the stored runs with zeros in the holes."""
+    """A sparse member read as regular data: the stored runs with zeros in the holes.
+
+    ``runs`` is the member's map: ``(offset, length)`` of each stored run, in the order the
+    data is stored, which must be the order of the offsets, runs not overlapping and within
+    ``real_size`` (what GNU tar and bsdtar write); anything else is refused as malformed.
+    A run of length 0 stores nothing (GNU tar ends every map with one at the real size).
+    """
 
     def __init__(self, data: _DataStream, runs: list[tuple[int, int]], real_size: int, name: str) -> None:
+        end = 0
+        for off, length in runs:
+            if off < end or length < 0 or off + length > real_size:
+                raise ArchiveError(f"{name}: malformed sparse map (runs out of order, overlapping or past the end)")
+            end = off + length
         self._data = data
-        self._runs = iter(sorted(runs))
+        self.runs = runs
+        self._run = 0
         self._pos = 0
         self._size = real_size
         self._name = name
-        self._next_run: tuple[int, int] | None = next(self._runs, None)
         self._in_run = 0
 
     def readable(self) -> bool:
@@ -143,24 +154,47 @@ class _SparseStream(io.RawIOBase):
         if want <= 0:
             return 0
         view = memoryview(b)
+        runs = self.runs
+        while not self._in_run and self._run < len(runs) and runs[self._run][0] <= self._pos:
+            self._in_run = runs[self._run][1]  # 0 for an empty run: on to the next
+            self._run += 1
         if self._in_run:
             n = self._data.readinto(view[: min(want, self._in_run)])
+            if not n:
+                raise ArchiveError(f"{self._name}: sparse map needs more data than the member stores")
             self._in_run -= n
             self._pos += n
             return n
-        run = self._next_run
-        if run is not None and run[0] <= self._pos:
-            off, length = run
-            self._next_run = next(self._runs, None)
-            if off < self._pos:
-                raise ArchiveError(f"{self._name}: overlapping runs in the sparse map")
-            self._in_run = length
-            return self.readinto(b) if length else 0
-        hole_end = run[0] if run is not None else self._size
+        hole_end = runs[self._run][0] if self._run < len(runs) else self._size
         n = min(want, hole_end - self._pos)
         view[:n] = bytes(n)
         self._pos += n
         return n
+
+    def copy_to(self, fd: int, buf: bytearray) -> int:
+        """Write the member into the new, empty file ``fd`` with its holes left as holes:
+        each run written at its offset, then the file cut to the real size. Returns the
+        count of data bytes written."""
+        view = memoryview(buf)
+        data = self._data
+        written = 0
+        for off, length in self.runs:
+            if not length:
+                continue
+            os.lseek(fd, off, os.SEEK_SET)
+            remaining = length
+            while remaining:
+                n = data.readinto(view[: min(remaining, len(buf))])
+                if not n:
+                    raise ArchiveError(f"{self._name}: sparse map needs more data than the member stores")
+                chunk = view[:n]
+                while chunk:
+                    chunk = chunk[os.write(fd, chunk) :]
+                remaining -= n
+            written += length
+        os.ftruncate(fd, self._size)
+        self._pos = self._size
+        return written
 
 
 class TarReader:
@@ -288,10 +322,13 @@ class TarReader:
         long_link: bytes | None = None
         pax: dict[str, str] | None = None
         first = self.offset
+        pax0: list[tuple[int, int]] | None = None  # a GNU sparse 0.0 map: its pairs in order
         while True:
             start = self.offset
             if len(block) < BLOCK:
                 if not block and long_name is None and long_link is None and pax is None:
+                    if self.offset == 0:  # as GNU tar and Python's tarfile: not an archive
+                        raise ArchiveError("empty archive: no tar header")
                     # Missing end-of-archive blocks: GNU tar accepts this too.
                     return None
                 if not start:
@@ -316,7 +353,9 @@ class TarReader:
             if t == h.PAX_LOCAL or t == SOLARIS_EXTENDED:
                 # the last one applies, as GNU tar, bsdtar and Go's archive/tar read them
                 what = f"pax header at offset {start}"
-                pax = h.parse_pax(self._read_ext(m.size, what), what)
+                in_order = h.pax_records(self._read_ext(m.size, what), what)
+                pax = dict(in_order)
+                pax0 = _pax0_map(in_order, what) if "GNU.sparse.offset" in pax else None
             elif t == h.PAX_GLOBAL:
                 what = f"global pax header at offset {start}"
                 self._add_globals(h.parse_pax(self._read_ext(m.size, what), what), what)
@@ -340,6 +379,8 @@ class TarReader:
         if pax or self._globals:
             records = {**self._globals, **pax} if self._globals and pax else (pax or self._globals)
             self._apply_pax(m, records, first)
+            if pax0 is not None and m.sparse is not None:
+                m.sparse = pax0
         else:
             records = {}
         stored = self._stored_size(m, start)
@@ -476,9 +517,7 @@ class TarReader:
                 if "GNU.sparse.map" in rec:
                     nums = [int(x) for x in rec["GNU.sparse.map"].split(",") if x]
                     m.sparse = list(zip(nums[0::2], nums[1::2], strict=False))
-                elif "GNU.sparse.offset" in rec and "GNU.sparse.numbytes" in rec:
-                    m.sparse = [(int(rec["GNU.sparse.offset"]), int(rec["GNU.sparse.numbytes"]))]
-                else:
+                else:  # sparse 0.0 (repeated offset/numbytes records): _pax0_map
                     m.sparse = []
         except ValueError:
             raise ArchiveError(f"member at offset {first}: invalid sparse map in a pax header") from None
@@ -570,6 +609,27 @@ def _decimal(text: str) -> int:
     if not digits.isascii() or not digits.isdigit():
         raise ValueError(text)
     return int(text)
+
+
+def _pax0_map(records: list[tuple[str, str]], what: str) -> list[tuple[int, int]]:
+    """The map of GNU sparse format 0.0: the ``GNU.sparse.offset`` and ``GNU.sparse.numbytes``
+    records of one PAX header, one pair per run, in their order (a dict of the records keeps
+    only the last pair)."""
+    offsets: list[int] = []
+    sizes: list[int] = []
+    try:
+        for key, value in records:
+            if key == "GNU.sparse.offset":
+                offsets.append(_decimal(value))
+            elif key == "GNU.sparse.numbytes":
+                sizes.append(_decimal(value))
+                if len(sizes) != len(offsets):
+                    raise ValueError("GNU.sparse.numbytes without its offset")
+        if len(sizes) != len(offsets):
+            raise ValueError("GNU.sparse.offset without its numbytes")
+    except ValueError as exc:
+        raise ArchiveError(f"{what}: malformed sparse map ({exc})") from None
+    return list(zip(offsets, sizes, strict=True))
 
 
 def _parse_time(text: str) -> int:

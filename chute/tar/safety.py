@@ -4,6 +4,12 @@ A filter takes a :class:`Member` and a :class:`Limits` and returns the member (p
 changed) or raises :class:`~chute.errors.UnsafeArchiveError` naming it. The checks that
 need the target tree (symlinks already on disk, hardlink targets) live in
 :mod:`chute.tar.extract`, which never follows a symlink while writing.
+
+Three policies, by name (:data:`POLICIES`): ``"default"`` restores symlinks as they are
+(they are data: nothing is ever written through one) and refuses what could write
+outside the target or make a special file; ``"data"`` also refuses symlinks and hard links
+that are absolute or point outside the target, like the ``data`` filter of Python's
+``tarfile``; ``"trust"`` checks nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start
 __all__ = [
     "Limits",
     "Filter",
+    "POLICIES",
+    "strip_absolute",
     "refuse_absolute",
     "refuse_dotdot",
     "refuse_special",
@@ -31,6 +39,8 @@ __all__ = [
     "strip_modes",
     "check_name_length",
     "DEFAULT_FILTERS",
+    "DATA_FILTERS",
+    "policy_filters",
     "apply_filters",
     "normalize_name",
 ]
@@ -69,6 +79,16 @@ def normalize_name(name: str) -> str:
     return lead + "/".join(parts)
 
 
+def strip_absolute(m: Member, limits: Limits) -> Member:
+    """Make an absolute name relative (``/etc/x`` -> ``etc/x``), as GNU tar and bsdtar do;
+    a hard link's target too (it names another member)."""
+    if m.name.startswith("/"):
+        m.name = m.name.lstrip("/")
+    if m.type == h.HARDLINK and m.linkname.startswith("/"):
+        m.linkname = m.linkname.lstrip("/")
+    return m
+
+
 def refuse_absolute(m: Member, limits: Limits) -> Member:
     if m.name.startswith("/") or (len(m.name) > 1 and m.name[1] == ":" and m.name[0].isalpha()):
         raise UnsafeArchiveError(f"{m.name}: absolute path refused")
@@ -76,10 +96,14 @@ def refuse_absolute(m: Member, limits: Limits) -> Member:
 
 
 def refuse_dotdot(m: Member, limits: Limits) -> Member:
+    """Refuse ``..`` as a part of the name (``/`` or ``\\`` separated), or of a hard link's
+    target, and NUL in either."""
     if ".." in m.name.split("/") or ("\\" in m.name and ".." in m.name.split("\\")):
         raise UnsafeArchiveError(f"{m.name}: path with '..' refused")
     if "\0" in m.name:
         raise UnsafeArchiveError(f"{m.name!r}: NUL in a member name refused")
+    if m.type == h.HARDLINK and (".." in m.linkname.split("/") or "\0" in m.linkname):
+        raise UnsafeArchiveError(f"{m.name}: hardlink target {m.linkname!r} refused")
     return m
 
 
@@ -137,14 +161,38 @@ def check_name_length(m: Member, limits: Limits) -> Member:
     return m
 
 
+POLICIES = ("default", "data", "trust")
+
+#: The default policy: names made relative, ``..`` refused, special files refused, modes
+#: stripped; symlinks kept as they are (the extractor never writes through one).
 DEFAULT_FILTERS: Sequence[Filter] = (
     check_name_length,
-    refuse_absolute,
+    strip_absolute,
     refuse_dotdot,
     refuse_special,
-    check_link_target,
     strip_modes,
 )
+
+#: The ``data`` policy: the default, and links must be relative and stay inside the target.
+DATA_FILTERS: Sequence[Filter] = (
+    check_name_length,
+    check_link_target,  # before strip_absolute: an absolute hard link target is refused
+    strip_absolute,
+    refuse_dotdot,
+    refuse_special,
+    strip_modes,
+)
+
+
+def policy_filters(policy: str) -> Sequence[Filter]:
+    """The filters of the policy named ``policy`` (one of :data:`POLICIES`)."""
+    if policy == "default":
+        return DEFAULT_FILTERS
+    if policy == "data":
+        return DATA_FILTERS
+    if policy == "trust":
+        return ()
+    raise ValueError(f"unknown extraction policy {policy!r} (use one of {', '.join(POLICIES)})")
 
 
 def apply_filters(m: Member, limits: Limits, filters: Sequence[Filter] = DEFAULT_FILTERS) -> Member:

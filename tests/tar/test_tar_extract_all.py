@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tartrees import snapshot
 
-from chute.errors import ArchiveError, ChuteError
+from chute.errors import ArchiveError, ChuteError, TruncatedStreamError
 from chute.streams.readahead import ReadAhead
 from chute.tar import extract as ex
 from chute.tar import header as h
@@ -34,8 +34,8 @@ T0 = 1_600_000_000
 def _general(fp: Any, target: Path, **kw: Any) -> ExtractStats:
     with Extractor(target, **kw) as e:
         for m, data in TarReader(fp):
-            e.extract_member(m, data)
-        return e.stats
+            e.extract_or_skip(m, data)
+    return e.stats
 
 
 def _state(root: Path) -> dict[str, Any]:
@@ -52,17 +52,18 @@ def _state(root: Path) -> dict[str, Any]:
 
 def _outcome(run: Any, data: bytes, target: Path, through: str, **kw: Any) -> tuple[Any, Any]:
     fp: Any = io.BytesIO(data) if through == "buffered" else ReadAhead(io.BytesIO(data), chunk_size=700, depth=2)
+    warnings: list[str] = []
     try:
-        result: Any = run(fp, target, **kw)
+        result: Any = run(fp, target, warn=warnings.append, **kw)
     except (ChuteError, OSError) as exc:
         result = (type(exc), str(exc))
     finally:
         if isinstance(fp, ReadAhead):
             fp.close()
-    return result, _state(target) if target.exists() else None
+    return result, warnings, _state(target) if target.exists() else None
 
 
-def _same_as_general(data: bytes, through: str = "buffered", **kw: Any) -> tuple[Any, Any]:
+def _same_as_general(data: bytes, through: str = "buffered", **kw: Any) -> tuple[Any, Any, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         fast = _outcome(extract, data, Path(tmp, "fast"), through, **kw)
         general = _outcome(_general, data, Path(tmp, "general"), through, **kw)
@@ -151,7 +152,54 @@ def test_other_members_take_the_general_path(tmp_path: Path, general_names: list
     _same_as_general(data)
     general_names.clear()
     extract(io.BytesIO(data), tmp_path / "t")
-    assert general_names == ["l", "h", "./dot", ".hidden", "a//b", "a/./c", "z/", "x" * 200]
+    assert general_names == ["l", "h", ".hidden", "a//b", "a/./c", "z/", "x" * 200]
+
+
+def test_dot_slash_names_take_the_short_path(tmp_path: Path, general_names: list[str]) -> None:
+    """``tar -C DIR -cf - .`` starts every name with ``./``: the same short path, the same
+    tree and messages as the general path; ``./`` itself (the target) and names that need
+    more normalizing (``././x``, ``./.x``) go the general way."""
+    data = _archive(
+        tarfile.GNU_FORMAT,
+        _ti("./", tarfile.DIRTYPE),
+        _ti("./d", tarfile.DIRTYPE, mode=0o700),
+        _ti("./d/f", data=b"x" * 700),
+        _ti("./" + "n" * 98, data=b"long"),  # a 100-byte name field with no NUL
+        _ti("././x", data=b"x"),
+        _ti("./.x", data=b"x"),
+    )
+    _same_as_general(data)
+    _same_as_general(data, "readahead")
+    general_names.clear()
+    extract(io.BytesIO(data), tmp_path / "t")
+    assert general_names == ["./", "././x", "./.x"]
+    assert (tmp_path / "t" / ("n" * 98)).read_bytes() == b"long"
+    truncated = _archive(tarfile.GNU_FORMAT, _ti("./d/f", data=b"x" * 700))[:900]
+    assert _same_as_general(truncated)[0] == (TruncatedStreamError, "./d/f: archive ends inside the member's data")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=512, max_size=512), st.sampled_from([b"./", b"./a", b"./a/b", b"./" + b"c" * 98]))
+def test_without_dot_slash_is_the_same_header(raw: bytes, name: bytes) -> None:
+    """Whatever else the block holds, the shifted header is accepted by ``_usual_header``
+    exactly when the header with ``./`` is right, and then names the same member."""
+    block = bytearray(raw)
+    block[0:100] = name.ljust(100, b"\0")
+    block[156:157] = b"0"
+    block[257:265] = b"ustar  \0"
+    block[345] = 0
+    size, mtime = int.from_bytes(raw[124:128]), int.from_bytes(raw[136:140])
+    block[100:148] = b"0000644\0" + b"0000000\0" * 2 + b"%011o\0" % size + b"%011o\0" % mtime
+    for good in (True, False):
+        block[148:156] = b" " * 8
+        block[148:156] = b"%06o\0 " % (sum(block) + (0 if good else 1))
+        shifted = ex._without_dot_slash(bytes(block))
+        assert shifted is not None
+        usual = ex._usual_header(shifted)
+        assert (usual is not None) == (good and name != b"./")
+        if usual is not None:
+            m = h.decode(bytes(block))
+            assert normalize_name(m.name) == usual[2] and (usual[3], usual[4]) == (m.mode, m.size)
 
 
 def test_after_a_global_pax_header_every_member_takes_the_general_path(
@@ -353,7 +401,11 @@ def test_folder_member_over_a_symlink_or_a_file_is_refused(tmp_path: Path, fast:
             (t / "d").write_bytes(b"file")
         data = _archive(tarfile.USTAR_FORMAT, _ti("d", tarfile.DIRTYPE), _ti("d/f", data=b"x"))
         with pytest.raises(ArchiveError, match="'d' in the target is a symlink or not a folder"):
-            run(io.BytesIO(data), t)
+            run(io.BytesIO(data), t, strict=True)
+        warnings: list[str] = []
+        stats = run(io.BytesIO(data), t, warn=warnings.append)  # skipped, one line each
+        assert stats.refused == 2 and len(warnings) == 2
+        assert all("'d' in the target is a symlink or not a folder" in w for w in warnings)
         assert os.listdir(tmp_path / "outside") == []
         assert not (tmp_path / "nowhere").exists()
 
@@ -364,7 +416,7 @@ def test_many_folders_past_the_fd_cache(tmp_path: Path) -> None:
     entries = [_ti(d, tarfile.DIRTYPE, mode=0o750) for d in dirs]
     entries += [_ti(f"{d}/f{j}", data=f"{d}{j}".encode()) for j in range(3) for d in dirs]
     data = _archive(tarfile.USTAR_FORMAT, *entries)
-    state = _same_as_general(data, "readahead")[1]
+    state = _same_as_general(data, "readahead")[2]
     assert state[f"{dirs[-1]}/f2"][0] == "f" and state[dirs[0]][1] == 0o750
 
 
@@ -396,7 +448,8 @@ def test_record_classes_compare_and_print_as_dataclasses_did() -> None:
     )
     assert repr(Limits()) == "Limits(max_members=1000000, max_total_size=68719476736, max_name_length=4096)"
     assert Limits(1, 2, 3) == Limits(max_members=1, max_total_size=2, max_name_length=3)
-    assert repr(ExtractStats(2, 5)) == "ExtractStats(members=2, bytes=5)" and ExtractStats() == ExtractStats(0, 0)
+    assert repr(ExtractStats(2, 5)) == "ExtractStats(members=2, bytes=5, refused=0, failed=0)"
+    assert ExtractStats() == ExtractStats(0, 0)
     for obj in (m, Limits(), ExtractStats()):
         with pytest.raises(TypeError):
             hash(obj)
