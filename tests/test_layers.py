@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "chute"
 #: Bottom to top. A module's layer is that of its first name under ``chute``; the package's
 #: own ``__init__`` (the public names, loaded lazily) and ``__main__`` are the top.
 LAYERS: list[set[str]] = [
-    {"errors", "_version"},
+    {"errors", "_version", "quoting"},
     {"codecs"},
     {"streams"},
     {"parallel"},

@@ -41,30 +41,12 @@ _C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "
 
 
 def display_name(name: str | bytes) -> str:
-    """A file name as messages print it, in GNU tar's escape style: printable characters
-    as they are, a backslash doubled, ``\\n`` ``\\t`` and the other C escapes for control
-    characters, and ``\\ooo`` (three octal digits) for every other byte, including bytes
-    that are not UTF-8. ``str`` names are taken back to their file-system bytes first, so a
+    """A file name as messages print it: GNU tar's escape style (:func:`chute.quoting.quote`),
+    the same as ``chute ls``; ``str`` names are taken back to their file-system bytes, so a
     name that arrived with surrogate escapes prints its real bytes, not ``\\udc83``."""
-    try:
-        raw = os.fsencode(name) if isinstance(name, str) else bytes(name)
-    except UnicodeEncodeError:  # a surrogate no file-system name decodes to
-        raw = str(name).encode("utf-8", "surrogatepass")
-    text = raw.decode("utf-8", "surrogateescape")
-    if text.isprintable() and "\\" not in text:
-        return text
-    out: list[str] = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch in _C_ESCAPES:
-            out.append(_C_ESCAPES[ch])
-        elif ch.isprintable() and not 0xDC80 <= ord(ch) <= 0xDCFF:
-            out.append(ch)
-        else:
-            data = ch.encode("utf-8", "surrogateescape")
-            out.extend(f"\\{b:03o}" for b in data)
-    return "".join(out)
+    from ..quoting import quote
+
+    return quote(name)
 
 
 class CliError(Exception):

@@ -1,6 +1,6 @@
 """``chute ls ARCHIVE``: list members as they stream by (``-l``: mode, size, mtime, link).
 
-Names are quoted as GNU tar quotes them (:mod:`chute.tar.quoting`); ``--null`` writes them
+Names are quoted as GNU tar quotes them (:mod:`chute.quoting`); ``--null`` writes them
 as they are stored instead, each line ended by a NUL, for scripts. A warning about a member
 (an unknown type, read as a regular file) is one line on standard error and makes the exit
 status 2; an error names the archive and ends the listing (exit 1) after every name read
@@ -38,8 +38,8 @@ def build_parser(prog: str) -> Spec:
 
 def run(args: Namespace) -> int:
     from ..errors import ChuteError
+    from ..quoting import quote
     from ..tar import open_compressed_input
-    from ..tar.quoting import quote
     from ..tar.reader import TarReader
     from ._common import CliError
 
@@ -84,7 +84,7 @@ def run(args: Namespace) -> int:
 
 
 def _names(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
-    from ..tar.quoting import quote_bytes
+    from ..quoting import quote_bytes
 
     append = pending.append
     for raw in reader.names():
@@ -96,8 +96,8 @@ def _names(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None
 def _long(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
     import time
 
+    from ..quoting import quote_bytes
     from ..tar.header import HARDLINK, SYMLINK
-    from ..tar.quoting import quote_bytes
 
     def shown(text: str) -> bytes:
         raw = text.encode("utf-8", "surrogateescape")

@@ -48,16 +48,17 @@ def build_parser(prog: str) -> Spec:
 
 def run(args: Namespace) -> int:
     from ..errors import ChuteError
+    from ..quoting import quote
     from ..tar import extract_archive
     from ..tar.safety import Limits
     from ._common import CliError
 
-    name = "-" if args.archive == "-" else args.archive
+    name = "-" if args.archive == "-" else quote(args.archive)
     limits = Limits(args.max_members, args.max_total_size, args.max_name_length)
     src = sys.stdin.buffer if args.archive == "-" else args.archive
 
     def warn(line: str) -> None:
-        sys.stderr.write(f"chute: {name}: {_printable(line)}\n")
+        sys.stderr.write(f"chute: {name}: {quote(line)}\n")
         sys.stderr.flush()
 
     try:
@@ -73,29 +74,13 @@ def run(args: Namespace) -> int:
             owner=args.owner,
         )
     except ChuteError as exc:
-        raise CliError(name, _printable(str(exc))) from None
+        raise CliError(name, quote(str(exc))) from None
     except OSError as exc:
         member = exc.filename if isinstance(exc.filename, str) else None
         if member is None or member == args.archive:
             raise
         reason = exc.strerror or str(exc)
-        raise CliError(name, _printable(f"{member}: {reason[:1].lower()}{reason[1:]}")) from None
+        raise CliError(name, quote(f"{member}: {reason[:1].lower()}{reason[1:]}")) from None
     if stats.failed:
         return 1
-    return 2 if stats.refused else 0
-
-
-def _printable(text: str) -> str:
-    """``text`` on one line: control characters (newline, NUL...) and bytes that are not
-    UTF-8 (surrogate escapes) written as backslash escapes."""
-    if text.isprintable():
-        return text
-    out = []
-    for c in text:
-        if c.isprintable():
-            out.append(c)
-        elif "\udc80" <= c <= "\udcff":
-            out.append(f"\\x{ord(c) - 0xDC00:02x}")
-        else:
-            out.append(c.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+    return 2 if stats.refused or stats.warnings else 0

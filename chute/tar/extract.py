@@ -54,16 +54,19 @@ _FATAL_ERRNOS = frozenset(
 
 class ExtractStats(_Record):
     """What an extraction did: members read, bytes of member data written (the data runs of
-    a sparse file, not its holes), members refused by the policy (skipped with a warning)
-    and members that failed (an error from the system, skipped with a warning)."""
+    a sparse file, not its holes), members refused by the policy (skipped with a warning),
+    members that failed (an error from the system, skipped with a warning) and warnings of
+    the reader (a member read the way other tools read it but worth a word, such as an
+    unknown type extracted as a regular file)."""
 
-    __slots__ = ("members", "bytes", "refused", "failed")  # noqa: RUF023 - in field order (repr)
+    __slots__ = ("members", "bytes", "refused", "failed", "warnings")  # noqa: RUF023 - in field order (repr)
 
-    def __init__(self, members: int = 0, bytes: int = 0, refused: int = 0, failed: int = 0) -> None:
+    def __init__(self, members: int = 0, bytes: int = 0, refused: int = 0, failed: int = 0, warnings: int = 0) -> None:
         self.members = members
         self.bytes = bytes
         self.refused = refused
         self.failed = failed
+        self.warnings = warnings
 
 
 class Extractor:
@@ -299,10 +302,19 @@ class Extractor:
 
             logging.getLogger("chute.tar").warning("%s", line)
 
+    def reader(self, fp: BinaryIO) -> TarReader:
+        """A :class:`TarReader` of ``fp`` whose warnings (an unknown member type read as a
+        regular file...) are counted in :attr:`stats` and reported like refusals."""
+        return TarReader(fp, on_warning=self._read_warning)
+
+    def _read_warning(self, line: str) -> None:
+        self.stats.warnings += 1
+        self._say(line)
+
     def extract_all(self, fp: BinaryIO) -> ExtractStats:
         """Extract every member of the (uncompressed) tar stream ``fp``.
 
-        The same as ``for m, data in TarReader(fp): self.extract_or_skip(m, data)``, with
+        The same as ``for m, data in self.reader(fp): self.extract_or_skip(m, data)``, with
         the usual member on a shorter path: a regular file or a folder in a ustar or GNU
         header of its own (no PAX or GNU extension before it), numeric fields in their
         usual shape and a plain name (no ``//``, no part ``.``, ``..`` or starting with a
@@ -312,7 +324,7 @@ class Extractor:
         Any other member, or any doubt (checksum, limits, a folder that cannot be opened
         or a file that cannot be created), takes the general path.
         """
-        reader = TarReader(fp)
+        reader = self.reader(fp)
         limits = self.limits
         cap = limits.max_name_length
         if (

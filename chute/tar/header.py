@@ -7,7 +7,7 @@ import struct
 from zlib import adler32
 
 from ..errors import ArchiveError
-from .quoting import quote
+from ..quoting import quote
 
 __all__ = ["BLOCK", "Member", "REGULAR", "HARDLINK", "SYMLINK", "CHARDEV", "BLOCKDEV", "DIRECTORY", "FIFO"]
 

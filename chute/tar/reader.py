@@ -12,10 +12,10 @@ import os
 from zlib import adler32
 
 from ..errors import ArchiveError, TruncatedStreamError
+from ..quoting import quote
 from ..streams.readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member
-from .quoting import quote
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start-up)

@@ -25,7 +25,6 @@ from chute.tar import extract as ex
 from chute.tar import header as h
 from chute.tar.extract import Extractor, ExtractStats, extract
 from chute.tar.header import Member
-from chute.tar.reader import TarReader
 from chute.tar.safety import Limits, apply_filters, normalize_name
 
 T0 = 1_600_000_000
@@ -33,7 +32,7 @@ T0 = 1_600_000_000
 
 def _general(fp: Any, target: Path, **kw: Any) -> ExtractStats:
     with Extractor(target, **kw) as e:
-        for m, data in TarReader(fp):
+        for m, data in e.reader(fp):
             e.extract_or_skip(m, data)
     return e.stats
 
@@ -448,7 +447,7 @@ def test_record_classes_compare_and_print_as_dataclasses_did() -> None:
     )
     assert repr(Limits()) == "Limits(max_members=1000000, max_total_size=68719476736, max_name_length=4096)"
     assert Limits(1, 2, 3) == Limits(max_members=1, max_total_size=2, max_name_length=3)
-    assert repr(ExtractStats(2, 5)) == "ExtractStats(members=2, bytes=5, refused=0, failed=0)"
+    assert repr(ExtractStats(2, 5)) == "ExtractStats(members=2, bytes=5, refused=0, failed=0, warnings=0)"
     assert ExtractStats() == ExtractStats(0, 0)
     for obj in (m, Limits(), ExtractStats()):
         with pytest.raises(TypeError):

@@ -26,9 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chute.errors import ArchiveError, ArchiveWarning
+from chute.quoting import quote, quote_bytes
 from chute.tar import header as h
 from chute.tar.extract import extract
-from chute.tar.quoting import quote, quote_bytes
 from chute.tar.reader import TarReader
 
 pytestmark = pytest.mark.interop
@@ -296,6 +296,13 @@ def test_unknown_type_is_a_regular_file_with_a_warning(tmp_path: Path) -> None:
         "chute: acl\\203.tar: f: unknown member type 'A' at offset 0, read as a regular file",
         "chute: acl\\203.tar: h: unknown member type 'Q' at offset 2048, read as a regular file",
     ]
+    # unpack: the same lines, the members extracted, exit status 2
+    unpacked = subprocess.run(
+        [*CHUTE, "unpack", "acl\udc83.tar", "-C", "out"], capture_output=True, env=UTF8, cwd=tmp_path
+    )
+    assert unpacked.returncode == 2
+    assert unpacked.stderr.decode().splitlines() == listed.stderr.decode().splitlines()
+    assert sorted(os.listdir(tmp_path / "out")) == ["f", "g", "h"]
 
 
 def test_unknown_type_with_a_slash_is_a_directory(tmp_path: Path) -> None:
@@ -578,7 +585,7 @@ def test_names_agree_with_the_general_path(members: list[tuple[bytes, bytes, byt
 
 
 # pieces of names: printable ASCII, controls, the backslash, bytes that are not UTF-8, and
-# printable UTF-8 (GNU tar and chute agree on all of these; see chute.tar.quoting)
+# printable UTF-8 (GNU tar and chute agree on all of these; see chute.quoting)
 name_pieces = st.sampled_from(
     [
         *(b"a", b"Z", b" ", b"~", b".", b"-", b"\\", b"\n", b"\t", b"\r", b"\x01", b"\x1b", b"\x7f"),
