@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chute.streams.atomic import AtomicFile, copy_metadata
+from chute.streams.atomic import AtomicFile, copy_metadata, temp_prefix
 
 
 def test_commit_renames_into_place(tmp_path: Path) -> None:
@@ -232,3 +233,81 @@ def test_signals_ignored_at_start_stay_ignored(tmp_path: Path) -> None:
         proc.stderr.close()
     assert proc.returncode == 0, err
     assert chute.decompress(out.read_bytes()) == data
+
+
+# -- targets that are not regular files: written in place, never replaced
+
+
+def _null_twin(path: Path) -> Path:
+    """A character device like /dev/null (1, 3) at ``path``, in the test's own folder."""
+    if os.geteuid() != 0:
+        pytest.skip("making a device node (mknod) needs root")
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    return path
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_device_is_written_in_place(tmp_path: Path, overwrite: bool) -> None:
+    dev = _null_twin(tmp_path / "null")
+    before = os.lstat(dev)
+    with AtomicFile(dev, overwrite=overwrite, mode=0o600, fsync=True) as f:
+        f.write(b"x" * 100_000)
+        assert [p.name for p in tmp_path.iterdir()] == ["null"]  # no temporary file
+    after = os.lstat(dev)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+
+
+def test_device_survives_an_error(tmp_path: Path) -> None:
+    dev = _null_twin(tmp_path / "null")
+    ino = os.lstat(dev).st_ino
+    with pytest.raises(RuntimeError), AtomicFile(dev, overwrite=True) as f:
+        f.write(b"partial")
+        raise RuntimeError("boom")
+    assert stat.S_ISCHR(os.lstat(dev).st_mode) and os.lstat(dev).st_ino == ino
+
+
+def test_fifo_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    try:
+        with AtomicFile(fifo) as f:
+            f.write(b"through the pipe")
+        out, _ = reader.communicate(timeout=20)
+    finally:
+        if reader.poll() is None:  # a reader nobody wrote to
+            reader.kill()
+            reader.wait()
+    assert out == b"through the pipe"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_symlink_to_device_is_followed(tmp_path: Path) -> None:
+    _null_twin(tmp_path / "null")
+    (tmp_path / "link").symlink_to("null")
+    with AtomicFile(tmp_path / "link") as f:
+        f.write(b"gone")
+    assert os.readlink(tmp_path / "link") == "null"
+    assert stat.S_ISCHR(os.lstat(tmp_path / "null").st_mode)
+
+
+def test_symlink_to_regular_file_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "old").write_bytes(b"old")
+    (tmp_path / "link").symlink_to("old")
+    with pytest.raises(FileExistsError), AtomicFile(tmp_path / "link"):
+        pass
+    with AtomicFile(tmp_path / "link", overwrite=True) as f:
+        f.write(b"new")
+    assert not (tmp_path / "link").is_symlink()
+    assert (tmp_path / "link").read_bytes() == b"new"
+    assert (tmp_path / "old").read_bytes() == b"old"
+
+
+def test_temp_prefix_matches_the_temporary_files_made(tmp_path: Path) -> None:
+    for name in ("short.log.1.zst", "n" * 240 + ".log.1.zst", "é" * 120 + ".zst"):
+        with AtomicFile(tmp_path / name) as f:
+            (tmp,) = (p.name for p in tmp_path.iterdir() if p.name.endswith(".chute-tmp"))
+            assert tmp.startswith(temp_prefix(tmp_path / name))
+            assert len(tmp) == len(temp_prefix(tmp_path / name)) + 12 + len(".chute-tmp")
+            f.write(b"x")
