@@ -91,7 +91,7 @@ class AtomicFile:
         # handler of cleanup_on_signals always knows every file it must remove.
         blocked = _block_signals()
         try:
-            fd, tmp = _mkstemp(folder, "." + os.path.basename(self.path) + ".", _TEMP_SUFFIX)
+            fd, tmp = _mkstemp(folder, temp_prefix(self.path), _TEMP_SUFFIX)
             _LIVE.add(tmp)
         finally:
             _restore_signals(blocked)
@@ -228,26 +228,26 @@ _RANDOM_HEX = 12
 
 def temp_prefix(path: str | os.PathLike[str]) -> str:
     """The start of the name of every temporary file :class:`AtomicFile` makes for
-    ``path``: ``.NAME.``, cut as :func:`_mkstemp` cuts it where ``NAME`` is long. A
-    temporary file's whole name is this, 12 hex digits and ``.chute-tmp``."""
+    ``path``; the whole name is this, 12 random hex digits and ``.chute-tmp``.
+
+    It is ``.NAME.``, or where that would not fit in one file name (a ``NAME`` of more than
+    about 230 bytes), the start of ``NAME``, ``~`` and 16 hex digits of a hash of the whole
+    ``NAME``: the prefix still tells one target's temporary files from another's.
+    """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    return _fit_name(folder, "." + os.path.basename(path) + ".", len(_TEMP_SUFFIX) + _RANDOM_HEX)
+    return _fit_name(folder, os.path.basename(path), len(_TEMP_SUFFIX) + _RANDOM_HEX)
 
 
 #: The end of every temporary file's name.
 _TEMP_SUFFIX = ".chute-tmp"
+#: Hex digits of the hash of a name that is cut (see temp_prefix).
+_HASH_HEX = 16
 
 
 def _mkstemp(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
     """``tempfile.mkstemp(prefix=, suffix=, dir=)`` without importing tempfile (which loads
-    re, shutil and random): a new file only this user may open, and its path.
-
-    ``prefix`` is cut (never the random part or ``suffix``) where the whole name would pass
-    the folder's longest file name (255 bytes on most file systems), so that outputs whose
-    own names are near the limit can still be written.
-    """
-    prefix = _fit_name(folder, prefix, len(suffix) + _RANDOM_HEX)
+    re, shutil and random): a new file only this user may open, and its path."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(10000):
         path = os.path.join(folder, prefix + os.urandom(_RANDOM_HEX // 2).hex() + suffix)
@@ -258,18 +258,26 @@ def _mkstemp(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "no usable temporary name found", os.path.join(folder, prefix + "*" + suffix))
 
 
-def _fit_name(folder: str, prefix: str, room: int) -> str:
-    """``prefix``, cut at its end by whole characters so that ``room`` more bytes fit in
-    one file name of ``folder``."""
+def _fit_name(folder: str, name: str, room: int) -> str:
+    """``.NAME.``, or if ``room`` more bytes would not fit after it in one file name of
+    ``folder`` (255 bytes on most file systems), ``.`` + the start of ``name`` cut by
+    whole characters + ``~`` + a hash of ``name`` + ``.``."""
+    prefix = "." + name + "."
     try:
         limit = os.pathconf(folder, "PC_NAME_MAX")
     except (AttributeError, OSError, ValueError):
         limit = 255
-    if limit <= room:  # a file system that cannot hold even the random part: let open() say so
+    if len(os.fsencode(prefix)) + room <= limit:
         return prefix
-    while len(os.fsencode(prefix)) + room > limit:
-        prefix = prefix[:-1]
-    return prefix
+    import hashlib  # only here: it costs start-up
+
+    tail = "~" + hashlib.blake2b(os.fsencode(name), digest_size=_HASH_HEX // 2).hexdigest() + "."
+    if limit <= room + len(tail) + 1:  # a file system that cannot hold even that: let open() say so
+        return prefix
+    head = "." + name
+    while len(os.fsencode(head)) + len(tail) + room > limit:
+        head = head[:-1]
+    return head + tail
 
 
 def _block_signals() -> set[int] | None:

@@ -311,3 +311,12 @@ def test_temp_prefix_matches_the_temporary_files_made(tmp_path: Path) -> None:
             assert tmp.startswith(temp_prefix(tmp_path / name))
             assert len(tmp) == len(temp_prefix(tmp_path / name)) + 12 + len(".chute-tmp")
             f.write(b"x")
+
+
+def test_shortened_prefixes_tell_targets_apart(tmp_path: Path) -> None:
+    """Names that differ only past the cut get different prefixes (a hash of the whole
+    name), so a temporary file can be traced to its target without listing it."""
+    a, b = tmp_path / ("k" * 250 + "a"), tmp_path / ("k" * 250 + "b")
+    assert temp_prefix(a) != temp_prefix(b)
+    assert temp_prefix(a).startswith("." + "k" * 200) and temp_prefix(a).endswith(".")
+    assert temp_prefix(tmp_path / "short.zst") == ".short.zst."
