@@ -357,3 +357,27 @@ def test_recovery_removes_shortened_orphan_temp(tmp_path: Path) -> None:
     h.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == [LONG_BASE, LONG_BASE + ".1.zst", LONG_BASE + ".lock"]
     assert chute.open(tmp_path / (LONG_BASE + ".1.zst")).read() == b"done\n"
+
+
+@pytest.mark.parametrize("handler", ["size", "time"])
+def test_device_log_is_never_rotated(tmp_path: Path, handler: str) -> None:
+    """Logging to a device (a /dev/null twin made here) writes into it; even an explicit
+    rollover leaves the device node in place, as the size and time checks do."""
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("making a device node (mknod) needs root")
+    dev = tmp_path / "null"
+    os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    h: CompressingRotatingFileHandler | CompressingTimedRotatingFileHandler
+    if handler == "size":
+        h = CompressingRotatingFileHandler(dev, maxBytes=10, backupCount=3)
+    else:
+        h = CompressingTimedRotatingFileHandler(dev, when="S", backupCount=3)
+    h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, "longer than ten bytes", None, None))
+    h.doRollover()
+    h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, "after the rollover", None, None))
+    h.wait()
+    h.close()
+    assert stat.S_ISCHR(os.lstat(dev).st_mode) and os.lstat(dev).st_rdev == os.makedev(1, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null", "null.lock"]

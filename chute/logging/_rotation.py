@@ -100,9 +100,11 @@ class SharedRotation:
         raise NotImplementedError
 
     def doRollover(self) -> None:
-        """Rotate now (under the lock, like a rotation a record triggers)."""
+        """Rotate now (under the lock, like a rotation a record triggers). A log that is
+        not a regular file (a device such as ``/dev/null``, a FIFO) is never rotated."""
         with self._lock_file:
-            self._follow()
+            if self._follow()[0] < 0:
+                return
             self._rotate_locked()
             if not self.delay:  # type: ignore[attr-defined]
                 self._follow()  # the new file exists at once, as with the standard handlers
