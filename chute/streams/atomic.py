@@ -86,6 +86,8 @@ class AtomicFile:
                 return file
         if not self.overwrite and os.path.lexists(self.path):
             raise FileExistsError(errno.EEXIST, "already exists", self.path)
+        if os.path.isdir(self.path):  # before any work; the rename would say so at the end
+            raise IsADirectoryError(errno.EISDIR, "is a directory", self.path)
         folder = os.path.dirname(os.path.abspath(self.path))
         # Signals wait while the temporary file exists but is not yet registered, so the
         # handler of cleanup_on_signals always knows every file it must remove.

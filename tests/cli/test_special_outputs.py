@@ -226,3 +226,13 @@ def test_precompress_leaves_a_device_sibling_alone(tmp_path: Path) -> None:
     assert_null_twin(dev)
     assert (tmp_path / "page.html.zst").is_file()
     assert no_temp_files(tmp_path)
+
+
+def test_folder_as_output_is_an_error_naming_it(src: Path) -> None:
+    folder = src.parent / "folder"
+    folder.mkdir()
+    r = run("-k", "-f", "-o", str(folder), str(src))
+    assert r.returncode == 1
+    assert r.stderr == f"chute: {folder}: is a directory\n".encode()
+    assert folder.is_dir() and not list(folder.iterdir())
+    assert no_temp_files(src.parent)
