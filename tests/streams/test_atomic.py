@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chute.streams.atomic import AtomicFile, copy_metadata, temp_prefix
 
@@ -320,3 +322,24 @@ def test_shortened_prefixes_tell_targets_apart(tmp_path: Path) -> None:
     assert temp_prefix(a) != temp_prefix(b)
     assert temp_prefix(a).startswith("." + "k" * 200) and temp_prefix(a).endswith(".")
     assert temp_prefix(tmp_path / "short.zst") == ".short.zst."
+
+
+_NAME_CHARS = st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",))
+#: any name, and names near the limit (only those are shortened) that end differently
+_NAMES = st.one_of(
+    st.text(_NAME_CHARS, min_size=1, max_size=255),
+    st.tuples(st.integers(200, 250), st.text(_NAME_CHARS, max_size=20)).map(lambda t: "n" * t[0] + t[1]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=_NAMES, b=_NAMES)
+def test_temp_prefix_fits_and_differs(tmp_path_factory: pytest.TempPathFactory, a: str, b: str) -> None:
+    folder = tmp_path_factory.getbasetemp()
+    names = [n for n in (a, b) if len(os.fsencode(n)) <= NAME_MAX and n not in (".", "..")]
+    prefixes = [temp_prefix(folder / n) for n in names]
+    for p in prefixes:
+        assert len(os.fsencode(p)) + 12 + len(".chute-tmp") <= NAME_MAX
+        p.encode("utf-8")  # never cut inside a character
+    if len(names) == 2 and a != b:
+        assert prefixes[0] != prefixes[1]
