@@ -194,11 +194,14 @@ def writes_in_place(path: str | os.PathLike[str]) -> bool:
 
 
 def _open_in_place(path: str) -> BinaryIO | None:
-    """``path`` opened for writing without creating or truncating it; ``None`` if what it
-    names turned into a regular file or folder since :func:`writes_in_place` looked (then
-    the temporary file and rename apply after all)."""
+    """``path`` opened for writing without creating or truncating it; ``None`` if it went
+    away or turned into a regular file or folder since :func:`writes_in_place` looked
+    (then the temporary file and rename apply after all)."""
     flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
     try:
         mode = os.fstat(fd).st_mode
         if stat.S_ISREG(mode) or stat.S_ISDIR(mode):

@@ -343,3 +343,23 @@ def test_temp_prefix_fits_and_differs(tmp_path_factory: pytest.TempPathFactory, 
         p.encode("utf-8")  # never cut inside a character
     if len(names) == 2 and a != b:
         assert prefixes[0] != prefixes[1]
+
+
+def test_target_that_stopped_being_special_goes_through_a_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device replaced by a regular file (or removed) between the check and the open is
+    not written in place: the rules of regular files apply again."""
+    from chute.streams import atomic
+
+    monkeypatch.setattr(atomic, "writes_in_place", lambda path: True)  # the check saw a device
+    regular, gone = tmp_path / "regular", tmp_path / "gone"
+    regular.write_bytes(b"old")
+    with pytest.raises(FileExistsError), AtomicFile(regular):
+        pass
+    with AtomicFile(regular, overwrite=True) as f:
+        f.write(b"new")
+    with AtomicFile(gone) as g:
+        g.write(b"fresh")
+    assert regular.read_bytes() == b"new" and gone.read_bytes() == b"fresh"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone", "regular"]
