@@ -312,3 +312,72 @@ def test_sequence_naming_recovers_a_rotated_file_left_plain(tmp_path: Path) -> N
     assert names == ["app.log", "app.log.00000007.zst", "app.log.00000008.zst", "app.log.lock"]
     assert chute.open(tmp_path / "app.log.00000007.zst").read() == b"left by a killed process\n"
     assert chute.open(tmp_path / "app.log.00000008.zst").read() == b"next\n"
+
+
+def _torn_temp(dst: Path) -> str:
+    """The temporary file AtomicFile makes for ``dst``, left as a killed compression leaves it."""
+    from chute.streams import atomic
+
+    a = atomic.AtomicFile(dst, overwrite=True)
+    f = a.__enter__()
+    f.write(b"\x28\xb5\x2f\xfd")
+    f.close()
+    assert a.tmp is not None
+    atomic._LIVE.discard(a.tmp)
+    return os.path.basename(a.tmp)
+
+
+LONG_BASE = "l" * 206 + ".log"  # its rotated files' temporary names pass 255 bytes: shortened
+
+
+def test_recovery_removes_shortened_torn_temp(tmp_path: Path) -> None:
+    """A compression killed halfway leaves the plain rotated file and a torn temporary file;
+    the next handler compresses the plain file again and removes the torn one, also where
+    the name was too long to spell in the temporary name."""
+    plain = tmp_path / (LONG_BASE + ".rotating-00000000000000000003")
+    plain.write_text("kept\n")
+    torn = _torn_temp(tmp_path / (plain.name + ".zst"))
+    assert not torn.startswith(f".{plain.name}.zst.")  # the long name was shortened
+    h = CompressingRotatingFileHandler(tmp_path / LONG_BASE, maxBytes=100, backupCount=2)
+    h.wait()
+    h.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LONG_BASE, LONG_BASE + ".1.zst", LONG_BASE + ".lock"]
+    assert chute.open(tmp_path / (LONG_BASE + ".1.zst")).read() == b"kept\n"
+
+
+def test_recovery_removes_shortened_orphan_temp(tmp_path: Path) -> None:
+    """A torn temporary file whose plain file is gone (compressed by another process) is
+    removed at start-up, long name or not."""
+    done = tmp_path / (LONG_BASE + ".rotating-00000000000000000004.zst")
+    done.write_bytes(chute.compress(b"done\n", format="zstd"))
+    torn = _torn_temp(done)
+    assert not torn.startswith(f".{done.name}.")  # the long name was shortened
+    h = CompressingRotatingFileHandler(tmp_path / LONG_BASE, maxBytes=100, backupCount=5)
+    h.wait()
+    h.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LONG_BASE, LONG_BASE + ".1.zst", LONG_BASE + ".lock"]
+    assert chute.open(tmp_path / (LONG_BASE + ".1.zst")).read() == b"done\n"
+
+
+@pytest.mark.parametrize("handler", ["size", "time"])
+def test_device_log_is_never_rotated(tmp_path: Path, handler: str) -> None:
+    """Logging to a device (a /dev/null twin made here) writes into it; even an explicit
+    rollover leaves the device node in place, as the size and time checks do."""
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("making a device node (mknod) needs root")
+    dev = tmp_path / "null"
+    os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    h: CompressingRotatingFileHandler | CompressingTimedRotatingFileHandler
+    if handler == "size":
+        h = CompressingRotatingFileHandler(dev, maxBytes=10, backupCount=3)
+    else:
+        h = CompressingTimedRotatingFileHandler(dev, when="S", backupCount=3)
+    h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, "longer than ten bytes", None, None))
+    h.doRollover()
+    h.emit(logging.LogRecord("t", logging.INFO, __file__, 0, "after the rollover", None, None))
+    h.wait()
+    h.close()
+    assert stat.S_ISCHR(os.lstat(dev).st_mode) and os.lstat(dev).st_rdev == os.makedev(1, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null", "null.lock"]

@@ -198,7 +198,8 @@ def open_output(path: str | None, *, force: bool = False, like: str | None = Non
 
     A real path is written atomically: a temp file beside it, renamed on success, removed
     on any error or signal. Without ``force`` an existing ``path`` is an error. ``like``
-    names a file whose mode and times the output takes.
+    names a file whose mode and times the output takes. A ``path`` that is a device, FIFO
+    or socket is written in place, ``force`` or not, and keeps its mode and times.
     """
     return Output(path, force, like)
 
@@ -218,9 +219,10 @@ class Output:
         if path is None:
             self.file = stdout_binary()
             return self.file
-        from ..streams.atomic import AtomicFile
+        from ..streams.atomic import AtomicFile, writes_in_place
 
-        if not self.force and os.path.lexists(path):
+        # A device or FIFO is written into, -f or not, like zstd -o (see docs/output.md).
+        if not self.force and os.path.lexists(path) and not writes_in_place(path):
             raise CliError(path, "already exists (use -f to overwrite)")
         atomic = AtomicFile(path, overwrite=self.force)
         try:
@@ -244,7 +246,7 @@ class Output:
                 flush_all(self.file)
             return
         try:
-            if exc_type is None and self.like is not None:
+            if exc_type is None and self.like is not None and not atomic.in_place:
                 try:
                     self.file.flush()
                     assert atomic.tmp is not None

@@ -4,7 +4,8 @@ The siblings are served by :mod:`chute.web.static` (like nginx's gzip_static). A
 its original's mode and times, so "up to date" means: sibling mtime >= original mtime. Files of
 already-compressed types (images, video, audio, archives, fonts), existing siblings and files
 below ``--min-size`` are skipped. Each sibling is written atomically (temp file + rename); one
-that would not be smaller than its original is not written, and a stale one is removed.
+that would not be smaller than its original is not written, and a stale one is removed. A
+sibling that is a device, FIFO or socket is left alone, with a warning.
 """
 
 from __future__ import annotations
@@ -81,15 +82,18 @@ def wanted(path: str, min_size: int) -> bool:
 
 
 def write_sibling(path: str, fmt: str, level: int | None = None) -> int | None:
-    """Write ``path + suffix`` atomically; return its size, or None when it would not be smaller."""
+    """Write ``path + suffix`` atomically; return its size, or None when it would not be
+    smaller or the sibling is a device, FIFO or socket (left alone: nothing to serve)."""
     from .. import codecs
-    from ..streams.atomic import AtomicFile, copy_metadata
+    from ..streams.atomic import AtomicFile, copy_metadata, writes_in_place
 
+    target = path + SUFFIXES[fmt]
+    if writes_in_place(target):
+        return None
     size = os.path.getsize(path)
     codec = codecs.get(CODECS[fmt])
     lvl = LEVELS[fmt] if level is None else level
     comp = codec.new_compressor(lvl, window_log=23) if fmt == "zstd" else codec.new_compressor(lvl)
-    target = path + SUFFIXES[fmt]
     atomic = AtomicFile(target, overwrite=True)
     written = 0
     try:
@@ -106,16 +110,19 @@ def write_sibling(path: str, fmt: str, level: int | None = None) -> int | None:
                 raise _NotSmaller
             out.write(data)
             out.flush()
-            assert atomic.tmp is not None
-            copy_metadata(path, atomic.tmp)
+            if not atomic.in_place:  # a FIFO made there since the check above keeps its own
+                assert atomic.tmp is not None
+                copy_metadata(path, atomic.tmp)
     except _NotSmaller:
-        if os.path.lexists(target):
+        if not atomic.in_place and os.path.lexists(target):
             os.unlink(target)
         return None
     return written
 
 
 def run(args: Namespace) -> int:
+    from ..streams.atomic import writes_in_place
+
     written = skipped = 0
     for path in _walk(args.dirs):
         if not wanted(path, args.min_size):
@@ -129,6 +136,11 @@ def run(args: Namespace) -> int:
                 fresh = False
             if fresh and not args.force:
                 skipped += 1
+                continue
+            if writes_in_place(target):
+                skipped += 1
+                if not args.quiet:
+                    print(f"chute: {target}: not a regular file -- left alone", file=sys.stderr)
                 continue
             size = write_sibling(path, fmt)
             if size is None:

@@ -9,6 +9,7 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
+from ..streams.atomic import temp_prefix
 from ._background import SUFFIXES, Worker, compress_fd
 from ._shared import LockFile, claim
 
@@ -99,9 +100,11 @@ class SharedRotation:
         raise NotImplementedError
 
     def doRollover(self) -> None:
-        """Rotate now (under the lock, like a rotation a record triggers)."""
+        """Rotate now (under the lock, like a rotation a record triggers). A log that is
+        not a regular file (a device such as ``/dev/null``, a FIFO) is never rotated."""
         with self._lock_file:
-            self._follow()
+            if self._follow()[0] < 0:
+                return
             self._rotate_locked()
             if not self.delay:  # type: ignore[attr-defined]
                 self._follow()  # the new file exists at once, as with the standard handlers
@@ -134,20 +137,29 @@ class SharedRotation:
 
     def _remove_temps_of(self, dst_name: str, names: list[str]) -> None:
         folder = os.path.dirname(self.baseFilename)
-        head = "." + dst_name + "."
+        head = temp_prefix(os.path.join(folder, dst_name))
         for name in names:
             if name.startswith(head) and name.endswith(_TEMP) and len(name) - len(head) == 12 + len(_TEMP):
                 _unlink(os.path.join(folder, name))
 
     def _remove_orphan_temps(self, names: list[str]) -> None:
         """Temporary files whose source is gone: nobody writes them (a compression removes
-        its source only after renaming its temporary file into place)."""
+        its source only after renaming its temporary file into place). A temporary name
+        shortened for a long target name (:func:`~chute.streams.atomic.temp_prefix`) does
+        not spell its target: it is recognised when that target is in ``names``."""
         folder = os.path.dirname(self.baseFilename)
+        shortened: dict[str, str] = {}  # temporary name prefix -> its target's plain file
+        for name in names:
+            plain = self._plain_for(name)
+            if plain is not None:
+                head = temp_prefix(os.path.join(folder, name))
+                if head != "." + name + ".":
+                    shortened[head] = plain
         for name in names:
             if not (name.startswith(".") and name.endswith(_TEMP)):
                 continue
-            dst = name[1 : -len(_TEMP) - 13]
-            plain = self._plain_for(dst)
+            head = name[: -len(_TEMP) - 12]
+            plain = shortened.get(head) or self._plain_for(head[1:-1])
             if plain is not None and not os.path.exists(os.path.join(folder, plain)):
                 _unlink(os.path.join(folder, name))
 

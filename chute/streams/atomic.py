@@ -5,6 +5,12 @@ it over the target only on success, so readers never see a torn file and a faile
 interrupted run leaves nothing behind. Without ``overwrite`` an existing target is never
 touched (checked before writing and again at the rename, which uses a hard link so a
 file that appeared meanwhile is not clobbered).
+
+A target that exists and is not a regular file or a folder (a device such as
+``/dev/null``, a FIFO, a socket), directly or through symbolic links, is written in place
+instead, like ``zstd -o`` and ``tar -f`` do: no temporary file, no rename, no change of
+mode or times, nothing removed on an error, with or without ``overwrite``. A symbolic link
+to a regular file is replaced by the new file, as gzip, xz and ``zstd -f`` do.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ else:
     # in an enum, and importing enum costs every chute command several ms of start-up.
     import _signal as signal
 
-__all__ = ["AtomicFile", "copy_metadata", "cleanup_on_signals", "Terminated"]
+__all__ = ["AtomicFile", "copy_metadata", "cleanup_on_signals", "Terminated", "writes_in_place", "temp_prefix"]
 
 # Temporary files not yet committed or aborted. No lock: a signal handler reads it, and
 # set.add/discard/copy are atomic under the GIL.
@@ -49,6 +55,10 @@ class AtomicFile:
     On a clean exit the data is flushed, optionally fsynced, and renamed to ``path``;
     on an exception the temporary file is removed and ``path`` is left as it was.
     ``FileExistsError`` is raised if ``path`` exists and ``overwrite`` is false.
+
+    Where ``path`` is a device, FIFO or socket (see :func:`writes_in_place`) it is opened
+    and written directly, ``overwrite`` or not: ``in_place`` is then true, ``tmp`` is
+    ``None`` and ``mode`` is not applied. Opening a FIFO waits for its reader.
     """
 
     def __init__(
@@ -65,16 +75,25 @@ class AtomicFile:
         self.mode = mode
         self.tmp: str | None = None
         self.file: BinaryIO | None = None
+        self.in_place = False
 
     def __enter__(self) -> BinaryIO:
+        if writes_in_place(self.path):
+            file = _open_in_place(self.path)
+            if file is not None:
+                self.file = file
+                self.in_place = True
+                return file
         if not self.overwrite and os.path.lexists(self.path):
             raise FileExistsError(errno.EEXIST, "already exists", self.path)
+        if os.path.isdir(self.path):  # before any work; the rename would say so at the end
+            raise IsADirectoryError(errno.EISDIR, "is a directory", self.path)
         folder = os.path.dirname(os.path.abspath(self.path))
         # Signals wait while the temporary file exists but is not yet registered, so the
         # handler of cleanup_on_signals always knows every file it must remove.
         blocked = _block_signals()
         try:
-            fd, tmp = _mkstemp(folder, "." + os.path.basename(self.path) + ".", ".chute-tmp")
+            fd, tmp = _mkstemp(folder, temp_prefix(self.path), _TEMP_SUFFIX)
             _LIVE.add(tmp)
         finally:
             _restore_signals(blocked)
@@ -100,9 +119,18 @@ class AtomicFile:
         return self.file
 
     def commit(self) -> None:
-        assert self.file is not None and self.tmp is not None
+        assert self.file is not None
         from ._writeall import flush_all
 
+        if self.in_place:
+            try:
+                flush_all(self.file)
+                if self.fsync and stat.S_ISBLK(os.fstat(self.file.fileno()).st_mode):
+                    os.fsync(self.file.fileno())
+            finally:
+                self.file.close()
+            return
+        assert self.tmp is not None
         flush_all(self.file)
         if self.fsync:
             os.fsync(self.file.fileno())
@@ -155,6 +183,38 @@ class AtomicFile:
             self.abort()
 
 
+def writes_in_place(path: str | os.PathLike[str]) -> bool:
+    """Whether :class:`AtomicFile` writes ``path`` in place: it exists (after following
+    symbolic links) and is neither a regular file nor a folder."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _open_in_place(path: str) -> BinaryIO | None:
+    """``path`` opened for writing without creating or truncating it; ``None`` if it went
+    away or turned into a regular file or folder since :func:`writes_in_place` looked
+    (then the temporary file and rename apply after all)."""
+    flags = os.O_WRONLY | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            os.close(fd)
+            return None
+        file = open(fd, "wb")  # noqa: SIM115  # the caller closes it
+        file.raw.name = path  # type: ignore[attr-defined]  # errors name the path, not the fd
+        return file
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def copy_metadata(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
     """Give ``dst`` the permission bits and access/modification times of ``src``."""
     st = os.stat(src)
@@ -171,15 +231,28 @@ _CLEANUP_SIGNALS = tuple(
 _RANDOM_HEX = 12
 
 
+def temp_prefix(path: str | os.PathLike[str]) -> str:
+    """The start of the name of every temporary file :class:`AtomicFile` makes for
+    ``path``; the whole name is this, 12 random hex digits and ``.chute-tmp``.
+
+    It is ``.NAME.``, or where that would not fit in one file name (a ``NAME`` of more than
+    about 230 bytes), the start of ``NAME``, ``~`` and 16 hex digits of a hash of the whole
+    ``NAME``: the prefix still tells one target's temporary files from another's.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    return _fit_name(folder, os.path.basename(path), len(_TEMP_SUFFIX) + _RANDOM_HEX)
+
+
+#: The end of every temporary file's name.
+_TEMP_SUFFIX = ".chute-tmp"
+#: Hex digits of the hash of a name that is cut (see temp_prefix).
+_HASH_HEX = 16
+
+
 def _mkstemp(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
     """``tempfile.mkstemp(prefix=, suffix=, dir=)`` without importing tempfile (which loads
-    re, shutil and random): a new file only this user may open, and its path.
-
-    ``prefix`` is cut (never the random part or ``suffix``) where the whole name would pass
-    the folder's longest file name (255 bytes on most file systems), so that outputs whose
-    own names are near the limit can still be written.
-    """
-    prefix = _fit_name(folder, prefix, len(suffix) + _RANDOM_HEX)
+    re, shutil and random): a new file only this user may open, and its path."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(10000):
         path = os.path.join(folder, prefix + os.urandom(_RANDOM_HEX // 2).hex() + suffix)
@@ -190,18 +263,26 @@ def _mkstemp(folder: str, prefix: str, suffix: str) -> tuple[int, str]:
     raise FileExistsError(errno.EEXIST, "no usable temporary name found", os.path.join(folder, prefix + "*" + suffix))
 
 
-def _fit_name(folder: str, prefix: str, room: int) -> str:
-    """``prefix``, cut at its end by whole characters so that ``room`` more bytes fit in
-    one file name of ``folder``."""
+def _fit_name(folder: str, name: str, room: int) -> str:
+    """``.NAME.``, or if ``room`` more bytes would not fit after it in one file name of
+    ``folder`` (255 bytes on most file systems), ``.`` + the start of ``name`` cut by
+    whole characters + ``~`` + a hash of ``name`` + ``.``."""
+    prefix = "." + name + "."
     try:
         limit = os.pathconf(folder, "PC_NAME_MAX")
     except (AttributeError, OSError, ValueError):
         limit = 255
-    if limit <= room:  # a file system that cannot hold even the random part: let open() say so
+    if len(os.fsencode(prefix)) + room <= limit:
         return prefix
-    while len(os.fsencode(prefix)) + room > limit:
-        prefix = prefix[:-1]
-    return prefix
+    import hashlib  # only here: it costs start-up
+
+    tail = "~" + hashlib.blake2b(os.fsencode(name), digest_size=_HASH_HEX // 2).hexdigest() + "."
+    if limit <= room + len(tail) + 1:  # a file system that cannot hold even that: let open() say so
+        return prefix
+    head = "." + name
+    while len(os.fsencode(head)) + len(tail) + room > limit:
+        head = head[:-1]
+    return head + tail
 
 
 def _block_signals() -> set[int] | None:

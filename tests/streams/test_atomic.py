@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chute.streams.atomic import AtomicFile, copy_metadata
+from chute.streams.atomic import AtomicFile, copy_metadata, temp_prefix
 
 
 def test_commit_renames_into_place(tmp_path: Path) -> None:
@@ -232,3 +235,131 @@ def test_signals_ignored_at_start_stay_ignored(tmp_path: Path) -> None:
         proc.stderr.close()
     assert proc.returncode == 0, err
     assert chute.decompress(out.read_bytes()) == data
+
+
+# -- targets that are not regular files: written in place, never replaced
+
+
+def _null_twin(path: Path) -> Path:
+    """A character device like /dev/null (1, 3) at ``path``, in the test's own folder."""
+    if os.geteuid() != 0:
+        pytest.skip("making a device node (mknod) needs root")
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    return path
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_device_is_written_in_place(tmp_path: Path, overwrite: bool) -> None:
+    dev = _null_twin(tmp_path / "null")
+    before = os.lstat(dev)
+    with AtomicFile(dev, overwrite=overwrite, mode=0o600, fsync=True) as f:
+        f.write(b"x" * 100_000)
+        assert [p.name for p in tmp_path.iterdir()] == ["null"]  # no temporary file
+    after = os.lstat(dev)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+
+
+def test_device_survives_an_error(tmp_path: Path) -> None:
+    dev = _null_twin(tmp_path / "null")
+    ino = os.lstat(dev).st_ino
+    with pytest.raises(RuntimeError), AtomicFile(dev, overwrite=True) as f:
+        f.write(b"partial")
+        raise RuntimeError("boom")
+    assert stat.S_ISCHR(os.lstat(dev).st_mode) and os.lstat(dev).st_ino == ino
+
+
+def test_fifo_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    try:
+        with AtomicFile(fifo) as f:
+            f.write(b"through the pipe")
+        out, _ = reader.communicate(timeout=20)
+    finally:
+        if reader.poll() is None:  # a reader nobody wrote to
+            reader.kill()
+            reader.wait()
+    assert out == b"through the pipe"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_symlink_to_device_is_followed(tmp_path: Path) -> None:
+    _null_twin(tmp_path / "null")
+    (tmp_path / "link").symlink_to("null")
+    with AtomicFile(tmp_path / "link") as f:
+        f.write(b"gone")
+    assert os.readlink(tmp_path / "link") == "null"
+    assert stat.S_ISCHR(os.lstat(tmp_path / "null").st_mode)
+
+
+def test_symlink_to_regular_file_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "old").write_bytes(b"old")
+    (tmp_path / "link").symlink_to("old")
+    with pytest.raises(FileExistsError), AtomicFile(tmp_path / "link"):
+        pass
+    with AtomicFile(tmp_path / "link", overwrite=True) as f:
+        f.write(b"new")
+    assert not (tmp_path / "link").is_symlink()
+    assert (tmp_path / "link").read_bytes() == b"new"
+    assert (tmp_path / "old").read_bytes() == b"old"
+
+
+def test_temp_prefix_matches_the_temporary_files_made(tmp_path: Path) -> None:
+    for name in ("short.log.1.zst", "n" * 240 + ".log.1.zst", "é" * 120 + ".zst"):
+        with AtomicFile(tmp_path / name) as f:
+            (tmp,) = (p.name for p in tmp_path.iterdir() if p.name.endswith(".chute-tmp"))
+            assert tmp.startswith(temp_prefix(tmp_path / name))
+            assert len(tmp) == len(temp_prefix(tmp_path / name)) + 12 + len(".chute-tmp")
+            f.write(b"x")
+
+
+def test_shortened_prefixes_tell_targets_apart(tmp_path: Path) -> None:
+    """Names that differ only past the cut get different prefixes (a hash of the whole
+    name), so a temporary file can be traced to its target without listing it."""
+    a, b = tmp_path / ("k" * 250 + "a"), tmp_path / ("k" * 250 + "b")
+    assert temp_prefix(a) != temp_prefix(b)
+    assert temp_prefix(a).startswith("." + "k" * 200) and temp_prefix(a).endswith(".")
+    assert temp_prefix(tmp_path / "short.zst") == ".short.zst."
+
+
+_NAME_CHARS = st.characters(blacklist_characters="/\0", blacklist_categories=("Cs",))
+#: any name, and names near the limit (only those are shortened) that end differently
+_NAMES = st.one_of(
+    st.text(_NAME_CHARS, min_size=1, max_size=255),
+    st.tuples(st.integers(200, 250), st.text(_NAME_CHARS, max_size=20)).map(lambda t: "n" * t[0] + t[1]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=_NAMES, b=_NAMES)
+def test_temp_prefix_fits_and_differs(tmp_path_factory: pytest.TempPathFactory, a: str, b: str) -> None:
+    folder = tmp_path_factory.getbasetemp()
+    names = [n for n in (a, b) if len(os.fsencode(n)) <= NAME_MAX and n not in (".", "..")]
+    prefixes = [temp_prefix(folder / n) for n in names]
+    for p in prefixes:
+        assert len(os.fsencode(p)) + 12 + len(".chute-tmp") <= NAME_MAX
+        p.encode("utf-8")  # never cut inside a character
+    if len(names) == 2 and a != b:
+        assert prefixes[0] != prefixes[1]
+
+
+def test_target_that_stopped_being_special_goes_through_a_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A device replaced by a regular file (or removed) between the check and the open is
+    not written in place: the rules of regular files apply again."""
+    from chute.streams import atomic
+
+    monkeypatch.setattr(atomic, "writes_in_place", lambda path: True)  # the check saw a device
+    regular, gone = tmp_path / "regular", tmp_path / "gone"
+    regular.write_bytes(b"old")
+    with pytest.raises(FileExistsError), AtomicFile(regular):
+        pass
+    with AtomicFile(regular, overwrite=True) as f:
+        f.write(b"new")
+    with AtomicFile(gone) as g:
+        g.write(b"fresh")
+    assert regular.read_bytes() == b"new" and gone.read_bytes() == b"fresh"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gone", "regular"]
