@@ -80,8 +80,15 @@ class CompressionMiddleware:
                 await refusal(send)
                 return
         responder = _Responder(self.options, scope, send)
+
+        async def watch_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                responder.close()  # the client is gone: free the compressor now, not when the app ends
+            return message
+
         try:
-            await self.app(scope, receive, responder.send)
+            await self.app(scope, watch_receive, responder.send)
         except Exception as exc:
             from .request import RequestBodyError
 
@@ -89,6 +96,11 @@ class CompressionMiddleware:
                 await exc.respond(send)
                 return
             raise
+        finally:
+            # A disconnect cancels the app mid-stream, and the exception's traceback often sits in
+            # a reference cycle with the frames holding this responder: drop the compressor here,
+            # so it is freed now and not at the next run of the cyclic garbage collector.
+            responder.close()
 
 
 class _Responder:
@@ -105,8 +117,18 @@ class _Responder:
         self.started = False
         self.compressor: Any = None
         self.passthrough = False
+        self.closed = False
+
+    def close(self) -> None:
+        """Drop the compressor and the held start message; later messages are discarded (the
+        client is gone, or the application has returned)."""
+        self.closed = True
+        self.compressor = None
+        self.start = None
 
     async def send(self, message: Message) -> None:
+        if self.closed:
+            return
         kind = message["type"]
         if kind == "http.response.start":
             self.start = message
@@ -171,15 +193,20 @@ class _Responder:
         await self._body(message)
 
     async def _body(self, message: Message) -> None:
-        body = message.get("body", b"")
+        # No local variable holds the compressor across the await: a failed or cancelled send
+        # puts this frame in a traceback, which may live on in a reference cycle.
+        if self.compressor is None:  # closed while the previous message was being sent
+            return
         more = message.get("more_body", False)
+        data = self._compress(message.get("body", b""), more)
+        if data or not more:
+            await self._send({"type": "http.response.body", "body": data, "more_body": more})
+
+    def _compress(self, body: bytes, more: bool) -> bytes:
         c = self.compressor
         if more:
-            data = c.compress(body) + c.flush() if body else b""
-            if data:
-                await self._send({"type": "http.response.body", "body": data, "more_body": True})
-            return
-        await self._send({"type": "http.response.body", "body": c.compress(body) + c.finish(), "more_body": False})
+            return bytes(c.compress(body) + c.flush()) if body else b""
+        return bytes(c.compress(body) + c.finish())
 
     @staticmethod
     def _with_headers(start: Message, raw: list[tuple[bytes, bytes]], *, vary: bool) -> Message:

@@ -31,10 +31,12 @@ class Selection:
 
 
 def _resolve(root: str, url_path: str) -> str | None:
-    """The file under ``root`` for ``url_path``, or None (outside root, missing, not a file)."""
-    from urllib.parse import unquote
+    """The file under ``root`` for ``url_path``, or None (outside root, missing, not a file).
 
-    parts = [p for p in unquote(url_path).split("/") if p not in ("", ".")]
+    ``url_path`` is already percent-decoded, as ASGI's ``path`` and WSGI's ``PATH_INFO`` are:
+    decoding it again would serve ``a b.txt`` for a request of ``/a%2520b.txt``.
+    """
+    parts = [p for p in url_path.split("/") if p not in ("", ".")]
     if any(p == ".." or "\\" in p or "\0" in p for p in parts):
         return None
     path = os.path.join(root, *parts)
@@ -84,6 +86,35 @@ def select(
     return Selection(send_path, 200, headers)
 
 
+def _asgi_route_path(scope: MutableMapping[str, Any]) -> str:
+    """The request path below the mount point: ``path`` without its ``root_path`` prefix.
+
+    ASGI servers and frameworks put the full path in ``path`` and the mount point in
+    ``root_path`` (Starlette's ``Mount``, ``uvicorn --root-path``); older ones removed the prefix
+    from ``path`` themselves, which is why a ``path`` that does not start with ``root_path`` is
+    taken as it is (Starlette's ``StaticFiles`` decides the same way).
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "").rstrip("/")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :] or "/"
+    return path
+
+
+def _wsgi_route_path(environ: dict[str, Any]) -> str:
+    """``PATH_INFO`` (the path below ``SCRIPT_NAME``, the mount point) as text.
+
+    A WSGI server hands the path's bytes over as a latin-1 string (PEP 3333); they are decoded
+    again as UTF-8, the encoding of URLs and file names (bytes that are not UTF-8 become
+    surrogate escapes, which the file system functions turn back into the same bytes).
+    """
+    path: str = environ.get("PATH_INFO", "") or "/"
+    try:
+        return path.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # not a PEP 3333 string: some dispatcher already decoded it
+        return path
+
+
 def _read_chunks(path: str) -> Iterator[bytes]:
     with open(path, "rb") as f:
         while chunk := f.read(CHUNK):
@@ -112,7 +143,11 @@ class PrecompressedFiles:
             await _asgi_plain(send, 405, b"method not allowed\n", [(b"allow", b"GET, HEAD")])
             return
         sel = select(
-            self.directory, scope["path"], hdrs.get("accept-encoding"), hdrs.get("if-none-match"), self.encodings
+            self.directory,
+            _asgi_route_path(scope),
+            hdrs.get("accept-encoding"),
+            hdrs.get("if-none-match"),
+            self.encodings,
         )
         if sel is None:
             await _asgi_plain(send, 404, b"not found\n", [])
@@ -152,7 +187,7 @@ class WSGIPrecompressedFiles:
             return [b"method not allowed\n"]
         sel = select(
             self.directory,
-            environ.get("PATH_INFO", "/"),
+            _wsgi_route_path(environ),
             environ.get("HTTP_ACCEPT_ENCODING"),
             environ.get("HTTP_IF_NONE_MATCH"),
             self.encodings,

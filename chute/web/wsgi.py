@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 from ._policy import DEFAULT_SKIP_TYPES, Options, merge_vary, new_compressor, padding_value, weaken_etag
@@ -102,81 +102,93 @@ class _State:
 
 
 class _Response:
-    """The iterable handed back to the server: compresses the application's body lazily."""
+    """The iterable handed back to the server: compresses the application's body lazily.
+
+    ``close()`` (which every WSGI server calls, also when the client went away) closes the
+    body generator, which drops its compressor, then the application's iterable (PEP 3333).
+    The generator does not refer back to this object, so nothing waits for the cyclic
+    garbage collector: a compressor holds up to a few MiB (brotli, zstd tables).
+    """
 
     def __init__(self, options: Options, environ: dict[str, Any], state: _State, result: Iterable[bytes]) -> None:
-        self.options = options
-        self.environ = environ
-        self.state = state
-        self.result = result
-        self._iter = self._generate()
+        self._result: Iterable[bytes] | None = result
+        self._body: Generator[bytes, None, None] | None = _generate(options, environ, state, result)
 
     def __iter__(self) -> Iterator[bytes]:
-        return self._iter
+        return self._body if self._body is not None else iter(())
 
     def close(self) -> None:
-        close = getattr(self.result, "close", None)
-        if close is not None:
-            close()
+        body, result = self._body, self._result
+        self._body = self._result = None
+        try:
+            if body is not None:
+                body.close()
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
 
-    def _generate(self) -> Iterator[bytes]:
-        state = self.state
-        whole = isinstance(self.result, (list, tuple)) and len(self.result) <= 1
-        it = iter(self.result)
-        first = b""
-        exhausted = False
-        for piece in it:  # the application may call start_response lazily, on its first piece
-            if piece:
-                first = piece
-                break
-        else:
-            exhausted = True
-        if state.legacy_write:
-            if first:
-                yield first
-            yield from it
-            return
-        if state.status is None:
-            raise RuntimeError("WSGI application did not call start_response")
-        headers = {k.lower(): v for k, v in state.headers}
-        size: int | None = len(first) if whole or exhausted else None
-        length = headers.get("content-length")
-        if size is None and length is not None and length.strip().isdigit() and int(length) >= len(first):
-            size = int(length)  # a Content-Length shorter than the first piece is wrong: ignored
-        method = self.environ.get("REQUEST_METHOD", "GET")
-        reason = self.options.skip_reason(
-            method=method,
-            range_requested="HTTP_RANGE" in self.environ,
-            status=int(state.status.split(None, 1)[0]),
-            headers=headers,
-            size=size,
-        )
-        encoding = choose_encoding(self.environ.get("HTTP_ACCEPT_ENCODING"), self.options.encodings)
-        if reason is not None or encoding is None:
-            out = state.headers
-            if reason in (None, "small") and method != "HEAD":
-                out = [(k, v) for k, v in out if k.lower() != "vary"]
-                out.append(("Vary", merge_vary(headers.get("vary"))))
-            state.commit(out)
-            if first:
-                yield first
-            yield from it
-            return
-        out = [(k, v) for k, v in state.headers if k.lower() not in ("content-length", "vary", "etag", "accept-ranges")]
-        out.append(("Content-Encoding", encoding))
-        out.append(("Vary", merge_vary(headers.get("vary"))))
-        if "etag" in headers:
-            out.append(("ETag", weaken_etag(headers["etag"])))
-        if self.options.breach_padding:
-            out.append(("Chute-Padding", padding_value(self.options.breach_padding)))
-        if whole or exhausted:
-            data = self.options.whole.compress(encoding, first)
-            out.append(("Content-Length", str(len(data))))
-            state.commit(out)
-            yield data
-            return
+
+def _generate(
+    options: Options, environ: dict[str, Any], state: _State, result: Iterable[bytes]
+) -> Generator[bytes, None, None]:
+    whole = isinstance(result, (list, tuple)) and len(result) <= 1
+    it = iter(result)
+    first = b""
+    exhausted = False
+    for piece in it:  # the application may call start_response lazily, on its first piece
+        if piece:
+            first = piece
+            break
+    else:
+        exhausted = True
+    if state.legacy_write:
+        if first:
+            yield first
+        yield from it
+        return
+    if state.status is None:
+        raise RuntimeError("WSGI application did not call start_response")
+    headers = {k.lower(): v for k, v in state.headers}
+    size: int | None = len(first) if whole or exhausted else None
+    length = headers.get("content-length")
+    if size is None and length is not None and length.strip().isdigit() and int(length) >= len(first):
+        size = int(length)  # a Content-Length shorter than the first piece is wrong: ignored
+    method = environ.get("REQUEST_METHOD", "GET")
+    reason = options.skip_reason(
+        method=method,
+        range_requested="HTTP_RANGE" in environ,
+        status=int(state.status.split(None, 1)[0]),
+        headers=headers,
+        size=size,
+    )
+    encoding = choose_encoding(environ.get("HTTP_ACCEPT_ENCODING"), options.encodings)
+    if reason is not None or encoding is None:
+        out = state.headers
+        if reason in (None, "small") and method != "HEAD":
+            out = [(k, v) for k, v in out if k.lower() != "vary"]
+            out.append(("Vary", merge_vary(headers.get("vary"))))
         state.commit(out)
-        c = new_compressor(encoding, self.options.levels[encoding])
+        if first:
+            yield first
+        yield from it
+        return
+    out = [(k, v) for k, v in state.headers if k.lower() not in ("content-length", "vary", "etag", "accept-ranges")]
+    out.append(("Content-Encoding", encoding))
+    out.append(("Vary", merge_vary(headers.get("vary"))))
+    if "etag" in headers:
+        out.append(("ETag", weaken_etag(headers["etag"])))
+    if options.breach_padding:
+        out.append(("Chute-Padding", padding_value(options.breach_padding)))
+    if whole or exhausted:
+        data = options.whole.compress(encoding, first)
+        out.append(("Content-Length", str(len(data))))
+        state.commit(out)
+        yield data
+        return
+    state.commit(out)
+    c = new_compressor(encoding, options.levels[encoding])
+    try:
         yield c.compress(first) + c.flush()
         for piece in it:
             if piece:
@@ -184,3 +196,5 @@ class _Response:
                 if data:
                     yield data
         yield c.finish()
+    finally:
+        c = None  # when the application raises, the traceback keeps this frame's variables alive

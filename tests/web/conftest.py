@@ -32,11 +32,12 @@ def _wait_port(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def serve_asgi(app: Any) -> Iterator[str]:
+def serve_asgi(app: Any, **config_options: Any) -> Iterator[str]:
+    """Run ``app`` under uvicorn in a thread (``config_options``: more ``uvicorn.Config`` arguments)."""
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **config_options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -48,18 +49,32 @@ def serve_asgi(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def serve_wsgi(app: Any) -> Iterator[str]:
+def serve_wsgi(app: Any, **adjustments: Any) -> Iterator[str]:
+    """Run ``app`` under waitress in a thread (``adjustments``: more waitress settings).
+
+    The server's own thread closes its sockets when asked to stop: closing them from another
+    thread while its select() runs on them fails there with EBADF.
+    """
+    from waitress import wasyncore
     from waitress.server import create_server
 
     port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
+    server: Any = create_server(app, host="127.0.0.1", port=port, threads=8, **adjustments)
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+        server.task_dispatcher.shutdown()
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     _wait_port(port)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.close()
+        stop.set()
         thread.join(10)
 
 
