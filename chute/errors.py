@@ -18,6 +18,7 @@ __all__ = [
     "TrailingDataError",
     "TruncatedStreamError",
     "LimitExceededError",
+    "DictionaryError",
     "ArchiveError",
     "UnsafeArchiveError",
 ]
@@ -53,6 +54,11 @@ class TruncatedStreamError(ChuteError, EOFError):
 
 class LimitExceededError(ChuteError, ValueError):
     """A configured limit (output size, window size, member count...) was exceeded."""
+
+
+class DictionaryError(ChuteError, ValueError):
+    """A zstd frame needs a dictionary that was not given, or another one; or a file given
+    as a dictionary is not one."""
 
 
 class ArchiveError(ChuteError, ValueError):

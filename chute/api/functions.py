@@ -27,7 +27,11 @@ __all__ = ["compress", "decompress", "copy", "detect", "read_range"]
 def compress(
     data: bytes | bytearray | memoryview, format: str = "zstd", level: int | None = None, **options: Any
 ) -> bytes:
-    """Compress ``data`` in one call into a complete stream of ``format``."""
+    """Compress ``data`` in one call into a complete stream of ``format``.
+
+    zstd takes ``zstd_dict=`` (a ``ZstdDict``, bytes or a path) and ``options=``
+    (``CompressionParameter`` -> value), as ``compression.zstd.compress`` does.
+    """
     comp = new_compressor(codecs.get(format), level, **options)
     whole = getattr(comp, "compress_whole", None)  # a codec's one-call path, where it has one
     if whole is not None:
@@ -45,7 +49,9 @@ def decompress(
     """Decompress a complete stream (format detected unless given).
 
     ``max_output`` bounds the result: a stream that decodes to more raises
-    :class:`~chute.errors.LimitExceededError` instead of exhausting memory.
+    :class:`~chute.errors.LimitExceededError` instead of exhausting memory. zstd frames
+    take ``zstd_dict=`` and ``options=`` as ``compression.zstd.decompress`` does; a frame
+    that names a dictionary not given raises :class:`~chute.errors.DictionaryError`.
     """
     dec = StreamDecoder(format, max_output=max_output, **options)
     limit = -1 if max_output is None else max_output + 1
@@ -102,7 +108,7 @@ def copy(
                 stats = compress_stream(
                     s, d, comp, chunk_size=read_size, progress=progress, stats=Stats(format=codec.name)
                 )
-            elif threads is not None and threads != 1 and progress is None:
+            elif threads is not None and threads != 1 and progress is None and "zstd_dict" not in options:
                 from ..parallel.jobs import parallel_decompress
 
                 read_size = chunk_size or DEFAULT_CHUNK
