@@ -221,7 +221,10 @@ class ZstdDecompressor(WrappedDecompressor):
         if needed and needed != self._dict_id:
             from ..errors import DictionaryError
 
-            given = "no dictionary was given" if self._dict_id is None else f"not 0x{self._dict_id:08x}"
+            if self._dict_id is None:
+                given = "no dictionary was given"
+            else:
+                given = f"not 0x{self._dict_id:08x}" if self._dict_id else "not the raw-content one given"
             raise DictionaryError(f"needs dictionary 0x{needed:08x} ({given})")
 
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
