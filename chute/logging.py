@@ -31,14 +31,14 @@ __all__ = ["CompressedFileHandler", "CompressingRotatingFileHandler", "Compressi
 _PENDING = ".rotating-"
 
 
-def _compress_file(src: str, dst: str, format: str, compresslevel: int | None) -> None:
+def _compress_file(src: str, dst: str, format: str, compresslevel: int | None, zstd_dict: Any = None) -> None:
     """Compress ``src`` into ``dst`` atomically (a complete ``dst`` or none), then remove ``src``."""
     from .api.fileobj import new_compressor, resolve_format
     from .streams.atomic import AtomicFile
 
     codec = resolve_format(format)
     with open(src, "rb") as fin, AtomicFile(dst, overwrite=True) as fout:
-        comp = new_compressor(codec, compresslevel)
+        comp = new_compressor(codec, compresslevel, **({} if zstd_dict is None else {"zstd_dict": zstd_dict}))
         while True:
             data = fin.read(1 << 20)
             if not data:
@@ -99,12 +99,14 @@ class _BackgroundCompression:
 
     compress_format: str
     compresslevel: int | None
+    zstd_dict: Any
     _suffix: str
     _worker: _Compressor
 
-    def _setup_compression(self, format: str, compresslevel: int | None) -> None:
+    def _setup_compression(self, format: str, compresslevel: int | None, zstd_dict: Any = None) -> None:
         from .api.fileobj import resolve_format
 
+        self.zstd_dict = zstd_dict
         self.compress_format = resolve_format(format).name
         self.compresslevel = compresslevel
         self._suffix = "." + _suffix_of(self.compress_format)
@@ -131,6 +133,7 @@ class CompressingRotatingFileHandler(_BackgroundCompression, logging.handlers.Ro
     ``compresslevel`` is the compression level (``None``: the format's default). With
     ``backupCount=0`` the file is never rotated, as in the standard library. Call
     :meth:`wait` to block until pending compressions are done (``close()`` does).
+    ``zstd_dict``: a zstd dictionary (``ZstdDict``, bytes or path) the backups are written with.
     """
 
     def __init__(
@@ -145,8 +148,9 @@ class CompressingRotatingFileHandler(_BackgroundCompression, logging.handlers.Ro
         *,
         format: str = "zstd",
         compresslevel: int | None = None,
+        zstd_dict: Any = None,
     ) -> None:
-        self._setup_compression(format, compresslevel)
+        self._setup_compression(format, compresslevel, zstd_dict)
         self._seq = 0
         super().__init__(filename, mode, maxBytes, backupCount, encoding, delay, errors)
         self._recover()
@@ -174,7 +178,7 @@ class CompressingRotatingFileHandler(_BackgroundCompression, logging.handlers.Ro
         """Compress one pending file (unless already done) and install it as backup 1."""
         done = plain + self._suffix
         if os.path.exists(plain):
-            _compress_file(plain, done, self.compress_format, self.compresslevel)
+            _compress_file(plain, done, self.compress_format, self.compresslevel, self.zstd_dict)
         if not os.path.exists(done):
             return
         for i in self._existing_backups():
@@ -240,8 +244,9 @@ class CompressingTimedRotatingFileHandler(_BackgroundCompression, logging.handle
         *,
         format: str = "zstd",
         compresslevel: int | None = None,
+        zstd_dict: Any = None,
     ) -> None:
-        self._setup_compression(format, compresslevel)
+        self._setup_compression(format, compresslevel, zstd_dict)
         super().__init__(filename, when, interval, backupCount, encoding, delay, utc, atTime, errors)
         self.namer = self._compressed_name
         self.rotator = self._rotate
@@ -258,7 +263,7 @@ class CompressingTimedRotatingFileHandler(_BackgroundCompression, logging.handle
 
     def _finish(self, plain: str, dest: str) -> None:
         if os.path.exists(plain):
-            _compress_file(plain, dest, self.compress_format, self.compresslevel)
+            _compress_file(plain, dest, self.compress_format, self.compresslevel, self.zstd_dict)
 
     def _recover(self) -> None:
         folder, base = os.path.split(self.baseFilename)
@@ -284,7 +289,8 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
     ``zcat`` or ``chute cat --follow`` on the growing file; :meth:`flush` forces one.
     ``mode="a"`` appends a new member to an existing file (every format but brotli);
     ``mode="w"`` truncates. ``close()`` writes the end of the stream. The stream is opened
-    at once, or at the first record with ``delay=True``.
+    at once, or at the first record with ``delay=True``. ``zstd_dict``: a zstd dictionary
+    (``ZstdDict``, bytes or path) to write with; readers need it too (``chute -dc -D DICT``).
     """
 
     def __init__(
@@ -299,8 +305,10 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
         compresslevel: int | None = None,
         flush_interval: float | None = 1.0,
         flush_every: int | None = None,
+        zstd_dict: Any = None,
     ) -> None:
         self.baseFilename = os.path.abspath(os.fspath(filename))
+        self.zstd_dict = zstd_dict
         self.mode = mode
         self.encoding = encoding or "utf-8"
         self.errors = errors or "strict"
@@ -323,6 +331,7 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
             level=self.compresslevel,
             flush_interval=self.flush_interval,
             flush_every=self.flush_every,
+            zstd_dict=self.zstd_dict,
         )
 
     def emit(self, record: logging.LogRecord) -> None:
