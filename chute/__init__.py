@@ -31,6 +31,10 @@ __all__ = [
     "ChuteReader",
     "ChuteWriter",
     "errors",
+    "records",
+    "dictionaries",
+    "RecordCodec",
+    "DictionaryError",
     "ChuteError",
     "FormatError",
     "UnknownFormatError",
@@ -65,12 +69,19 @@ _LAZY = {
     "LimitExceededError": "errors",
     "ArchiveError": "errors",
     "UnsafeArchiveError": "errors",
+    "DictionaryError": "errors",
+    "RecordCodec": "api.records",
 }
+
+# public submodule name -> module
+_SUBMODULES = {"errors": "errors", "records": "api.records", "dictionaries": "api.dictionaries"}
 
 if TYPE_CHECKING:
     from . import errors
+    from .api import dictionaries, records
     from .api.fileobj import ChuteReader, ChuteWriter, open
     from .api.functions import compress, copy, decompress, detect
+    from .api.records import RecordCodec
     from .codecs import FlushMode
     from .codecs._stream import StreamDecoder
     from .errors import (
@@ -78,6 +89,7 @@ if TYPE_CHECKING:
         ChecksumError,
         ChuteError,
         CorruptStreamError,
+        DictionaryError,
         FormatError,
         LimitExceededError,
         TrailingDataError,
@@ -103,8 +115,8 @@ def _submodule(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "errors":
-        return _submodule("errors")
+    if name in _SUBMODULES:
+        return _submodule(_SUBMODULES[name])
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'chute' has no attribute {name!r}")
