@@ -26,7 +26,7 @@ httpx = pytest.importorskip("httpx")
 
 def _bundle(version: int) -> bytes:
     lines = [
-        f"export function widget{i}(el, opts) {{ return render(el, {{ id: {i}, label: 'widget {i}', v: {version} }}); }}\n"
+        f"export function widget{i}(el) {{ return render(el, {{ id: {i}, label: 'widget {i}', v: {version} }}); }}\n"
         for i in range(600)
     ]
     if version > 1:
@@ -100,13 +100,13 @@ def _zstd_d(dictionary: bytes, data: bytes, tmp_path: Path) -> bytes:
 
 
 def _learn(url: str) -> None:
-    r, body = _get(url + "/v1.js", **{"Accept-Encoding": AE})
+    r, _ = _get(url + "/v1.js", **{"Accept-Encoding": AE})
     assert r.headers["use-as-dictionary"] == 'match="/v*.js"'
     assert r.headers.get("content-encoding") == "zstd"  # the dictionary itself goes out as usual
 
 
 def test_dcz_with_a_known_dictionary(server: tuple[str, DictionaryStore], tmp_path: Path) -> None:
-    url, store = server
+    url, _ = server
     _learn(url)
     r, body = _get(url + "/v2.js", **{"Accept-Encoding": AE, "Available-Dictionary": _available(V1)})
     assert r.status_code == 200
