@@ -56,9 +56,10 @@ class LimitExceededError(ChuteError, ValueError):
     """A configured limit (output size, window size, member count...) was exceeded."""
 
 
-class DictionaryError(ChuteError, ValueError):
+class DictionaryError(CorruptStreamError):
     """A zstd frame needs a dictionary that was not given, or another one; or a file given
-    as a dictionary is not one."""
+    as a dictionary is not one. (A corrupt stream to whoever lacks the dictionary: a damaged
+    frame header may name a dictionary too.)"""
 
 
 class ArchiveError(ChuteError, ValueError):
