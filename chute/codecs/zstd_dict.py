@@ -47,17 +47,14 @@ DEFAULT_TRAIN_LEVEL = 3  # what ZDICT tunes for when told level 0
 
 
 def _zstd() -> Any:
-    """The package (``train_dict`` and ``finalize_dict`` live only there)."""
-    from .zstd import backend
-
-    return backend()
-
-
-def _core() -> Any:
-    """The C module: ``ZstdDict`` without importing the package's enums."""
-    from .zstd import core
-
-    return core()
+    """``compression.zstd`` or ``backports.zstd`` (the package: ``train_dict``,
+    ``finalize_dict`` and ``ZstdDict`` live there; :mod:`chute.codecs.zstd` builds on
+    this module, not the other way round)."""
+    try:
+        from compression import zstd  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        from backports import zstd  # type: ignore[no-redef,unused-ignore]
+    return zstd
 
 
 def as_zstd_dict(obj: Any, *, raw: bool | None = None) -> Any:
@@ -68,7 +65,7 @@ def as_zstd_dict(obj: Any, *, raw: bool | None = None) -> Any:
     :data:`DICT_MAGIC`); ``True`` always raw content (the web's rule, RFC 9842); ``False``
     requires a trained dictionary. A path is read whole, up to :data:`MAX_DICT_SIZE`.
     """
-    z = _core()
+    z = _zstd()
     if isinstance(obj, z.ZstdDict) or (isinstance(obj, tuple) and obj and isinstance(obj[0], z.ZstdDict)):
         return obj
     if isinstance(obj, (str, os.PathLike)):

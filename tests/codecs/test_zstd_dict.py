@@ -202,9 +202,7 @@ def test_trained_like_zstd_train(tmp_path: Path) -> None:
     for i, s in enumerate(samples):
         (folder / f"{i:05d}.json").write_bytes(s)
     theirs = tmp_path / "zstd.dict"
-    subprocess.run(
-        ["zstd", "-q", "--train", "-r", str(folder), "--maxdict=16384", "-o", str(theirs)], check=True
-    )
+    subprocess.run(["zstd", "-q", "--train", "-r", str(folder), "--maxdict=16384", "-o", str(theirs)], check=True)
     ours = zstd_dict.train(samples, 16384)
     from chute.api.dictionaries import evaluate
 
