@@ -70,18 +70,16 @@ _LAZY = {
     "ArchiveError": "errors",
     "UnsafeArchiveError": "errors",
     "DictionaryError": "errors",
-    "RecordCodec": "api.records",
+    "RecordCodec": "records",
 }
 
 # public submodule name -> module
-_SUBMODULES = {"errors": "errors", "records": "api.records", "dictionaries": "api.dictionaries"}
+_SUBMODULES = {"errors": "errors", "records": "records", "dictionaries": "dictionaries"}
 
 if TYPE_CHECKING:
-    from . import errors
-    from .api import dictionaries, records
+    from . import dictionaries, errors, records
     from .api.fileobj import ChuteReader, ChuteWriter, open
     from .api.functions import compress, copy, decompress, detect
-    from .api.records import RecordCodec
     from .codecs import FlushMode
     from .codecs._stream import StreamDecoder
     from .errors import (
@@ -97,6 +95,7 @@ if TYPE_CHECKING:
         UnknownFormatError,
         UnsafeArchiveError,
     )
+    from .records import RecordCodec
     from .streams.pump import Stats
 
 

@@ -50,8 +50,7 @@ def build_parser(prog: str) -> Spec:
 
 
 def run(args: Namespace) -> int:
-    from .. import codecs
-    from ..api import dictionaries
+    from .. import codecs, dictionaries
     from ..errors import ChuteError
 
     try:

@@ -204,7 +204,7 @@ def test_trained_like_zstd_train(tmp_path: Path) -> None:
     theirs = tmp_path / "zstd.dict"
     subprocess.run(["zstd", "-q", "--train", "-r", str(folder), "--maxdict=16384", "-o", str(theirs)], check=True)
     ours = zstd_dict.train(samples, 16384)
-    from chute.api.dictionaries import evaluate
+    from chute.dictionaries import evaluate
 
     _, ratio_theirs = evaluate(theirs.read_bytes(), unseen)
     _, ratio_ours = evaluate(ours, unseen)
@@ -216,7 +216,7 @@ def test_train_for_a_level_keeps_the_content() -> None:
     at3 = zstd_dict.train(samples, 16384)
     at19 = zstd_dict.train(samples, 16384, level=19)
     assert at19.dict_content[:4] == zstd_dict.DICT_MAGIC
-    from chute.api.dictionaries import evaluate
+    from chute.dictionaries import evaluate
 
     unseen = json_records(300, seed=6)
     _, r3 = evaluate(at3, unseen, level=19)

@@ -17,9 +17,9 @@ from __future__ import annotations
 import os
 import time
 
-from ..codecs.zstd_dict import as_zstd_dict
-from ..codecs.zstd_dict import train as _train
-from ..errors import DictionaryError, LimitExceededError
+from .codecs.zstd_dict import as_zstd_dict
+from .codecs.zstd_dict import train as _train
+from .errors import DictionaryError, LimitExceededError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -163,7 +163,7 @@ def train(samples: Sequence[bytes], size: int = DEFAULT_SIZE, *, level: int = 3)
 def evaluate(zstd_dict: Any, samples: Sequence[bytes], *, level: int = 3) -> tuple[float, float]:
     """(ratio without, ratio with ``zstd_dict``): each sample compressed on its own as one
     frame, original bytes over compressed bytes, summed over ``samples``."""
-    from ..codecs.zstd import core
+    from .codecs.zstd import core
 
     z = core()
     options = {z.ZSTD_c_compressionLevel: level}

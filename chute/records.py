@@ -34,9 +34,9 @@ share one dictionary).
 
 from __future__ import annotations
 
-from ..codecs.zstd import core
-from ..codecs.zstd_dict import as_zstd_dict, dictionary_id, frame_dictionary_id
-from ..errors import CorruptStreamError, DictionaryError, LimitExceededError, TruncatedStreamError
+from .codecs.zstd import core
+from .codecs.zstd_dict import as_zstd_dict, dictionary_id, frame_dictionary_id
+from .errors import CorruptStreamError, DictionaryError, LimitExceededError, TruncatedStreamError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
