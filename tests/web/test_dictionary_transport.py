@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chute.web import CompressionMiddleware, WSGICompressionMiddleware
-from chute.web.dictionary import DCZ_MAGIC, DictionaryStore
+from chute.web.dictionary import DCZ_MAGIC, DictionaryStore, choose
 
 from .conftest import serve_asgi, serve_wsgi
 
@@ -36,6 +38,7 @@ def _bundle(version: int) -> bytes:
 
 V1 = _bundle(1)
 V2 = _bundle(2)
+V3_DICT = _bundle(3)
 SSE_EVENTS = [b"data: " + V2[i * 500 : (i + 1) * 500].replace(b"\n", b" ") + b"\n\n" for i in range(4)]
 JS = ("Content-Type", "text/javascript")
 
@@ -45,6 +48,15 @@ def _route(path: str) -> tuple[int, list[tuple[str, str]], list[bytes]]:
         return 200, [JS, ("Use-As-Dictionary", 'match="/v*.js"'), ("Cache-Control", "max-age=3600")], [V1]
     if path == "/v2.js":
         return 200, [JS, ("ETag", '"v2"')], [V2]
+    if path == "/v3-dict.js":
+        return 200, [JS, ("Use-As-Dictionary", 'match="/v3*.js"')], [V3_DICT]
+    if path == "/v1-streamed.js":
+        streamed = V1 + b"// streamed\n"
+        return (
+            200,
+            [JS, ("Use-As-Dictionary", 'match="/v*.js"')],
+            [streamed[i : i + 7000] for i in range(0, len(streamed), 7000)],
+        )
     if path == "/v2-streamed.js":
         return 200, [JS], [V2[i : i + 8000] for i in range(0, len(V2), 8000)]
     if path == "/events":
@@ -179,6 +191,35 @@ def test_store_records_use_as_dictionary_once(server: tuple[str, DictionaryStore
     _learn(url)
     assert store.find(_available(V1)) is not None
     assert store.find(_available(V2)) is None  # V2 never named itself as a dictionary
+
+
+def test_streamed_dictionary_is_recorded(server: tuple[str, DictionaryStore], tmp_path: Path) -> None:
+    url, store = server
+    streamed = V1 + b"// streamed\n"
+    r, _ = _get(url + "/v1-streamed.js", **{"Accept-Encoding": AE})
+    assert r.headers["use-as-dictionary"]
+    assert store.find(_available(streamed)) is not None
+    r, body = _get(url + "/v2.js", **{"Accept-Encoding": AE, "Available-Dictionary": _available(streamed)})
+    assert r.headers["content-encoding"] == "dcz"
+    assert _zstd_d(streamed, body[40:], tmp_path) == V2
+
+
+def test_head_records_nothing(server: tuple[str, DictionaryStore]) -> None:
+    url, store = server
+    with httpx.Client() as client:
+        assert client.head(url + "/v3-dict.js").headers["use-as-dictionary"]
+        assert store.find(_available(V3_DICT)) is None  # HEAD has no body to remember
+        client.get(url + "/v3-dict.js")
+    assert store.find(_available(V3_DICT)) is not None
+
+
+@given(value=st.text(max_size=80))
+def test_available_dictionary_parsing_never_raises(value: str) -> None:
+    store = DictionaryStore()
+    store.add(V1)
+    found = store.find(value)
+    assert found is None or value.strip() == _available(V1)
+    assert choose(AE, ("zstd", "br", "gzip"), store, value)[0] in ("dcz", "zstd")
 
 
 def test_store_limits() -> None:
