@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "unpack": "chute.cli.unpack",
     "ls": "chute.cli.ls",
     "precompress": "chute.cli.precompress",
+    "train": "chute.cli.train",
 }
 
 

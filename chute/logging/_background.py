@@ -7,6 +7,7 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 __all__ = ["Worker", "compress_fd", "SUFFIXES"]
 
@@ -15,13 +16,14 @@ SUFFIXES = {"zstd": "zst", "gzip": "gz", "bz2": "bz2", "xz": "xz", "lz4": "lz4",
 _WORKERS: weakref.WeakSet[Worker] = weakref.WeakSet()
 
 
-def compress_fd(fd: int, dst: str, format: str, compresslevel: int | None) -> None:
+def compress_fd(fd: int, dst: str, format: str, compresslevel: int | None, zstd_dict: Any = None) -> None:
     """Compress the file open on ``fd`` (read from its start) into ``dst`` atomically: a
     complete ``dst`` or none (:class:`chute.streams.atomic.AtomicFile`). ``fd`` stays open."""
     from ..api.fileobj import new_compressor, resolve_format
     from ..streams.atomic import AtomicFile
 
-    comp = new_compressor(resolve_format(format), compresslevel)
+    options = {} if zstd_dict is None else {"zstd_dict": zstd_dict}
+    comp = new_compressor(resolve_format(format), compresslevel, **options)
     offset = 0
     with AtomicFile(dst, overwrite=True) as fout:
         while True:

@@ -34,18 +34,22 @@ class SharedRotation:
 
     compress_format: str
     compresslevel: int | None
+    zstd_dict: Any
     max_pending: int
     _suffix: str
     _worker: Worker
     _lock_file: LockFile
 
-    def _setup_compression(self, format: str, compresslevel: int | None, max_pending: int) -> None:
+    def _setup_compression(
+        self, format: str, compresslevel: int | None, max_pending: int, zstd_dict: Any = None
+    ) -> None:
         from ..api.fileobj import resolve_format
 
         if max_pending < 1:
             raise ValueError("max_pending must be at least 1")
         self.compress_format = resolve_format(format).name
         self.compresslevel = compresslevel
+        self.zstd_dict = zstd_dict
         self.max_pending = max_pending
         self._suffix = "." + SUFFIXES.get(self.compress_format, self.compress_format)
         self._worker = Worker()
@@ -129,7 +133,7 @@ class SharedRotation:
             if names is not None:
                 self._remove_temps_of(os.path.basename(dst), names)
             if not os.path.exists(dst):  # else a crash came between the rename and the unlink
-                compress_fd(fd, dst, self.compress_format, self.compresslevel)
+                compress_fd(fd, dst, self.compress_format, self.compresslevel, self.zstd_dict)
             os.unlink(plain)  # before the claim goes, so no one compresses it twice
         finally:
             os.close(fd)

@@ -38,7 +38,8 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
     ``zcat`` or ``chute cat --follow`` on the growing file; :meth:`flush` forces one.
     ``mode="a"`` appends a new member to an existing file (every format but brotli);
     ``mode="w"`` truncates. ``close()`` writes the end of the stream. The stream is opened
-    at once, or at the first record with ``delay=True``.
+    at once, or at the first record with ``delay=True``. ``zstd_dict``: a zstd dictionary
+    (``ZstdDict``, bytes or path) the file is written with (reading it needs the same one).
 
     One writer per file: the handler holds an ``flock`` on the file while it is open, and
     a second handler on the same file (in this process or another, a forked child
@@ -64,6 +65,7 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
         compresslevel: int | None = None,
         flush_interval: float | None = 1.0,
         flush_every: int | None = None,
+        zstd_dict: Any = None,
     ) -> None:
         from ..api.fileobj import resolve_format
 
@@ -75,6 +77,7 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self.errors = errors or "strict"
         self.compress_format = resolve_format(format, self.baseFilename).name
         self.compresslevel = compresslevel
+        self.zstd_dict = zstd_dict
         self.flush_interval = flush_interval
         self.flush_every = flush_every
         logging.Handler.__init__(self)
@@ -119,6 +122,7 @@ class CompressedFileHandler(logging.StreamHandler):  # type: ignore[type-arg]
                 level=self.compresslevel,
                 flush_interval=self.flush_interval,
                 flush_every=self.flush_every,
+                **({} if self.zstd_dict is None else {"zstd_dict": self.zstd_dict}),
             )
         except BaseException:
             self._file.close()

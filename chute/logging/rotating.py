@@ -6,6 +6,7 @@ import logging.handlers
 import os
 import re
 import time
+from typing import Any
 
 from ._rotation import SharedRotation, _unlink
 
@@ -43,7 +44,8 @@ class CompressingRotatingFileHandler(SharedRotation, logging.handlers.RotatingFi
     lock on ``app.log.lock`` (created beside the log, never removed), each process reopens
     the new file when another one rotated it, and each rotated file is compressed once, by
     whichever process claims it first. ``compresslevel`` is the compression level
-    (``None``: the format's default); ``backupCount=0`` never rotates, as in the standard
+    (``None``: the format's default); ``zstd_dict``: a zstd dictionary (``ZstdDict``,
+    bytes or path) the backups are written with; ``backupCount=0`` never rotates, as in the standard
     library. :meth:`wait` blocks until this handler's compressions are done; ``close()``
     waits too.
     """
@@ -62,11 +64,12 @@ class CompressingRotatingFileHandler(SharedRotation, logging.handlers.RotatingFi
         compresslevel: int | None = None,
         naming: str = "shift",
         max_pending: int = 8,
+        zstd_dict: Any = None,
     ) -> None:
         if naming not in NAMINGS:
             raise ValueError(f"naming must be one of {', '.join(NAMINGS)}, not {naming!r}")
         self.naming = naming
-        self._setup_compression(format, compresslevel, max_pending)
+        self._setup_compression(format, compresslevel, max_pending, zstd_dict)
         self._next_scan = 0.0
         super().__init__(filename, mode, maxBytes, backupCount, encoding, delay, errors)
         self._setup_lock()

@@ -27,7 +27,7 @@ class CompressingTimedRotatingFileHandler(SharedRotation, logging.handlers.Timed
     on ``app.log.lock``; the others find the file replaced, reopen it and start their next
     interval from there. A rotation whose backup name exists already (another process
     rotated for that interval) is skipped, never overwritten: the records stay in the live
-    file. ``compresslevel`` and ``max_pending`` as for
+    file. ``compresslevel``, ``max_pending`` and ``zstd_dict`` as for
     :class:`~chute.logging.CompressingRotatingFileHandler`.
     """
 
@@ -46,8 +46,9 @@ class CompressingTimedRotatingFileHandler(SharedRotation, logging.handlers.Timed
         format: str = "zstd",
         compresslevel: int | None = None,
         max_pending: int = 8,
+        zstd_dict: Any = None,
     ) -> None:
-        self._setup_compression(format, compresslevel, max_pending)
+        self._setup_compression(format, compresslevel, max_pending, zstd_dict)
         super().__init__(filename, when, interval, backupCount, encoding, delay, utc, atTime, errors)
         self._setup_lock()
         self._submit(self._recover)
