@@ -42,11 +42,14 @@ def build_parser(prog: str) -> Spec:
     p.add_argument("--follow", action="store_true", help="keep reading as the file grows (like tail -f)")
     p.add_argument("--range", type=_range, metavar="START:END", help="print only bytes [START, END) of the output")
     p.add_argument("-q", "--quiet", action="store_true", help="no warnings")
+    p.add_argument("-D", "--dict", dest="dictionary", metavar="DICT", help="zstd dictionary the files were made with")
     return p
 
 
 def run(args: Namespace) -> int:
     files = args.files or ["-"]
+    if args.dictionary is not None and (args.follow or args.range is not None):
+        raise CliError("-D", "--follow and --range read files without a dictionary; use chute -dc -D")
     if args.follow:
         if len(files) != 1 or files[0] == "-":
             raise CliError("--follow", "follows exactly one FILE (not standard input)")
@@ -85,4 +88,6 @@ def run(args: Namespace) -> int:
         argv += ["-T", str(args.threads)]
     if args.quiet:
         argv.append("-q")
+    if args.dictionary is not None:
+        argv += ["-D", args.dictionary]
     return run_main([*argv, "--", *files])

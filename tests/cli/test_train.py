@@ -110,6 +110,12 @@ def test_dash_D_both_ways_with_zstd(lines_file: Path, tmp_path: Path) -> None:
     theirs = subprocess.run(["zstd", "-q", "-D", str(d), "-c"], input=record, capture_output=True, check=True).stdout
     r = run("-dc", "-D", str(d), input=theirs)
     assert r.returncode == 0 and r.stdout == record
+    (tmp_path / "theirs.zst").write_bytes(theirs)
+    r = run("cat", "-D", str(d), str(tmp_path / "theirs.zst"), str(tmp_path / "one.log.zst"))
+    assert r.returncode == 0 and r.stdout == record * 2
+    r = run("cat", "--follow", "-D", str(d), str(tmp_path / "theirs.zst"))
+    assert r.returncode == 1
+    assert r.stderr.decode().strip() == "chute: -D: --follow and --range read files without a dictionary; use chute -dc -D"
 
 
 def test_missing_or_wrong_dictionary_is_one_line(lines_file: Path, tmp_path: Path) -> None:
