@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"streams"},
     {"parallel"},
     {"api"},
-    {"aio", "cli", "logging", "tar", "web"},
+    {"aio", "bench", "cli", "logging", "tar", "web"},
     {"", "__main__"},
 ]
 
