@@ -16,7 +16,7 @@ import os
 import platform
 from typing import Any
 
-from .. import __version__
+from .._version import __version__
 from .inputs import Plan
 from .measure import Result
 
