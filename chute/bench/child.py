@@ -88,13 +88,15 @@ class _Compare(_Count):
     def write(self, data: Any) -> int:
         n = super().write(data)
         if self.f.read(n) != bytes(data):
+            self.f.close()
             raise ChuteError(f"{self.path}: does not round-trip (differs within bytes {self.n - n}..{self.n})")
         return n
 
     def close(self) -> None:
-        if self.f.read(1):
+        with self.f:
+            more = self.f.read(1)
+        if more:
             raise ChuteError(f"{self.path}: does not round-trip (decoded {self.n} bytes, fewer than the original)")
-        self.f.close()
 
 
 def measure_streams(job: dict[str, Any]) -> dict[str, Any]:
@@ -133,8 +135,10 @@ def measure_streams(job: dict[str, Any]) -> dict[str, Any]:
             w3, c3 = time.perf_counter(), time.process_time()
             d_mem = _peak(base)
             check = _Compare(path)
-            copy(tmp, check, decompress=True, format=fmt, threads=job["dthreads"])
-            check.close()
+            try:
+                copy(tmp, check, decompress=True, format=fmt, threads=job["dthreads"])
+            finally:
+                check.close()
             if sink.n != size:
                 raise ChuteError(f"{path}: decoded {sink.n} bytes of {size}")
             out["sizes"].append(size)

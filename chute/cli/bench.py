@@ -10,6 +10,7 @@ when it is a terminal.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -110,6 +111,9 @@ def run(args: Namespace) -> int:
     candidates = measure.grid(args.formats, args.levels, args.threads)
     if not candidates:
         raise CliError("--levels", "no level given is within the range of any format asked for")
+    for path in (args.json, args.csv, args.plot):
+        if path and path != "-" and not args.force and os.path.lexists(path):
+            raise CliError(path, "already exists (use -f to overwrite)")  # before minutes of measuring
     to_stdout = "-" in (args.json, args.csv)
     plan = inputs.plan(
         args.paths,
