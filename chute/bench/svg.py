@@ -50,7 +50,8 @@ def _ticks(lo: float, hi: float) -> list[float]:
 def _ranges(results: list[Result]) -> tuple[float, float, float, float]:
     speeds = [math.log10(_speed(r, a) / 1e6) for r in results for a, _ in _AXES]
     ratios = [r.ratio for r in results]
-    x0, x1 = math.floor(min(speeds) * 4) / 4, math.ceil(max(speeds) * 4) / 4
+    # a quarter of a decade of room each side, and more on the right for the labels
+    x0, x1 = math.floor(min(speeds) * 4) / 4 - 0.25, math.ceil(max(speeds) * 4) / 4 + 0.5
     y0, y1 = min(ratios), max(ratios)
     pad = (y1 - y0) * 0.08 or 0.5
     return x0, (x1 if x1 > x0 else x0 + 1), max(0.0, y0 - pad), y1 + pad
@@ -125,10 +126,11 @@ def render(results: list[Result], title: str = "") -> str:
                 )
             else:
                 parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}"/>')
-    legend_x = _LEFT + 8
-    for j, fmt in enumerate(dict.fromkeys(r.candidate.format for r in ok)):
-        y = _TOP + 14 + 14 * j
-        parts.append(f'<circle cx="{legend_x}" cy="{y - 4}" r="4" fill="{COLOURS.get(fmt, "#7f7f7f")}"/>')
-        parts.append(f'<text x="{legend_x + 8}" y="{y}">{escape(fmt)}</text>')
+    x = float(_LEFT)
+    for fmt in dict.fromkeys(r.candidate.format for r in ok):  # the legend: one row above the panels
+        parts.append(f'<circle cx="{x + 4}" cy="{_TOP - 12}" r="4" fill="{COLOURS.get(fmt, "#7f7f7f")}"/>')
+        parts.append(f'<text x="{x + 12}" y="{_TOP - 8}">{escape(fmt)}</text>')
+        x += 24 + 7 * len(fmt)
+    parts.append(f'<text x="{WIDTH - _RIGHT}" y="{_TOP - 8}" text-anchor="end">ringed, joined: the frontier</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
