@@ -31,6 +31,10 @@ __all__ = [
     "ChuteReader",
     "ChuteWriter",
     "errors",
+    "records",
+    "dictionaries",
+    "RecordCodec",
+    "DictionaryError",
     "ChuteError",
     "FormatError",
     "UnknownFormatError",
@@ -65,10 +69,15 @@ _LAZY = {
     "LimitExceededError": "errors",
     "ArchiveError": "errors",
     "UnsafeArchiveError": "errors",
+    "DictionaryError": "errors",
+    "RecordCodec": "records",
 }
 
+# public submodule name -> module
+_SUBMODULES = {"errors": "errors", "records": "records", "dictionaries": "dictionaries"}
+
 if TYPE_CHECKING:
-    from . import errors
+    from . import dictionaries, errors, records
     from .api.fileobj import ChuteReader, ChuteWriter, open
     from .api.functions import compress, copy, decompress, detect
     from .codecs import FlushMode
@@ -78,6 +87,7 @@ if TYPE_CHECKING:
         ChecksumError,
         ChuteError,
         CorruptStreamError,
+        DictionaryError,
         FormatError,
         LimitExceededError,
         TrailingDataError,
@@ -85,6 +95,7 @@ if TYPE_CHECKING:
         UnknownFormatError,
         UnsafeArchiveError,
     )
+    from .records import RecordCodec
     from .streams.pump import Stats
 
 
@@ -103,8 +114,8 @@ def _submodule(name: str) -> Any:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "errors":
-        return _submodule("errors")
+    if name in _SUBMODULES:
+        return _submodule(_SUBMODULES[name])
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'chute' has no attribute {name!r}")

@@ -18,6 +18,7 @@ __all__ = [
     "TrailingDataError",
     "TruncatedStreamError",
     "LimitExceededError",
+    "DictionaryError",
     "ArchiveError",
     "UnsafeArchiveError",
     "ArchiveWarning",
@@ -71,6 +72,12 @@ class LimitExceededError(ChuteError, ValueError):
     def advice(self, how: str | None) -> str:
         """The message, advising to raise the limit with ``how`` (none if ``None``)."""
         return f"{self.message}; raise it with {how}" if how and self.setting else self.message
+
+
+class DictionaryError(CorruptStreamError):
+    """A zstd frame needs a dictionary that was not given, or another one; or a file given
+    as a dictionary is not one. (A corrupt stream to whoever lacks the dictionary: a damaged
+    frame header may name a dictionary too.)"""
 
 
 class ArchiveError(ChuteError, ValueError):

@@ -33,6 +33,10 @@ EXPECTED = {
     "LimitExceededError",
     "ArchiveError",
     "UnsafeArchiveError",
+    "DictionaryError",
+    "RecordCodec",
+    "records",
+    "dictionaries",
 }
 
 

@@ -70,6 +70,8 @@ def new_compressor(
     """
     if isinstance(codec, str):
         codec = codecs.get(codec)
+    if codec.name != "zstd" and ("zstd_dict" in options or "options" in options):
+        raise ValueError(f"zstd_dict and options are for zstd, not {codec.name}")
     level = codec.check_level(level)
     if threads is not None and threads < 0:
         raise ValueError("threads must be >= 0")
@@ -96,6 +98,17 @@ def new_compressor(
 
         return parallel_compressor(codec, level, threads=threads, **options)
     return codec.new_compressor(level, **options)
+
+
+def _zstd_keywords(zstd_dict: Any, options: dict[int, int] | None) -> dict[str, Any]:
+    """The zstd keywords that were given (absent ones stay absent: every codec but zstd
+    refuses them)."""
+    given: dict[str, Any] = {}
+    if zstd_dict is not None:
+        given["zstd_dict"] = zstd_dict
+    if options is not None:
+        given["options"] = options
+    return given
 
 
 def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:
@@ -428,6 +441,8 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         *,
         format: str | None = None,
         level: int | None = None,
+        options: dict[int, int] | None = None,
+        zstd_dict: Any = None,
         threads: int | None = None,
         encoding: str | None = None,
         errors: str | None = None,
@@ -449,6 +464,8 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         *,
         format: str | None = None,
         level: int | None = None,
+        options: dict[int, int] | None = None,
+        zstd_dict: Any = None,
         threads: int | None = None,
         encoding: str | None = None,
         errors: str | None = None,
@@ -470,6 +487,8 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         *,
         format: str | None = None,
         level: int | None = None,
+        options: dict[int, int] | None = None,
+        zstd_dict: Any = None,
         threads: int | None = None,
         encoding: str | None = None,
         errors: str | None = None,
@@ -491,6 +510,8 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         *,
         format: str | None = None,
         level: int | None = None,
+        options: dict[int, int] | None = None,
+        zstd_dict: Any = None,
         threads: int | None = None,
         encoding: str | None = None,
         errors: str | None = None,
@@ -512,6 +533,8 @@ def open(
     *,
     format: str | None = None,
     level: int | None = None,
+    options: dict[int, int] | None = None,
+    zstd_dict: Any = None,
     threads: int | None = None,
     encoding: str | None = None,
     errors: str | None = None,
@@ -542,6 +565,12 @@ def open(
     suffix, else zstd; ``ab`` appends a new member, which every reader of the
     concatenable formats decodes after the old ones. Extra keyword arguments go to the
     codec (``block_size`` for gzip, ``checksum`` for zstd and lz4...).
+
+    zstd only, as ``compression.zstd.open`` takes them (whose keywords are a subset of
+    these): ``zstd_dict`` is a dictionary (a ``ZstdDict``, bytes, or the path of a
+    dictionary file; see :mod:`chute.codecs.zstd_dict`), for writing and reading;
+    ``options`` maps ``CompressionParameter`` (writing) or ``DecompressionParameter``
+    (reading) to values.
     """
     text = mode in _TEXT_MODES
     bmode = _TEXT_MODES.get(mode) or _BINARY_MODES.get(mode)
@@ -556,6 +585,7 @@ def open(
         fp, owns, name = _open_file(file, "rb")
         # --- seekable files: a seek table or BGZF members -> O(1) seeks.
         plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
+        plain = plain and zstd_dict is None and options is None
         if plain and format in (None, "zstd", "gzip"):
             from ..parallel.seekable import open_seekable
 
@@ -575,11 +605,13 @@ def open(
             trailing=trailing,
             max_output=max_output,
             memory_limit=memory_limit,
+            **_zstd_keywords(zstd_dict, options),
         )
     else:
         codec = resolve_format(format, file)
         if bmode == "ab" and not codec.concatenable:
             raise ValueError(f"cannot append to a {codec.name} stream (members cannot be concatenated)")
+        codec_options.update(_zstd_keywords(zstd_dict, options))
         comp = new_compressor(codec, level, threads=threads, **codec_options)
         fp, owns, name = _open_file(file, bmode)
         binary = ChuteWriter(fp, comp, owns_fp=owns, name=name, flush_every=flush_every, flush_interval=flush_interval)

@@ -34,7 +34,11 @@ OUTPUT_STEP = 4 << 20
 def compress(
     data: bytes | bytearray | memoryview, format: str = "zstd", level: int | None = None, **options: Any
 ) -> bytes:
-    """Compress ``data`` in one call into a complete stream of ``format``."""
+    """Compress ``data`` in one call into a complete stream of ``format``.
+
+    zstd takes ``zstd_dict=`` (a ``ZstdDict``, bytes or a path) and ``options=``
+    (``CompressionParameter`` -> value), as ``compression.zstd.compress`` does.
+    """
     comp = new_compressor(codecs.get(format), level, **options)
     whole = getattr(comp, "compress_whole", None)  # a codec's one-call path, where it has one
     if whole is not None:
@@ -56,6 +60,8 @@ def decompress(
     about the size of the result plus a constant (decoded in bounded steps into one buffer
     that becomes the result without a copy), so with ``max_output=N`` it stays under about
     N bytes plus ``data`` (copied once first unless it is ``bytes``).
+    zstd frames take ``zstd_dict=`` and ``options=`` as ``compression.zstd.decompress`` does; a
+    frame that names a dictionary not given raises :class:`~chute.errors.DictionaryError`.
     """
     dec = StreamDecoder(format, max_output=max_output, **options)
     # One decoder call for the whole output would hold it twice at its end (the bindings
@@ -128,7 +134,7 @@ def copy(
                 stats = compress_stream(
                     s, d, comp, chunk_size=read_size, progress=progress, stats=Stats(format=codec.name)
                 )
-            elif threads is not None and threads != 1 and progress is None:
+            elif threads is not None and threads != 1 and progress is None and "zstd_dict" not in options:
                 from ..parallel.jobs import parallel_decompress
 
                 read_size = chunk_size or DEFAULT_CHUNK

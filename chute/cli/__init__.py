@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "ls": "chute.cli.ls",
     "precompress": "chute.cli.precompress",
     "bench": "chute.cli.bench",
+    "train": "chute.cli.train",
 }
 
 

@@ -46,6 +46,7 @@ subcommands (chute SUBCOMMAND --help for details):
   unpack ARCHIVE -C DIR    extract an archive safely (ARCHIVE may be '-')
   ls ARCHIVE               list the members of an archive
   precompress DIR          write .zst/.br/.gz siblings of static web files
+  train SAMPLES -o D.dict  train a zstd dictionary (use it with -D D.dict)
 """
 
 #: Without -T, regular files at least this big are compressed on every core.
@@ -91,6 +92,13 @@ def build_parser() -> Spec:
         type=parse_size,
         metavar="SIZE",
         help="largest zstd/xz window accepted when decompressing (default 128M)",
+    )
+    adv.add_argument(
+        "-D",
+        "--dict",
+        dest="dictionary",
+        metavar="DICT",
+        help="zstd dictionary to compress or decompress with (chute train, zstd --train, or any file as raw content)",
     )
     adv.add_argument(
         "--flush-interval",
@@ -169,12 +177,34 @@ class Runner:
                 self.codec = codecs.get(args.format)
             except ValueError as exc:
                 raise CliError("-F", str(exc)) from None
+        self.zstd_dict = self._load_dictionary(args)
         if args.flush_interval is not None and args.flush_interval <= 0:
             raise CliError("--flush-interval", "must be a positive number of milliseconds")
         self.show_progress = (
             args.progress if args.progress is not None else (not args.quiet and _is_tty(sys.stderr))
         ) and not args.quiet
         self.list_rows: list[tuple[int, int, str, str]] = []
+
+    def _load_dictionary(self, args: Namespace) -> Any:
+        """The ``-D`` dictionary, read once for every file (None without ``-D``)."""
+        path = getattr(args, "dictionary", None)
+        if path is None:
+            return None
+        codec = getattr(self, "codec", None)
+        if codec is not None and codec.name != "zstd":
+            raise CliError("-D", f"dictionaries are for zstd, not {codec.name}")
+        if self.op == "compress" and args.seekable:
+            raise CliError("-D", "--seekable files are not written with a dictionary")
+        from ..codecs.zstd_dict import as_zstd_dict
+        from ..errors import ChuteError
+
+        try:
+            return as_zstd_dict(path)
+        except ChuteError as exc:
+            raise CliError(path, str(exc).removeprefix(f"{path}: ")) from None
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise CliError(path, reason[0].lower() + reason[1:]) from None
 
     # -- per file -------------------------------------------------------------
     def run(self) -> int:
@@ -292,6 +322,8 @@ class Runner:
         options: dict[str, Any] = {}
         if self.args.seekable:
             options["seekable"] = True
+        if self.zstd_dict is not None:
+            options["zstd_dict"] = self.zstd_dict
         like = name if name != "-" else None
         with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
             if self.args.flush_interval is not None:
@@ -364,6 +396,8 @@ class Runner:
         opts: dict[str, Any] = {}
         if self.args.memory is not None:
             opts["memory_limit"] = self.args.memory
+        if self.zstd_dict is not None:
+            opts["zstd_dict"] = self.zstd_dict
         return opts
 
     def _strip_suffix(self, name: str) -> str:

@@ -51,7 +51,12 @@ class StreamDecoder:
         trailing: str = "error",
         max_output: int | None = None,
         memory_limit: int | None = None,
+        zstd_dict: Any = None,
+        options: dict[int, int] | None = None,
     ) -> None:
+        """``zstd_dict`` and ``options`` (``DecompressionParameter`` -> value) go to each zstd
+        frame's decompressor, as ``compression.zstd.decompress`` takes them; other formats
+        ignore them."""
         if members not in MEMBER_POLICIES:
             raise ValueError(f"members must be one of {MEMBER_POLICIES}")
         if trailing not in TRAILING_POLICIES:
@@ -63,6 +68,13 @@ class StreamDecoder:
         self._trailing = trailing
         self._max_output = max_output
         self._memory_limit = memory_limit
+        self._zstd: dict[str, Any] = {}
+        if zstd_dict is not None:
+            from .zstd_dict import as_zstd_dict
+
+            self._zstd["zstd_dict"] = as_zstd_dict(zstd_dict)  # a path is read once, not per frame
+        if options is not None:
+            self._zstd["options"] = options
         self._dec: Decompressor | None = None
         self._buf = b""  # bytes seen between members, not yet given to a decompressor
         self._padding = False
@@ -83,6 +95,10 @@ class StreamDecoder:
 
     def _new_member(self) -> Decompressor:
         assert self.codec is not None
+        if self._zstd and self.codec.name == "zstd":
+            if self._memory_limit is not None:
+                return self.codec.new_decompressor(memory_limit=self._memory_limit, **self._zstd)
+            return self.codec.new_decompressor(**self._zstd)
         if self._memory_limit is not None and self.codec.name in ("zstd", "xz"):
             return self.codec.new_decompressor(memory_limit=self._memory_limit)
         return self.codec.new_decompressor()

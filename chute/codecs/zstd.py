@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 DEFAULT_MEMORY_LIMIT = 128 << 20
+_FRAME_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
 def backend() -> ModuleType:
@@ -124,7 +125,13 @@ class ZstdCompressor:
         window_log: int | None = None,
         long_distance: bool = False,
         job_size: int | None = None,
+        zstd_dict: Any = None,
+        options: dict[int, int] | None = None,
     ) -> None:
+        """``zstd_dict``: a dictionary (see :func:`chute.codecs.zstd_dict.as_zstd_dict`);
+        ``options``: ``compression.zstd.CompressionParameter`` -> value, applied over the
+        ones the other arguments set."""
+        parameters = options
         z = core()
         options = {z.ZSTD_c_compressionLevel: level, z.ZSTD_c_checksumFlag: int(checksum)}
         if threads:
@@ -140,7 +147,13 @@ class ZstdCompressor:
             options[z.ZSTD_c_windowLog] = window_log
         if long_distance:
             options[z.ZSTD_c_enableLongDistanceMatching] = 1
-        self._obj = z.ZstdCompressor(options=options)
+        options.update(_user_options(parameters))
+        if zstd_dict is not None:
+            from .zstd_dict import as_zstd_dict
+
+            self._obj = z.ZstdCompressor(options=options, zstd_dict=as_zstd_dict(zstd_dict))
+        else:
+            self._obj = z.ZstdCompressor(options=options)
         self._cls = z.ZstdCompressor
 
     def compress(self, data: Buffer) -> bytes:
@@ -161,18 +174,70 @@ class ZstdCompressor:
         return self._obj.compress(data, self._cls.FLUSH_FRAME)  # type: ignore[no-any-return]
 
 
+def _user_options(options: dict[int, int] | None) -> dict[int, int]:
+    """``options`` as plain ints (``compression.zstd``'s parameter enums are ints)."""
+    return {int(k): int(v) for k, v in options.items()} if options else {}
+
+
 class ZstdDecompressor(WrappedDecompressor):
-    def __init__(self, *, memory_limit: int = DEFAULT_MEMORY_LIMIT) -> None:
+    """One zstd frame. With ``zstd_dict``, decoded with that dictionary; either way, the
+    frame's Dictionary_ID is read before decoding, and a frame that names a dictionary not
+    given (or another one than given) raises :class:`~chute.errors.DictionaryError`
+    ("needs dictionary 0x1a2b3c4d"). ``options``: ``DecompressionParameter`` -> value."""
+
+    def __init__(
+        self,
+        *,
+        memory_limit: int = DEFAULT_MEMORY_LIMIT,
+        zstd_dict: Any = None,
+        options: dict[int, int] | None = None,
+    ) -> None:
         z = core()
-        self._obj = z.ZstdDecompressor(options={z.ZSTD_d_windowLogMax: window_log_for(memory_limit)})
+        parameters = {z.ZSTD_d_windowLogMax: window_log_for(memory_limit), **_user_options(options)}
+        self._dict_id: int | None = None
+        self._head = b""  # the frame's first bytes until its Dictionary_ID is known
+        if zstd_dict is not None:
+            from .zstd_dict import as_zstd_dict, dictionary_id
+
+            zd = as_zstd_dict(zstd_dict)
+            self._dict_id = dictionary_id(zd)
+            self._obj = z.ZstdDecompressor(zstd_dict=zd, options=parameters)
+        else:
+            self._obj = z.ZstdDecompressor(options=parameters)
+        self._checked = False
         self._error = z.ZstdError
         self._limit = memory_limit
 
+    def _check_dictionary(self, data: Buffer) -> None:
+        """Read the frame header as it arrives; raise if it names another dictionary."""
+        from .zstd_dict import frame_dictionary_id
+
+        self._head += bytes(memoryview(data)[:18])  # a frame header is at most 18 bytes
+        needed = frame_dictionary_id(self._head)
+        if needed is None and len(self._head) < 18 and _FRAME_MAGIC.startswith(self._head[:4]):
+            return  # the header is not complete yet
+        self._checked = True
+        self._head = b""
+        if needed and needed != self._dict_id:
+            from ..errors import DictionaryError
+
+            if self._dict_id is None:
+                given = "no dictionary was given"
+            else:
+                given = f"not 0x{self._dict_id:08x}" if self._dict_id else "not the raw-content one given"
+            raise DictionaryError(f"needs dictionary 0x{needed:08x} ({given})")
+
     def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
+        if not self._checked and len(data):
+            self._check_dictionary(data)
         try:
             return self._obj.decompress(data, max_length)  # type: ignore[no-any-return]
         except self._error as exc:
             msg = str(exc)
+            if "dictionary" in msg.lower():
+                from ..errors import DictionaryError
+
+                raise DictionaryError(f"zstd frame needs another dictionary ({msg})") from None
             if "memory" in msg.lower() or "window" in msg.lower():
                 raise LimitExceededError(
                     f"zstd frame needs a window larger than the memory limit ({size_text(self._limit)}): {msg}",
@@ -182,6 +247,8 @@ class ZstdDecompressor(WrappedDecompressor):
                 from ..errors import ChecksumError
 
                 raise ChecksumError(f"zstd content checksum mismatch ({msg})") from None
+            if self._dict_id == 0:
+                msg += "; the raw-content dictionary given may not be the one it was made with"
             raise CorruptStreamError(f"invalid zstd data ({msg})") from None
 
 

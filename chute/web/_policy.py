@@ -68,6 +68,19 @@ def merge_vary(existing: str | None) -> str:
     return existing + ", Accept-Encoding"
 
 
+def merge_vary_names(existing: str | None, names: Iterable[str]) -> str:
+    """``Vary`` with each of ``names`` added once (kept as is when it is ``*``)."""
+    vary = existing if existing and existing.strip() else ""
+    present = {v.strip().lower() for v in vary.split(",")}
+    if "*" in present:
+        return vary
+    for name in names:
+        if name.lower() not in present:
+            vary = f"{vary}, {name}" if vary else name
+            present.add(name.lower())
+    return vary
+
+
 def weaken_etag(etag: str) -> str:
     """``"x"`` -> ``W/"x"``: the compressed bytes differ from the ones the strong tag named."""
     etag = etag.strip()
@@ -110,8 +123,11 @@ class Options:
         decompress_requests: bool = False,
         max_request_size: int = 10 << 20,
         cache_size: int | None = None,
+        dictionaries: Any = None,
     ) -> None:
         self.encodings = tuple(encodings)
+        #: a :class:`chute.web.dictionary.DictionaryStore`: ``dcz`` responses (RFC 9842)
+        self.dictionaries = dictionaries
         for enc in self.encodings:
             if enc not in CODEC_NAMES:
                 raise ValueError(f"unknown content-coding {enc!r} (use zstd, br, gzip)")
@@ -124,6 +140,13 @@ class Options:
         self.decompress_requests = decompress_requests
         self.max_request_size = max_request_size
         self.whole = WholeBodyCompressor(self.levels, cache_size)
+
+    def vary(self, existing: str | None) -> str:
+        """``Vary`` for a response that depends on the request's codings (and, with
+        dictionaries, on ``Available-Dictionary``)."""
+        if self.dictionaries is None:
+            return merge_vary(existing)
+        return merge_vary_names(existing, ("Accept-Encoding", "Available-Dictionary"))
 
     def skip_reason(
         self,

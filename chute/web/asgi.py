@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from ._policy import DEFAULT_SKIP_TYPES, Options, merge_vary, new_compressor, padding_value, weaken_etag
+from ._policy import DEFAULT_SKIP_TYPES, Options, new_compressor, padding_value, weaken_etag
 from .negotiate import choose_encoding
 
 Scope = MutableMapping[str, Any]
@@ -39,6 +39,10 @@ class CompressionMiddleware:
     ``cache_size``: bytes of compressed whole bodies kept, keyed by content, so a body sent
     again is not compressed again (``None``: 16 MiB; 0: off; see :mod:`chute.web.cache`).
 
+    ``dictionaries``: a :class:`chute.web.dictionary.DictionaryStore`; responses that carry
+    ``Use-As-Dictionary`` are recorded in it, and requests naming one of its dictionaries in
+    ``Available-Dictionary`` get ``Content-Encoding: dcz`` (RFC 9842, see docs/dictionaries.md).
+
     Each body message is compressed and flushed on its own, so a streamed response (server-sent
     events) reaches the client message by message.
     """
@@ -55,6 +59,7 @@ class CompressionMiddleware:
         decompress_requests: bool = False,
         max_request_size: int = 10 << 20,
         cache_size: int | None = None,
+        dictionaries: Any = None,
     ) -> None:
         self.app = app
         self.options = Options(
@@ -66,6 +71,7 @@ class CompressionMiddleware:
             decompress_requests=decompress_requests,
             max_request_size=max_request_size,
             cache_size=cache_size,
+            dictionaries=dictionaries,
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -112,6 +118,17 @@ class _Responder:
         self._send = send
         headers = scope.get("headers", [])
         self.encoding = choose_encoding(_header(headers, b"accept-encoding"), options.encodings)
+        self.dictionary: Any = None  # with dcz: the chute.web.dictionary.Dictionary to use
+        self.recorder: Any = None  # a Use-As-Dictionary response being recorded
+        if options.dictionaries is not None:
+            from .dictionary import choose
+
+            self.encoding, self.dictionary = choose(
+                _header(headers, b"accept-encoding"),
+                options.encodings,
+                options.dictionaries,
+                _header(headers, b"available-dictionary"),
+            )
         self.range_requested = _header(headers, b"range") is not None
         self.start: Message | None = None
         self.started = False
@@ -132,7 +149,14 @@ class _Responder:
         kind = message["type"]
         if kind == "http.response.start":
             self.start = message
+            if self.options.dictionaries is not None:
+                self._watch_dictionary(message)
             return
+        if self.recorder is not None and kind == "http.response.body":
+            self.recorder.feed(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.recorder.done()
+                self.recorder = None
         if kind != "http.response.body" and not self.started and self.start is not None:
             # e.g. http.response.pathsend / zerocopysend: the body is not ours to compress
             self.passthrough = self.started = True
@@ -175,19 +199,25 @@ class _Responder:
             return
         out = [(k, v) for k, v in raw if k.lower() not in (b"content-length", b"vary", b"etag", b"accept-ranges")]
         out.append((b"content-encoding", self.encoding.encode()))
-        out.append((b"vary", merge_vary(headers.get("vary")).encode("latin-1")))
+        out.append((b"vary", self.options.vary(headers.get("vary")).encode("latin-1")))
         if "etag" in headers:
             out.append((b"etag", weaken_etag(headers["etag"]).encode("latin-1")))
         if self.options.breach_padding:
             out.append((b"chute-padding", padding_value(self.options.breach_padding).encode()))
         if not more:
-            data = self.options.whole.compress(self.encoding, body)
+            if self.dictionary is not None:
+                data = self.dictionary.compress_whole(body, self.options.levels["zstd"])
+            else:
+                data = self.options.whole.compress(self.encoding, body)
             out.append((b"content-length", str(len(data)).encode()))
             self.started = True
             await self._send({**start, "headers": out})
             await self._send({"type": "http.response.body", "body": data, "more_body": False})
             return
-        self.compressor = new_compressor(self.encoding, self.options.levels[self.encoding])
+        if self.dictionary is not None:
+            self.compressor = self.dictionary.stream(self.options.levels["zstd"])
+        else:
+            self.compressor = new_compressor(self.encoding, self.options.levels[self.encoding])
         self.started = True
         await self._send({**start, "headers": out})
         await self._body(message)
@@ -208,9 +238,16 @@ class _Responder:
             return bytes(c.compress(body) + c.flush()) if body else b""
         return bytes(c.compress(body) + c.finish())
 
-    @staticmethod
-    def _with_headers(start: Message, raw: list[tuple[bytes, bytes]], *, vary: bool) -> Message:
+    def _watch_dictionary(self, start: Message) -> None:
+        """Record the body of a response that names itself as a dictionary."""
+        from .dictionary import records
+
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in start.get("headers", [])}
+        if self.scope.get("method", "GET") == "GET" and records(int(start["status"]), headers):
+            self.recorder = self.options.dictionaries.recorder()
+
+    def _with_headers(self, start: Message, raw: list[tuple[bytes, bytes]], *, vary: bool) -> Message:
         existing = _header(raw, b"vary")
         out = [(k, v) for k, v in raw if k.lower() != b"vary"]
-        out.append((b"vary", merge_vary(existing).encode("latin-1")))
+        out.append((b"vary", self.options.vary(existing).encode("latin-1")))
         return {**start, "headers": out}

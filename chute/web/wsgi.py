@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
-from ._policy import DEFAULT_SKIP_TYPES, Options, merge_vary, new_compressor, padding_value, weaken_etag
+from ._policy import DEFAULT_SKIP_TYPES, Options, new_compressor, padding_value, weaken_etag
 from .negotiate import choose_encoding
 
 __all__ = ["WSGICompressionMiddleware"]
@@ -33,6 +33,7 @@ class WSGICompressionMiddleware:
         decompress_requests: bool = False,
         max_request_size: int = 10 << 20,
         cache_size: int | None = None,
+        dictionaries: Any = None,
     ) -> None:
         self.app = app
         self.options = Options(
@@ -44,6 +45,7 @@ class WSGICompressionMiddleware:
             decompress_requests=decompress_requests,
             max_request_size=max_request_size,
             cache_size=cache_size,
+            dictionaries=dictionaries,
         )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -163,11 +165,28 @@ def _generate(
         size=size,
     )
     encoding = choose_encoding(environ.get("HTTP_ACCEPT_ENCODING"), options.encodings)
+    dictionary: Any = None  # with dcz: the chute.web.dictionary.Dictionary to use
+    if options.dictionaries is not None:
+        from .dictionary import choose, records
+
+        encoding, dictionary = choose(
+            environ.get("HTTP_ACCEPT_ENCODING"),
+            options.encodings,
+            options.dictionaries,
+            environ.get("HTTP_AVAILABLE_DICTIONARY"),
+        )
+        if method == "GET" and records(int(state.status.split(None, 1)[0]), headers):
+            recorder = options.dictionaries.recorder()
+            recorder.feed(first)
+            if whole or exhausted:
+                recorder.done()
+            else:
+                it = recorder.tee(it)
     if reason is not None or encoding is None:
         out = state.headers
         if reason in (None, "small") and method != "HEAD":
             out = [(k, v) for k, v in out if k.lower() != "vary"]
-            out.append(("Vary", merge_vary(headers.get("vary"))))
+            out.append(("Vary", options.vary(headers.get("vary"))))
         state.commit(out)
         if first:
             yield first
@@ -175,19 +194,25 @@ def _generate(
         return
     out = [(k, v) for k, v in state.headers if k.lower() not in ("content-length", "vary", "etag", "accept-ranges")]
     out.append(("Content-Encoding", encoding))
-    out.append(("Vary", merge_vary(headers.get("vary"))))
+    out.append(("Vary", options.vary(headers.get("vary"))))
     if "etag" in headers:
         out.append(("ETag", weaken_etag(headers["etag"])))
     if options.breach_padding:
         out.append(("Chute-Padding", padding_value(options.breach_padding)))
     if whole or exhausted:
-        data = options.whole.compress(encoding, first)
+        if dictionary is not None:
+            data = dictionary.compress_whole(first, options.levels["zstd"])
+        else:
+            data = options.whole.compress(encoding, first)
         out.append(("Content-Length", str(len(data))))
         state.commit(out)
         yield data
         return
     state.commit(out)
-    c = new_compressor(encoding, options.levels[encoding])
+    if dictionary is not None:
+        c = dictionary.stream(options.levels["zstd"])
+    else:
+        c = new_compressor(encoding, options.levels[encoding])
     try:
         yield c.compress(first) + c.flush()
         for piece in it:
