@@ -58,6 +58,12 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _delimiter(text: str) -> bytes:
+    from .train import _delimiter as parse
+
+    return parse(text)
+
+
 def _goal(text: str) -> Goal:
     from ..bench.frontier import parse_goal
 
@@ -87,6 +93,14 @@ def build_parser(prog: str) -> Spec:
         "--slice", type=parse_size, default=None, metavar="SIZE", help="bytes per slice, 1M or more (default 1M)"
     )
     s.add_argument("--full", action="store_true", help="measure every byte, one stream per file")
+    r = p.add_argument_group("records")
+    r.add_argument(
+        "--records", action="store_true", help="each line is a record: zstd per record, without and with a dictionary"
+    )
+    r.add_argument(
+        "--delimiter", type=_delimiter, metavar="SEP", help="records end at SEP ('\\0', '\\x1e'); implies --records"
+    )
+    r.add_argument("--dict-size", type=parse_size, default=None, metavar="SIZE", help="dictionary size (default 110K)")
     a = p.add_argument_group("advice")
     a.add_argument("--goal", type=_goal, metavar="GOAL", help="storage[=TIME|=SPEED], link=RATE (e.g. 100Mbit) or cpu")
     a.add_argument("--max-memory", type=parse_size, metavar="SIZE", help="leave out candidates needing more memory")
@@ -108,6 +122,8 @@ def run(args: Namespace) -> int:
         measure.check_formats(args.formats)
     if args.slice is not None and args.slice < inputs.SLICE:
         raise CliError("--slice", "slices are 1M or more")
+    if args.records or args.delimiter is not None:
+        return _run_records(args)
     candidates = measure.grid(args.formats, args.levels, args.threads)
     if not candidates:
         raise CliError("--levels", "no level given is within the range of any format asked for")
@@ -170,6 +186,51 @@ def run(args: Namespace) -> int:
     if len(failed) == len(results):
         raise ChuteError("every candidate failed")
     return 1 if failed else 0
+
+
+def _run_records(args: Namespace) -> int:
+    import json
+    import shlex
+
+    from ..bench import inputs, records, report
+
+    if args.formats and [f.lower() for f in args.formats] not in (["zstd"], ["zst"]):
+        raise CliError("--records", "records are measured with zstd only (dictionaries are zstd's)")
+    for option in ("csv", "plot", "goal", "max_memory", "threads"):
+        if getattr(args, option) is not None:
+            raise CliError("--records", f"--{option.replace('_', '-')} applies to streams, not to records")
+    if args.json and args.json != "-" and not args.force and os.path.lexists(args.json):
+        raise CliError(args.json, "already exists (use -f to overwrite)")
+    plan = inputs.plan(
+        args.paths, sample=args.sample or inputs.SAMPLE, slice_size=args.slice or inputs.SLICE, full=args.full
+    )
+    out = sys.stderr if args.json == "-" else sys.stdout
+    try:
+        out.write(_describe(plan) + "\n")
+        out.flush()
+        delimiter = args.delimiter if args.delimiter is not None else b"\n"
+        levels = args.levels or list(records.DEFAULT_RECORD_LEVELS)
+        rep = records.measure_records(plan, levels, delimiter=delimiter, dict_size=args.dict_size or 110 << 10)
+    finally:
+        plan.cleanup()
+    target = args.paths[0] if len(args.paths) == 1 and args.paths[0] != "-" else "FILE"
+    cut = "--lines"
+    if args.delimiter not in (None, b"\n"):
+        cut = "--delimiter " + shlex.quote(args.delimiter.decode("latin-1").encode("unicode_escape").decode())
+    out.write("\n" + records.records_table(rep, target, cut))
+    out.flush()
+    if args.json:
+        settings = {
+            "paths": args.paths,
+            "levels": levels,
+            "delimiter": delimiter.decode("latin-1"),
+            "sample": args.sample or inputs.SAMPLE,
+            "full": args.full,
+            "dict_size": rep.dict_size,
+        }
+        doc = {**report.environment(), "settings": settings, "records": rep.as_dict()}
+        _write(args.json, json.dumps(doc, indent=1) + "\n", args.force)
+    return 0
 
 
 def _write(path: str, text: str, force: bool) -> None:

@@ -94,3 +94,20 @@ def test_existing_output_is_refused_without_force(data: Path, tmp_path: Path) ->
     assert b"input:" not in r.stdout  # refused before measuring
     assert r.returncode == 1 and b"already exists" in r.stderr
     assert (tmp_path / "r.json").read_text() == "keep"
+
+
+def test_records_in_a_real_process(tmp_path: Path) -> None:
+    lines = b"".join(b'{"n": %d, "kind": "event-%d", "ok": true}\x1e' % (i, i % 7) for i in range(3000))
+    (tmp_path / "recs").write_bytes(lines)
+    r = bench(str(tmp_path / "recs"), "--delimiter", "\\x1e", "--levels=3", "--dict-size", "8K", "--json", "-")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    (level,) = doc["records"]["levels"]
+    assert doc["records"]["held_out"] == 300 and level["ratio_dict"] > level["ratio_plain"]
+    assert doc["settings"]["delimiter"] == "\x1e" and "python" in doc["versions"]
+    assert b"chute train --delimiter '\\x1e'" in r.stderr
+    bad = bench(str(tmp_path / "recs"), "--records", "--formats", "gzip")
+    assert (
+        bad.returncode == 1
+        and bad.stderr == b"chute: --records: records are measured with zstd only (dictionaries are zstd's)\n"
+    )
