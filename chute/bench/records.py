@@ -4,7 +4,8 @@ trained zstd dictionary (:mod:`chute.dictionaries`, :class:`chute.records.Record
 The input is cut into records at a delimiter (a newline by default); a sampled input gives
 the records of its slices, less the first and last of each slice (cut in the middle). As
 ``chute train`` does, one record in ten is held out: the dictionary is trained on the
-others (at most 100 times the dictionary's size, zstd's advice) and every figure is
+others (at most 100 times the dictionary's size, zstd's advice), once for each level
+measured, as ``chute train --level`` does, and every figure is
 measured on the held-out records, each encoded as one frame and decoded alone, and checked
 to round-trip. Speeds are records (and input bytes) per second in this process; memory is
 not measured here (a record codec holds its dictionary and one record).
@@ -49,7 +50,7 @@ class RecordsReport:
     trained_on: int
     mean_size: float
     dict_size: int
-    train_seconds: float
+    train_seconds: float  # per dictionary
     levels: list[RecordLevel]
 
     def as_dict(self) -> dict[str, Any]:
@@ -78,6 +79,8 @@ def measure_records(
 ) -> RecordsReport:
     """Train a dictionary on ``plan``'s records and measure each of ``levels`` (see the
     module's text). Raises :class:`ChuteError` when there are too few records to train."""
+    if not levels:
+        raise ValueError("give at least one level")
     records = _records(plan, delimiter)
     held = records[HOLDOUT_EVERY - 1 :: HOLDOUT_EVERY][:MAX_HELD]
     budget, training = 100 * dict_size, []
@@ -95,13 +98,15 @@ def measure_records(
         merged.append(r)
         if i % (HOLDOUT_EVERY - 1) == HOLDOUT_EVERY - 2:
             merged.append(next(spare, r))
-    try:
-        trained = train(merged, dict_size)
-    except ChuteError as exc:
-        raise ChuteError(f"--records: {exc}") from None
     size = sum(map(len, held))
     out: list[RecordLevel] = []
+    seconds = 0.0
     for level in levels:
+        try:
+            trained = train(merged, dict_size, level=level)  # for the level it is used at, as chute train --level
+        except ChuteError as exc:
+            raise ChuteError(f"--records: {exc}") from None
+        seconds += trained.seconds
         plain, with_dict = RecordCodec(None, level=level), RecordCodec(trained.dictionary, level=level)
         row: list[float] = []
         for codec in (plain, with_dict):
@@ -116,7 +121,7 @@ def measure_records(
         trained_on=trained.trained_on,
         mean_size=size / max(1, len(held)),
         dict_size=len(trained.dictionary.dict_content),
-        train_seconds=trained.seconds,
+        train_seconds=seconds / max(1, len(levels)),
         levels=out,
     )
 
@@ -125,7 +130,8 @@ def records_table(rep: RecordsReport, target: str = "FILE", cut: str = "--lines"
     """The report as text, and the commands that make and use the dictionary."""
     lines = [
         f"records: {rep.held_out:,} held out (mean {rep.mean_size:,.0f} bytes), each compressed alone; "
-        f"dictionary of {rep.dict_size:,} bytes trained on {rep.trained_on:,} records in {rep.train_seconds:.2f} s",
+        f"dictionaries of {rep.dict_size:,} bytes, one per level, trained on {rep.trained_on:,} records"
+        f" in {rep.train_seconds:.2f} s each",
         "",
         "level  ratio alone  with dict  enc rec/s alone  with dict  dec rec/s alone  with dict",
     ]
@@ -137,7 +143,7 @@ def records_table(rep: RecordsReport, target: str = "FILE", cut: str = "--lines"
     best = max(rep.levels, key=lambda r: r.ratio_dict)
     lines += [
         "",
-        f"make the dictionary: chute train {cut} {target} -o records.dict",
+        f"make the dictionary: chute train {cut} --level {best.level} {target} -o records.dict",
         f"use it: chute.records.RecordCodec('records.dict', level={best.level})  # ratio {best.ratio_dict:.3f}",
     ]
     return "\n".join(lines) + "\n"
