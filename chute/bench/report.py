@@ -104,9 +104,10 @@ def table(results: list[Result], target: str = "FILE") -> str:
     front = [r for r in sorted(results, key=lambda r: -r.ratio) if r.frontier]
     if front:
         lines.append("frontier commands:")
+        width = max(len(r.candidate.command(target)) for r in front)
         for r in front:
             speeds = f"{_mbs(r.c_speed)} MB/s in, {_mbs(r.d_speed)} MB/s out"
-            lines.append(f"  {r.candidate.command(target):<40}  # ratio {r.ratio:.3f}, {speeds}")
+            lines.append(f"  {r.candidate.command(target):<{width}}  # ratio {r.ratio:.3f}, {speeds}")
     return "\n".join(lines) + "\n"
 
 

@@ -57,6 +57,24 @@ def _ranges(results: list[Result]) -> tuple[float, float, float, float]:
     return x0, (x1 if x1 > x0 else x0 + 1), max(0.0, y0 - pad), y1 + pad
 
 
+def _label(x: float, y: float, name: str, taken: list[tuple[float, float, float, float]]) -> str:
+    """A label beside the point at ``x, y``: above right, else below right, above left or
+    below left, whichever first overlaps no label already placed (``taken``, updated)."""
+    w, h = 6.2 * len(name), 11.0
+    choice = None
+    for dx, dy, anchor in ((8, -6, "start"), (8, 14, "start"), (-8, -6, "end"), (-8, 14, "end")):
+        left = x + dx if anchor == "start" else x + dx - w
+        box = (left, y + dy - h, left + w, y + dy)
+        if not any(box[0] < t[2] and t[0] < box[2] and box[1] < t[3] and t[1] < box[3] for t in taken):
+            choice = (dx, dy, anchor, box)
+            break
+    if choice is None:
+        choice = (8, -6, "start", (x + 8, y - 6 - h, x + 8 + w, y - 6))
+    dx, dy, anchor, box = choice
+    taken.append(box)
+    return f'<text x="{x + dx:.1f}" y="{y + dy:.1f}" text-anchor="{anchor}" fill="#333">{escape(name)}</text>'
+
+
 def layout(results: list[Result]) -> dict[str, list[tuple[float, float]]]:
     """Per axis (``compress``, ``decompress``), the pixel centre of each result, in the
     order given (results that failed are not drawn: give only those that did not)."""
@@ -113,10 +131,11 @@ def render(results: list[Result], title: str = "") -> str:
             parts.append(
                 f'<polyline points="{pts}" fill="none" stroke="#333" stroke-width="1.5" stroke-dasharray="5,3"/>'
             )
+        taken: list[tuple[float, float, float, float]] = []
         for i, r in enumerate(ok):
             x, y = where[axis][i]
-            name = escape(f"{r.candidate.format} {r.candidate.level}")
-            parts.append(f'<text x="{x + 8:.1f}" y="{y - 6:.1f}" fill="#333">{name}</text>')
+            name = f"{r.candidate.format} {r.candidate.level}"
+            parts.append(_label(x, y, name, taken))
         for i, r in enumerate(ok):
             x, y = where[axis][i]
             colour = COLOURS.get(r.candidate.format, "#7f7f7f")
