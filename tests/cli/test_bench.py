@@ -111,3 +111,13 @@ def test_records_in_a_real_process(tmp_path: Path) -> None:
         bad.returncode == 1
         and bad.stderr == b"chute: --records: records are measured with zstd only (dictionaries are zstd's)\n"
     )
+
+
+def test_progress_with_eta_on_request_and_max_memory(data: Path) -> None:
+    r = bench(str(data), "--formats", "lz4,zstd", "--levels=1", "--progress", "--max-memory", "1G", "--no-chart")
+    assert r.returncode == 0, r.stderr
+    assert b"[1/2] lz4 -1" in r.stderr and b"[2/2] zstd -1, ETA 0:" in r.stderr
+    assert b"2 candidates measured in" in r.stderr
+    assert b"goal storage: chute -F zstd --level=1" in r.stdout  # the better ratio of the two
+    quiet = bench(str(data), "--formats", "lz4", "--levels=1", "--no-chart")
+    assert quiet.stderr == b""  # standard error is not a terminal here
