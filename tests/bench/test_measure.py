@@ -173,3 +173,14 @@ def test_grid_defaults_and_narrowing() -> None:
         Candidate("gzip", 1, 1), Candidate("gzip", 1, 2), Candidate("gzip", 12, 1), Candidate("gzip", 12, 2)
     ]  # fmt: skip
     assert grid(["bz2"], [0], None) == []
+
+
+def test_a_failing_child_is_an_error_not_a_figure(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(text(100_000))
+    p = plan([str(tmp_path / "f")])
+    try:
+        os.unlink(p.streams[0].path)  # the measuring process cannot read it
+        r = measure(Candidate("zstd", 1), p, 5)
+    finally:
+        p.cleanup()
+    assert r.error is not None and "No such file" in r.error and r.ratio == 0.0
