@@ -11,6 +11,7 @@ when it is a terminal.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 
@@ -145,7 +146,7 @@ def run(args: Namespace) -> int:
     finally:
         plan.cleanup()
     frontier.mark(results)
-    target = args.paths[0] if len(args.paths) == 1 and args.paths[0] != "-" else "FILE"
+    target = _target(args.paths)
     out.write("\n" + report.table(results, target))
     if not args.no_chart:
         out.write("\n" + report.chart(results))
@@ -190,7 +191,6 @@ def run(args: Namespace) -> int:
 
 def _run_records(args: Namespace) -> int:
     import json
-    import shlex
 
     from ..bench import inputs, records, report
 
@@ -213,7 +213,7 @@ def _run_records(args: Namespace) -> int:
         rep = records.measure_records(plan, levels, delimiter=delimiter, dict_size=args.dict_size or 110 << 10)
     finally:
         plan.cleanup()
-    target = args.paths[0] if len(args.paths) == 1 and args.paths[0] != "-" else "FILE"
+    target = _target(args.paths)
     cut = "--lines"
     if args.delimiter not in (None, b"\n"):
         cut = "--delimiter " + shlex.quote(args.delimiter.decode("latin-1").encode("unicode_escape").decode())
@@ -231,6 +231,14 @@ def _run_records(args: Namespace) -> int:
         doc = {**report.environment(), "settings": settings, "records": rep.as_dict()}
         _write(args.json, json.dumps(doc, indent=1) + "\n", args.force)
     return 0
+
+
+def _target(paths: list[str]) -> str:
+    """What the printed commands compress: the one file measured, else ``FILE`` (a folder
+    or several inputs: the command is the same for each file)."""
+    if len(paths) == 1 and paths[0] != "-" and os.path.isfile(paths[0]):
+        return shlex.quote(paths[0])
+    return "FILE"
 
 
 def _write(path: str, text: str, force: bool) -> None:
