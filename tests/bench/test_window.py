@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chute.bench.window import decoder_window
 
@@ -88,3 +90,15 @@ def test_empty_or_short_headers_give_none() -> None:
     assert decoder_window("zstd", b"\x28\xb5") is None
     assert decoder_window("xz", b"") is None
     assert decoder_window("bz2", b"BZ") is None
+
+
+@given(st.sampled_from(["zstd", "xz", "brotli", "bz2", "lz4", "zlib", "gzip", "deflate"]), st.binary(max_size=80))
+def test_any_bytes_give_a_size_or_none(fmt: str, head: bytes) -> None:
+    got = decoder_window(fmt, head)
+    assert got is None or got >= 0
+
+
+@given(st.binary(min_size=1, max_size=64), st.integers(0, 63))
+def test_damaged_zstd_headers_never_raise(data: bytes, cut: int) -> None:
+    got = decoder_window("zstd", b"\x28\xb5\x2f\xfd" + data[:cut])
+    assert got is None or got >= 0
