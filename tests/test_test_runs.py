@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SAMPLE = '''
+SAMPLE = """
 import pytest
 
 @pytest.mark.slow
@@ -24,7 +24,7 @@ def test_platform():
 
 def test_plain():
     pass
-'''
+"""
 
 
 def run(tmp_path: Path, **env: str) -> str:

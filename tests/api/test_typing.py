@@ -10,7 +10,7 @@ import pytest
 
 mypy_api = pytest.importorskip("mypy.api", reason="mypy is not installed")
 
-CALLER = '''
+CALLER = """
 import io
 from typing import assert_type
 
@@ -32,7 +32,7 @@ with chute.open("a.zst") as src:
     data: bytes = src.read()
 decoder = chute.StreamDecoder()
 text: bytes = decoder.decompress(b"")
-'''
+"""
 
 
 @pytest.fixture(scope="module")
