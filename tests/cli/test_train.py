@@ -115,7 +115,8 @@ def test_dash_D_both_ways_with_zstd(lines_file: Path, tmp_path: Path) -> None:
     assert r.returncode == 0 and r.stdout == record * 2
     r = run("cat", "--follow", "-D", str(d), str(tmp_path / "theirs.zst"))
     assert r.returncode == 1
-    assert r.stderr.decode().strip() == "chute: -D: --follow and --range read files without a dictionary; use chute -dc -D"
+    want = "chute: -D: --follow and --range read files without a dictionary; use chute -dc -D"
+    assert r.stderr.decode().strip() == want
 
 
 def test_missing_or_wrong_dictionary_is_one_line(lines_file: Path, tmp_path: Path) -> None:
