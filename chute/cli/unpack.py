@@ -11,9 +11,11 @@ import sys
 
 from ._args import Spec
 from ._common import parse_size
+from ._tarargs import add_selection_args, check_all_found, name_printer, selection_from
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from ..tar.select import Selection
     from ._args import Namespace
 
 
@@ -31,6 +33,30 @@ def build_parser(prog: str) -> Spec:
     p.add_argument("--max-members", type=int, default=d.max_members, metavar="N", help="default %(default)s")
     p.add_argument("--max-total-size", type=parse_size, default=d.max_total_size, metavar="SIZE", help="default 64G")
     p.add_argument("--max-name-length", type=int, default=d.max_name_length, metavar="N", help="default %(default)s")
+    # as GNU tar: which members, where their data goes, what becomes of files already there
+    add_selection_args(p)
+    p.add_argument("-O", "--to-stdout", action="store_true", help="write the members' data to standard output")
+    p.add_argument("-v", "--verbose", action="store_true", help="print each member's name as it is extracted")
+    p.add_argument(
+        "--overwrite",
+        dest="old_files",
+        action="store_const",
+        const="replace",
+        default="replace",
+        help="replace existing files, each renamed over the old one once complete (default)",
+    )
+    p.add_argument(
+        "-k",
+        "--keep-old-files",
+        dest="old_files",
+        action="store_const",
+        const="keep",
+        help="an existing file is an error",
+    )
+    p.add_argument(
+        "--skip-old-files", dest="old_files", action="store_const", const="skip", help="leave existing files alone"
+    )
+    p.add_argument("--numeric-owner", action="store_true", help="owners by number, not name (what --owner always does)")
     return p
 
 
@@ -40,6 +66,9 @@ def run(args: Namespace) -> int:
 
     limits = Limits(args.max_members, args.max_total_size, args.max_name_length)
     src = sys.stdin.buffer if args.archive == "-" else args.archive
+    selection = selection_from(args)
+    if args.to_stdout:
+        return _to_stdout(src, args, selection)
     extract_archive(
         src,
         args.directory,
@@ -48,5 +77,23 @@ def run(args: Namespace) -> int:
         limits=limits,
         strip_components=args.strip_components,
         owner=args.owner,
+        selection=selection,
+        old_files=args.old_files,
+        verbose=name_printer(sys.stdout) if args.verbose else None,
     )
-    return 0
+    return check_all_found(selection, args.archive)
+
+
+def _to_stdout(src: object, args: Namespace, selection: Selection | None) -> int:
+    """``-O``: the selected members' data, one after the other, on standard output."""
+    from ..tar import open_compressed_input
+    from ..tar.select import copy_selected
+
+    fp, closers = open_compressed_input(src, args.format)
+    try:
+        copy_selected(fp, sys.stdout.buffer, selection, name_printer(sys.stderr) if args.verbose else None)
+    finally:
+        for c in closers:
+            c.close()
+    sys.stdout.buffer.flush()
+    return check_all_found(selection, args.archive)
