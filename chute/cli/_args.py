@@ -308,15 +308,11 @@ class Spec(_Container):
         finally:
             self._actions = actions
         rest: list[str] = namespace.__dict__.pop("_extras")
-        for text in rest[: rest.index("--") if "--" in rest else len(rest)]:
-            if text[:1] == "-" and text != "-" and not _looks_negative(text):
-                raise UsageError("unrecognized arguments: " + text)
-        options = self._options
-        self._actions, self._options = positionals, {}
+        self._actions = positionals  # the options stay known: an unknown one is an extra
         try:
             extra = self._parse_plain(rest, allow_extras=True)
         finally:
-            self._actions, self._options = actions, options
+            self._actions = actions
         leftover = extra.__dict__.pop("_extras")
         if leftover:
             raise UsageError("unrecognized arguments: " + " ".join(leftover))
@@ -333,7 +329,7 @@ class Spec(_Container):
         except _ArgError as exc:
             raise UsageError(exc.text) from None
         if allow_extras:
-            namespace._extras = extras
+            setattr(namespace, "_extras", extras)  # noqa: B010 - a name the description cannot take
         elif extras:
             raise UsageError("unrecognized arguments: " + " ".join(extras))
         return namespace
