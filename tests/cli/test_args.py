@@ -15,7 +15,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chute import __version__
@@ -105,6 +105,9 @@ def argv_lists(spec: Spec) -> st.SearchStrategy[list[str]]:
 def test_generated_command_lines_parse_like_argparse(command: str, data: st.DataObject) -> None:
     spec = COMMANDS[command]()
     argv = data.draw(argv_lists(spec))
+    # argparse's intermixed mode drops '--' in its first pass, so in the second '-- -h'
+    # asks for help: chute keeps what follows '--' a name, as tar does
+    assume(not (spec.intermixed and "--" in argv))
     same(spec, split_level_flags(argv))
 
 
