@@ -43,10 +43,10 @@ def add_selection_args(p: Spec, *, files_from: bool = True) -> None:
         add_files_from_args(p, "MEMBERs")
 
 
-def add_files_from_args(p: Spec, what: str) -> None:
-    p.add_argument(
-        "-T", "--files-from", metavar="FILE", help=f"read {what} from FILE, one a line ('-': standard input)"
-    )
+def add_files_from_args(p: Spec, what: str, *, short: bool = True) -> None:
+    """``--files-from`` (``-T`` too with ``short``: ``chute pack`` has ``-T`` for threads)."""
+    names = ("-T", "--files-from") if short else ("--files-from",)
+    p.add_argument(*names, metavar="FILE", help=f"read {what} from FILE, one a line ('-': standard input)")
     p.add_argument(
         "--null", action="store_true", help="--files-from names end with a NUL, not a newline (find -print0)"
     )
