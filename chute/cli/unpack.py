@@ -69,6 +69,14 @@ def run(args: Namespace) -> int:
     selection = selection_from(args)
     if args.to_stdout:
         return _to_stdout(src, args, selection)
+    from ..tar.quoting import quote
+
+    kept: list[int] = [0]
+
+    def existing(member: str) -> None:
+        kept[0] += 1
+        sys.stderr.write(f"chute: {args.archive}: {quote(member)}: file exists, kept (--keep-old-files)\n")
+
     extract_archive(
         src,
         args.directory,
@@ -80,8 +88,9 @@ def run(args: Namespace) -> int:
         selection=selection,
         old_files=args.old_files,
         verbose=name_printer(sys.stdout) if args.verbose else None,
+        existing=existing,
     )
-    return check_all_found(selection, args.archive)
+    return check_all_found(selection, args.archive) or (1 if kept[0] else 0)
 
 
 def _to_stdout(src: object, args: Namespace, selection: Selection | None) -> int:

@@ -169,12 +169,13 @@ def extract_archive(
     selection: Any = None,
     old_files: str = "replace",
     verbose: Any = None,
+    existing: Any = None,
     **kw: Any,
 ) -> Any:
     """Extract ``file`` (path or binary file object, compressed or not) into ``target``.
 
-    ``selection`` (a :class:`chute.tar.select.Selection`), ``old_files`` and ``verbose``:
-    see :class:`chute.tar.select.SelectingExtractor`."""
+    ``selection`` (a :class:`chute.tar.select.Selection`), ``old_files``, ``verbose`` and
+    ``existing``: see :class:`chute.tar.select.SelectingExtractor`."""
     from .extract import extract
 
     fp, closers = open_compressed_input(file, format)
@@ -182,7 +183,9 @@ def extract_archive(
         if selection is not None or old_files != "replace" or verbose is not None:
             from .select import extract_selected
 
-            return extract_selected(fp, target, selection, old_files=old_files, verbose=verbose, **kw)
+            return extract_selected(
+                fp, target, selection, old_files=old_files, verbose=verbose, existing=existing, **kw
+            )
         return extract(fp, target, **kw)
     finally:
         for c in closers:

@@ -108,8 +108,10 @@ class Selection:
 class SelectingExtractor(Extractor):
     """An :class:`~chute.tar.extract.Extractor` that extracts only what ``selection`` wants,
     applies the ``old_files`` policy (one of :data:`OLD_FILES`) to files that exist where a
-    member goes, and calls ``verbose(name)`` for each member it extracts. Other keywords
-    go to :class:`~chute.tar.extract.Extractor`."""
+    member goes, and calls ``verbose(name)`` for each member it extracts. Under ``keep``, a
+    member whose file exists raises ``FileExistsError``, or when ``existing`` is given is
+    passed to ``existing(name)`` and skipped. Other keywords go to
+    :class:`~chute.tar.extract.Extractor`."""
 
     def __init__(
         self,
@@ -118,6 +120,7 @@ class SelectingExtractor(Extractor):
         *,
         old_files: str = "replace",
         verbose: Callable[[str], None] | None = None,
+        existing: Callable[[str], None] | None = None,
         **kw: Any,
     ) -> None:
         if old_files not in OLD_FILES:
@@ -126,6 +129,7 @@ class SelectingExtractor(Extractor):
         self.selection = selection
         self.old_files = old_files
         self.verbose = verbose
+        self.existing = existing
 
     def extract_member(self, m: Member, data: Any) -> None:
         if self.selection is not None and not self.selection.wants(m.name):
@@ -133,7 +137,10 @@ class SelectingExtractor(Extractor):
         if self.old_files != "replace" and m.type != h.DIRECTORY and self._exists(m):
             if self.old_files == "skip":
                 return
-            raise FileExistsError(errno.EEXIST, "file exists (--keep-old-files)", m.name)
+            if self.existing is None:
+                raise FileExistsError(errno.EEXIST, "file exists (--keep-old-files)", m.name)
+            self.existing(m.name)  # reported, and the extraction goes on, as with tar -k
+            return
         if self.verbose is not None:
             self.verbose(m.name)
         super().extract_member(m, data)
@@ -156,10 +163,11 @@ def extract_selected(
     *,
     old_files: str = "replace",
     verbose: Callable[[str], None] | None = None,
+    existing: Callable[[str], None] | None = None,
     **kw: Any,
 ) -> ExtractStats:
     """:func:`chute.tar.extract.extract` through a :class:`SelectingExtractor`."""
-    with SelectingExtractor(target, selection, old_files=old_files, verbose=verbose, **kw) as ex:
+    with SelectingExtractor(target, selection, old_files=old_files, verbose=verbose, existing=existing, **kw) as ex:
         ex.extract_all(fp)
     return ex.stats
 
