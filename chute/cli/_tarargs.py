@@ -13,7 +13,7 @@ from ._common import CliError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import TextIO
+    from typing import Any, TextIO
 
     from ..tar.select import Selection
     from ._args import Namespace, Spec
@@ -107,3 +107,62 @@ def name_printer(stream: TextIO) -> Callable[[str], None]:
         stream.write(quote(name) + "\n")
 
     return say
+
+
+def add_progress_args(p: Spec) -> None:
+    """``--progress``/``--no-progress``, as the main command has them."""
+    p.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_const",
+        const=True,
+        default=None,
+        help="show progress even when stderr is not a terminal",
+    )
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+
+
+def show_progress(args: Namespace, names_on_stdout: bool = False) -> bool:
+    """Whether to draw a progress line: asked for, or stderr is a terminal (and ``-v``
+    names are not going to the same terminal on standard output)."""
+    from .progress import wanted
+
+    if args.progress is not None:
+        return bool(args.progress)
+    if not wanted(sys.stderr):
+        return False
+    return not (names_on_stdout and wanted(sys.stdout))
+
+
+def metered_archive(archive: str, format: str | None, label: str) -> tuple[object, str | None, list[object]]:
+    """``archive`` (a path or ``-``) opened to read with a progress line on stderr: (the
+    file object, the format to pass on, what to close and in which order). The format
+    comes from ``format``, else the path's suffix (as when the path itself is given), else
+    the first bytes."""
+    import io
+    import os
+
+    from .progress import MeteredReader, ProgressLine
+
+    if archive == "-":
+        raw: Any = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
+        owned: list[object] = []
+        try:
+            st = os.fstat(sys.stdin.fileno())
+            import stat
+
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        except (OSError, ValueError):
+            size = None
+    else:
+        raw = open(archive, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
+        owned = [raw]
+        size = os.fstat(raw.fileno()).st_size
+        if format is None:
+            from ..codecs import from_suffix
+
+            c = from_suffix(archive)
+            format = c.name if c is not None else None
+    line = ProgressLine(label, size)
+    reader = io.BufferedReader(MeteredReader(raw, line), 1 << 16)
+    return reader, format, [line, reader, *owned]

@@ -13,7 +13,7 @@ import sys
 
 from ._args import Spec
 from ._common import CliError, add_format_args, open_output, parse_size, refuse_terminal, resolve_level, resolve_threads
-from ._tarargs import add_files_from_args, name_printer, read_names
+from ._tarargs import add_files_from_args, add_progress_args, name_printer, read_names, show_progress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,6 +48,7 @@ def build_parser(prog: str) -> Spec:
         action="store_true",
         help="print each name as it is archived (on standard error when ARCHIVE is '-')",
     )
+    add_progress_args(p)
     return p
 
 
@@ -101,11 +102,18 @@ def run(args: Namespace) -> int:
         full = path if base is None or path == "-" else os.path.join(base, path)
         if path != "-" and not os.path.lexists(full):
             raise CliError(full, "no such file or directory")
-    with open_output(args.output, force=args.force) as opened:
+    line: Any = None
+    if show_progress(args, names_on_stdout=say is not None and args.output != "-"):
+        from .progress import ProgressLine
+
+        line = ProgressLine(args.output if args.output != "-" else "stdout")
+    with open_output(args.output, force=args.force) as opened, _Erasing(line):
         # Standard output unbuffered: the archive goes out in large writes anyway, and a
         # failed write then leaves nothing in a buffer to fail again (a second line) at exit.
         raw = getattr(opened, "raw", opened) if args.output == "-" else opened
         out: Any = _NamedOutput(raw, args.output)
+        if line is not None:
+            out = _Metered(out, line)
         sink = chute_open(out, "wb", format=fmt, level=level, threads=threads) if fmt else out
         tw = TarWriter(
             sink,  # type: ignore[arg-type]  # a ChuteWriter is a binary file, not typing's BinaryIO class
@@ -126,6 +134,20 @@ def run(args: Namespace) -> int:
             sink.close()
         out.flush()  # here, not on the way out of open_output: an error then names the archive
     return 0
+
+
+class _Erasing:
+    """Erase the progress ``line`` (if any) on the way out, before any error is printed."""
+
+    def __init__(self, line: Any) -> None:
+        self._line = line
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._line is not None:
+            self._line.close()
 
 
 class _NamedOutput:
@@ -156,6 +178,25 @@ class _NamedOutput:
             self._fp.flush()
         except OSError as exc:
             raise _named(exc, self._name) from None
+
+
+class _Metered:
+    """The archive's output, counting what is written for the progress line (the total
+    is unknown until the end: the line shows the bytes written, rate and elapsed time)."""
+
+    def __init__(self, out: _NamedOutput, line: Any) -> None:
+        self._out = out
+        self._line = line
+        self._done = 0
+
+    def write(self, data: Any) -> int:
+        n = self._out.write(data)
+        self._done += n
+        self._line.update(self._done)
+        return n
+
+    def flush(self) -> None:
+        self._out.flush()
 
 
 def _named(exc: OSError, name: str) -> OSError:

@@ -11,10 +11,20 @@ import sys
 
 from ._args import Spec
 from ._common import parse_size
-from ._tarargs import add_selection_args, check_all_found, name_printer, selection_from
+from ._tarargs import (
+    add_progress_args,
+    add_selection_args,
+    check_all_found,
+    metered_archive,
+    name_printer,
+    selection_from,
+    show_progress,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..tar.select import Selection
     from ._args import Namespace
 
@@ -57,20 +67,32 @@ def build_parser(prog: str) -> Spec:
         "--skip-old-files", dest="old_files", action="store_const", const="skip", help="leave existing files alone"
     )
     p.add_argument("--numeric-owner", action="store_true", help="owners by number, not name (what --owner always does)")
+    add_progress_args(p)
     return p
 
 
 def run(args: Namespace) -> int:
-    from ..tar import extract_archive
-    from ..tar.safety import Limits
-
-    limits = Limits(args.max_members, args.max_total_size, args.max_name_length)
     src = sys.stdin.buffer if args.archive == "-" else args.archive
     selection = selection_from(args)
-    if args.to_stdout:
-        return _to_stdout(src, args, selection)
-    from ..tar.quoting import quote
+    fmt = args.format
+    closers: list[Any] = []
+    if show_progress(args, names_on_stdout=args.verbose and not args.to_stdout):
+        src, fmt, closers = metered_archive(args.archive, fmt, "stdin" if args.archive == "-" else args.archive)
+    try:
+        return _unpack(src, fmt, args, selection)
+    finally:
+        for c in closers:
+            c.close()
 
+
+def _unpack(src: Any, fmt: str | None, args: Namespace, selection: Selection | None) -> int:
+    from ..tar import extract_archive
+    from ..tar.quoting import quote
+    from ..tar.safety import Limits
+
+    if args.to_stdout:
+        return _to_stdout(src, fmt, args, selection)
+    limits = Limits(args.max_members, args.max_total_size, args.max_name_length)
     kept: list[int] = [0]
 
     def existing(member: str) -> None:
@@ -80,7 +102,7 @@ def run(args: Namespace) -> int:
     extract_archive(
         src,
         args.directory,
-        format=args.format,
+        format=fmt,
         trust=args.trust,
         limits=limits,
         strip_components=args.strip_components,
@@ -93,12 +115,12 @@ def run(args: Namespace) -> int:
     return check_all_found(selection, args.archive) or (1 if kept[0] else 0)
 
 
-def _to_stdout(src: object, args: Namespace, selection: Selection | None) -> int:
+def _to_stdout(src: object, fmt: str | None, args: Namespace, selection: Selection | None) -> int:
     """``-O``: the selected members' data, one after the other, on standard output."""
     from ..tar import open_compressed_input
     from ..tar.select import copy_selected
 
-    fp, closers = open_compressed_input(src, args.format)
+    fp, closers = open_compressed_input(src, fmt)
     try:
         copy_selected(fp, sys.stdout.buffer, selection, name_printer(sys.stderr) if args.verbose else None)
     finally:
