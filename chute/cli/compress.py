@@ -46,6 +46,8 @@ subcommands (chute SUBCOMMAND --help for details):
   unpack ARCHIVE -C DIR    extract an archive safely (ARCHIVE may be '-')
   ls ARCHIVE               list the members of an archive
   precompress DIR          write .zst/.br/.gz siblings of static web files
+  completion SHELL         print a bash, zsh or fish completion script
+  manpage                  print the manual page (chute manpage | man -l -)
 """
 
 #: Without -T, regular files at least this big are compressed on every core.
