@@ -61,7 +61,7 @@ def build_parser(prog: str) -> Spec:
         dest="old_files",
         action="store_const",
         const="keep",
-        help="an existing file is an error",
+        help="keep existing files: each is reported, the rest extracted, exit status 1",
     )
     p.add_argument(
         "--skip-old-files", dest="old_files", action="store_const", const="skip", help="leave existing files alone"

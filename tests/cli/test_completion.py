@@ -92,3 +92,20 @@ def test_man_reads_the_page(tmp_path: Path) -> None:
         ["man", "-l", str(page_file)], capture_output=True, env={"MANPAGER": "cat", "PATH": "/usr/bin:/bin"}
     )
     assert r.returncode == 0 and b"chute pack" in r.stdout.replace(b"\x08", b"")
+
+
+def test_fish_completes_words(tmp_path: Path) -> None:
+    if shutil.which("fish") is None:
+        pytest.skip("fish is not installed")
+    path = tmp_path / "chute.fish"
+    path.write_text(script("fish"))
+
+    def offered(line: str) -> list[str]:
+        r = subprocess.run(["fish", "-c", f"source {path}; complete -C '{line}'"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return [x.split("\t")[0] for x in r.stdout.splitlines()]
+
+    assert "--keep-old-files" in offered("chute unpack a.tar --ke")
+    assert offered("chute pa") == ["pack"]
+    assert sorted(offered("chute completion ")) == ["bash", "fish", "zsh"]
+    assert "--decompress" in offered("chute --dec") and "--decompress" not in offered("chute pack --dec")
