@@ -85,20 +85,16 @@ class Selection:
     def wants(self, name: str) -> bool:
         """Whether the member ``name`` (as stored) is selected; remembers which names matched."""
         n = name.rstrip("/") or name
-        if self._excluded is not None and self._excluded(n):
-            return False
-        if not self.names:
-            return True
-        hit = False
+        hit = not self.names
         for i, want in enumerate(self.names):
             if self._globs is not None:
                 ok = self._globs[i](n) is not None
             else:
                 ok = n == want or n.startswith(want + "/") or want == "/"
             if ok:
-                self._matched[i] = True
+                self._matched[i] = True  # found, even if excluded (as GNU tar counts it)
                 hit = True
-        return hit
+        return hit and (self._excluded is None or not self._excluded(n))
 
     def unmatched(self) -> list[str]:
         """The names (as given) that selected no member so far."""

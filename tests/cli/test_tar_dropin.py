@@ -98,6 +98,7 @@ SELECTIONS = [
     ["--exclude", "*.md"],
     ["--exclude", "d/*.txt"],
     ["--exclude", "src/d", "src"],
+    ["--exclude", "d", "src/d"],  # found, though all excluded: no error
     ["--exclude", "doc", "--wildcards", "src/*.txt"],
 ]
 
