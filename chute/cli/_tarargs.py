@@ -57,7 +57,9 @@ def read_names(args: Namespace) -> list[str]:
     ``--null``; empty entries and a ``\\r`` before a newline are dropped."""
     import os
 
-    path = getattr(args, "files_from", None)
+    if "files_from" not in args:  # chute ls: its --null is about its output
+        return []
+    path = args.files_from
     if path is None:
         if getattr(args, "null", False):
             raise CliError("--null", "needs --files-from")

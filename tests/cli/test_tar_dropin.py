@@ -277,3 +277,10 @@ def test_names_between_options(archive: Path, tmp_path: Path) -> None:
     c = chute("unpack", str(archive), "src/a.txt", "-C", str(tmp_path / "o"), "src/d/b.txt")
     assert c.returncode == 0, c.stderr
     assert sorted(tree(tmp_path / "o")) == ["src", "src/a.txt", "src/d", "src/d/b.txt"]
+
+
+def test_ls_null_output_with_names(archive: Path) -> None:
+    """ls's own --null (NUL-ended output) is not the --files-from --null of unpack/pack."""
+    c = chute("ls", "--null", str(archive), "src/d")
+    assert c.returncode == 0, c.stderr
+    assert c.stdout == run("tar", "-tf", str(archive), "src/d").stdout.replace(b"\n", b"\0")
