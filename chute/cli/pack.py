@@ -123,6 +123,8 @@ def run(args: Namespace) -> int:
         )
         for path in paths:
             if path == "-":
+                if say is not None:
+                    say(args.stdin_name)
                 tw.add_stream(args.stdin_name, sys.stdin.buffer)
                 continue
             full = path if base is None else os.path.join(base, path)
