@@ -81,3 +81,16 @@ def test_line_text() -> None:
     assert "250 B/s" in text and "0:02" in text and "ETA 0:02" in text and "[file 2/3, 50.0% of 2.9 KiB]" in text
     assert "ETA" not in ProgressLine("f").text(500, 500, 2.0)
     assert clock(3725) == "1:02:05" and clock(65) == "1:05"
+
+
+def test_verbose_summary_reads_in_order_both_ways(tmp_path: Path) -> None:
+    """-v: what was read => what was written, and the compressed share of the
+    uncompressed size, the same figure compressing and decompressing."""
+    (tmp_path / "f").write_bytes(b"abcdefgh" * 200_000)
+    c = subprocess.run([*CHUTE, "-v", "-k", "f"], cwd=tmp_path, capture_output=True)
+    d = subprocess.run([*CHUTE, "-v", "-d", "-c", "f.zst"], cwd=tmp_path, capture_output=True)
+    assert c.returncode == 0 and d.returncode == 0
+    assert c.stderr.startswith(b"chute: f: 1.5 MiB => ") and d.stderr.startswith(b"chute: f.zst: ")
+    assert b" => 1.5 MiB (" in d.stderr
+    share = [line.split(b"(")[1].split(b"%")[0] for line in (c.stderr, d.stderr)]
+    assert share[0] == share[1] and float(share[0]) < 5
