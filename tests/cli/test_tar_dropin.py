@@ -284,3 +284,23 @@ def test_ls_null_output_with_names(archive: Path) -> None:
     c = chute("ls", "--null", str(archive), "src/d")
     assert c.returncode == 0, c.stderr
     assert c.stdout == run("tar", "-tf", str(archive), "src/d").stdout.replace(b"\n", b"\0")
+
+
+def test_ls_long_devices_fifo_sparse_as_tar_tv(tmp_path: Path) -> None:
+    """A device's size column is major,minor; a sparse file's is its full size, which
+    widens the column for the lines after it, as in GNU tar."""
+    _need_tar()
+    d = tmp_path / "dv"
+    d.mkdir()
+    try:
+        os.mknod(d / "null", 0o20644, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device needs root")
+    os.mkfifo(d / "fifo")
+    with open(d / "sparse", "wb") as f:
+        f.truncate(5 << 30)
+    a = tmp_path / "dv.tar"
+    assert run("tar", "--sparse", "--sort=name", "-cf", str(a), "dv", cwd=tmp_path).returncode == 0
+    t = run("tar", "-tvf", str(a))
+    c = chute("ls", "-l", str(a))
+    assert c.returncode == 0 and c.stdout == t.stdout and b" 1,3 " in c.stdout and b"5368709120" in c.stdout
