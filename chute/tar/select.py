@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from .extract import ExtractStats
 
-__all__ = ["Selection", "SelectingExtractor", "glob_matcher", "OLD_FILES"]
+__all__ = ["Selection", "SelectingExtractor", "glob_matcher", "extract_selected", "copy_selected", "OLD_FILES"]
 
 #: The policies for a file that already exists where a member goes.
 OLD_FILES = ("replace", "keep", "skip")
