@@ -285,7 +285,7 @@ class Runner:
             (stats.bytes_out, stats.bytes_in) if self.op == "compress" else (stats.bytes_in, stats.bytes_out)
         )
         pct = 100 * packed / plain if plain else 0.0
-        rate = (stats.bytes_in / stats.seconds) if stats.seconds > 0 else 0.0
+        rate = (plain / stats.seconds) if stats.seconds > 0 else 0.0  # of uncompressed data, as zstd and xz
         dest = out or "stdout"
         sys.stderr.write(
             f"chute: {name if name != '-' else 'stdin'}: {human(stats.bytes_in)} => {human(stats.bytes_out)} "

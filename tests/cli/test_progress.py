@@ -94,3 +94,11 @@ def test_verbose_summary_reads_in_order_both_ways(tmp_path: Path) -> None:
     assert b" => 1.5 MiB (" in d.stderr
     share = [line.split(b"(")[1].split(b"%")[0] for line in (c.stderr, d.stderr)]
     assert share[0] == share[1] and float(share[0]) < 5
+    # the rate is of uncompressed bytes both ways: 1.5 MiB in the time taken
+    for line in (c.stderr, d.stderr):
+        seconds = float(line.split(b" in ")[1].split(b"s,")[0])
+        rate = line.split(b"s, ")[1].split(b"/s")[0]
+        if seconds >= 0.01:  # printed to 1/100 s: within a factor of 3 (compressed-byte rates are 400x off)
+            value, unit = rate.split()
+            mib = float(value) * {b"B": 1 / (1 << 20), b"KiB": 1 / 1024, b"MiB": 1, b"GiB": 1024}[unit]
+            assert 0.3 < mib * seconds / 1.53 < 3, line
