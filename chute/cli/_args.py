@@ -246,6 +246,8 @@ class Spec(_Container):
         self.epilog = epilog
         self.raw_description = raw_description
         self.add_help = add_help
+        #: Options may come between positionals (:meth:`_parse_intermixed`), as tar allows
+        self.intermixed = False
         self._spec = self
         self._index = 0
         self._containers: list[tuple[str, int, dict[str, Any]]] = [("parser", -1, {})]
@@ -290,6 +292,34 @@ class Spec(_Container):
 
     def parse(self, args: list[str]) -> Namespace:
         """Like :meth:`parse_args`, but a usage error raises :class:`UsageError`."""
+        if self.intermixed:
+            return self._parse_intermixed(args)
+        return self._parse_plain(args)
+
+    def _parse_intermixed(self, args: list[str]) -> Namespace:
+        """argparse's ``parse_intermixed_args``: the options first, wherever they are, then
+        what is left as the positionals, so ``ARCHIVE -C DIR NAME`` gives NAME to the
+        positional after ARCHIVE (plain parsing would have given it nothing already)."""
+        actions = self._actions
+        positionals = [a for a in actions if not a.option_strings]
+        self._actions = [a for a in actions if a.option_strings]
+        try:
+            namespace = self._parse_plain(args, allow_extras=True)
+        finally:
+            self._actions = actions
+        rest: list[str] = namespace.__dict__.pop("_extras")
+        self._actions = positionals  # the options stay known: an unknown one is an extra
+        try:
+            extra = self._parse_plain(rest, allow_extras=True)
+        finally:
+            self._actions = actions
+        leftover = extra.__dict__.pop("_extras")
+        if leftover:
+            raise UsageError("unrecognized arguments: " + " ".join(leftover))
+        namespace.__dict__.update(extra.__dict__)
+        return namespace
+
+    def _parse_plain(self, args: list[str], allow_extras: bool = False) -> Namespace:
         namespace = Namespace()
         for action in self._actions:
             if action.dest != SUPPRESS and not hasattr(namespace, action.dest) and action.default != SUPPRESS:
@@ -298,7 +328,9 @@ class Spec(_Container):
             extras = self._parse(list(args), namespace)
         except _ArgError as exc:
             raise UsageError(exc.text) from None
-        if extras:
+        if allow_extras:
+            setattr(namespace, "_extras", extras)  # noqa: B010 - a name the description cannot take
+        elif extras:
             raise UsageError("unrecognized arguments: " + " ".join(extras))
         return namespace
 

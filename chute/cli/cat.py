@@ -77,7 +77,9 @@ def run(args: Namespace) -> int:
         return 0
     from .compress import run_main
 
-    argv = ["-d", "-c", "--no-progress"]
+    argv = ["-d", "-c"]
+    if sys.stdout.isatty():  # the data goes to the terminal: no progress line over it
+        argv.append("--no-progress")
     if args.format:
         argv += ["-F", args.format]
     if args.force:

@@ -1,4 +1,4 @@
-"""``chute ls ARCHIVE``: list members as they stream by (``-l``: mode, size, mtime, link).
+"""``chute ls ARCHIVE [MEMBER...]``: list members as they stream by (``-l``: as ``tar -tv``).
 
 Names are quoted as GNU tar quotes them (:mod:`chute.quoting`); ``--null`` writes them
 as they are stored instead, each line ended by a NUL, for scripts. A warning about a member
@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from ._args import Spec
+from ._tarargs import add_selection_args, check_all_found, selection_from
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,6 +34,9 @@ def build_parser(prog: str) -> Spec:
         help="names as stored, unquoted, each line ended by a NUL instead of a newline (for scripts)",
     )
     p.add_argument("-F", "--format", metavar="NAME", help="compression format when it cannot be detected (brotli)")
+    # as GNU tar: which members, and -l's owner column
+    add_selection_args(p, files_from=False)
+    p.add_argument("--numeric-owner", action="store_true", help="-l shows owners as uid/gid numbers")
     return p
 
 
@@ -65,11 +69,13 @@ def run(args: Namespace) -> int:
         status = 2
 
     closers: list[Any] = []
+    selection = None
     try:
         fp, closers = open_compressed_input(sys.stdin.buffer if stdin else args.archive, args.format)
         reader = TarReader(fp, on_warning=warn)
-        if args.long:
-            _long(reader, pending, flush, args.null)
+        selection = selection_from(args)
+        if args.long or selection is not None:
+            _long(reader, pending, flush, args.null, selection, args.long, args.numeric_owner)
         else:
             _names(reader, pending, flush, args.null)
     except ChuteError as exc:
@@ -80,7 +86,7 @@ def run(args: Namespace) -> int:
             c.close()
     flush()
     out.flush()
-    return status
+    return check_all_found(selection, shown) or status
 
 
 def _names(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
@@ -93,11 +99,16 @@ def _names(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None
             flush()
 
 
-def _long(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
+def _long(
+    reader: Any, pending: list[bytes], flush: Any, literal: bool, selection: Any, long: bool, numeric: bool
+) -> None:
+    """The members ``selection`` wants (all without one): names, or with ``long`` the
+    lines of ``tar -tv``: mode, owner/group, size (``major,minor`` for a device), date and
+    time to the minute, name, and ``-> target`` or ``link to target``."""
     import time
 
     from ..quoting import quote_bytes
-    from ..tar.header import HARDLINK, SYMLINK
+    from ..tar.header import BLOCKDEV, CHARDEV, HARDLINK, SYMLINK
 
     def shown(text: str) -> bytes:
         raw = text.encode("utf-8", "surrogateescape")
@@ -106,7 +117,15 @@ def _long(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
     # members share modes and mtimes: each column is made once per distinct value
     modes: dict[tuple[bytes, int], str] = {}
     times: dict[int, str] = {}
+    width = 19  # GNU tar's: owner/group and size share a column that only grows
     for m, _ in reader:
+        if selection is not None and not selection.wants(m.name):
+            continue
+        if not long:
+            pending.append(shown(m.name))
+            if len(pending) >= _BATCH:
+                flush()
+            continue
         key = (m.type, m.mode)
         mode = modes.get(key)
         if mode is None:
@@ -116,8 +135,13 @@ def _long(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None:
         if when is None:
             if len(times) > 4096:
                 times.clear()
-            when = times[secs] = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(secs))
-        line = f"{mode} {m.size:>12} {when} ".encode() + shown(m.name)
+            when = times[secs] = time.strftime("%Y-%m-%d %H:%M", time.localtime(secs))
+        user = str(m.uid) if numeric or not m.uname else m.uname
+        group = str(m.gid) if numeric or not m.gname else m.gname
+        size = f"{m.devmajor},{m.devminor}" if m.type in (CHARDEV, BLOCKDEV) else str(m.data_size)
+        pad = len(user) + len(group) + 2 + len(size)
+        width = max(width, pad)
+        line = f"{mode} {user}/{group} {size:>{width - pad + len(size)}} {when} ".encode() + shown(m.name)
         if m.type == SYMLINK:
             line += b" -> " + shown(m.linkname)
         elif m.type == HARDLINK:

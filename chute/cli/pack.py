@@ -13,6 +13,7 @@ import sys
 
 from ._args import Spec
 from ._common import CliError, add_format_args, open_output, parse_size, refuse_terminal, resolve_level, resolve_threads
+from ._tarargs import add_files_from_args, add_progress_args, name_printer, read_names, show_progress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 def build_parser(prog: str) -> Spec:
     p = Spec(prog, "Archive PATHs into a (compressed) tar file.")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files and folders to add; '-' adds standard input")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files and folders to add; '-' adds standard input")
     p.add_argument("-o", "--output", required=True, metavar="ARCHIVE", help="archive to write ('-': standard output)")
     p.add_argument("-C", "--directory", metavar="DIR", help="take PATHs relative to DIR")
     p.add_argument("--exclude", action="append", default=[], metavar="PATTERN", help="skip names matching a glob")
@@ -39,6 +40,15 @@ def build_parser(prog: str) -> Spec:
     )
     p.add_argument("-f", "--force", action="store_true", help="overwrite ARCHIVE; write to a terminal")
     add_format_args(p)
+    # as GNU tar: PATHs from a list (not -T: threads), names as they are archived
+    add_files_from_args(p, "PATHs", short=False)
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print each name as it is archived (on standard error when ARCHIVE is '-')",
+    )
+    add_progress_args(p)
     return p
 
 
@@ -53,13 +63,25 @@ def _codec_name(args: Namespace) -> str | None:
         except (KeyError, ValueError, LookupError):
             raise CliError("-F", f"unknown format {args.format!r}") from None
     out = args.output
-    if out != "-":
-        if out.endswith(".tar"):
-            return None
-        c = codecs.from_suffix(out)
-        if c is not None:
-            return c.name
-    return "zstd"
+    if out == "-":
+        return "zstd"
+    from ..streams.atomic import writes_in_place
+
+    if writes_in_place(out):  # a device or FIFO has no suffix to read: as standard output
+        return "zstd"
+    lower = out.lower()
+    if lower.endswith(".tar"):
+        return None
+    c = codecs.from_suffix(lower)
+    # .tar.SUFFIX, or a one-part name for a compressed tar (.tgz .tzst .txz .tbz2)
+    if c is not None and any(lower.endswith(".tar" + x) or x.startswith(".t") for x in _endings(lower, c)):
+        return c.name
+    known = ".tar.zst .tzst .tar.gz .tgz .tar.xz .txz .tar.bz2 .tbz2 .tar.lz4 .tar"
+    raise CliError(out, f"not a tar archive name ({known}); give -F FORMAT")
+
+
+def _endings(name: str, codec: Any) -> list[str]:
+    return [s for s in codec.suffixes if name.endswith(s)]
 
 
 def run(args: Namespace) -> int:
@@ -67,6 +89,9 @@ def run(args: Namespace) -> int:
     from ..api.fileobj import open as chute_open
     from ..tar.writer import DEFAULT_SPOOL_LIMIT, TarWriter, exclude_patterns
 
+    paths = list(args.paths) + read_names(args)
+    if not paths:
+        raise CliError("", "nothing to archive: give PATHs or --files-from")
     fmt = _codec_name(args)
     level = resolve_level(args, codecs.get(fmt)) if fmt else None
     threads = resolve_threads(args)
@@ -76,15 +101,23 @@ def run(args: Namespace) -> int:
     if base is not None and not os.path.isdir(base):
         raise CliError(base, "no such folder (-C)")
     exclude = exclude_patterns(args.exclude) if args.exclude else None
-    for path in args.paths:
+    say = name_printer(sys.stderr if args.output == "-" else sys.stdout) if args.verbose else None
+    for path in paths:
         full = path if base is None or path == "-" else os.path.join(base, path)
         if path != "-" and not os.path.lexists(full):
             raise CliError(full, "no such file or directory")
-    with open_output(args.output, force=args.force) as opened:
+    line: Any = None
+    if show_progress(args, names_on_stdout=say is not None and args.output != "-"):
+        from .progress import ProgressLine
+
+        line = ProgressLine(args.output if args.output != "-" else "stdout")
+    with open_output(args.output, force=args.force) as opened, _Erasing(line):
         # Standard output unbuffered: the archive goes out in large writes anyway, and a
         # failed write then leaves nothing in a buffer to fail again (a second line) at exit.
         raw = getattr(opened, "raw", opened) if args.output == "-" else opened
         out: Any = _NamedOutput(raw, args.output)
+        if line is not None:
+            out = _Metered(out, line)
         sink = chute_open(out, "wb", format=fmt, level=level, threads=threads) if fmt else out
         tw = TarWriter(
             sink,  # type: ignore[arg-type]  # a ChuteWriter is a binary file, not typing's BinaryIO class
@@ -92,17 +125,35 @@ def run(args: Namespace) -> int:
             spool_limit=args.spool_limit or DEFAULT_SPOOL_LIMIT,
             follow_symlinks=args.dereference,
         )
-        for path in args.paths:
+        for path in paths:
             if path == "-":
+                if say is not None:
+                    say(args.stdin_name)
                 tw.add_stream(args.stdin_name, sys.stdin.buffer)
                 continue
             full = path if base is None else os.path.join(base, path)
-            tw.add_path(full, _arcname(path), exclude=exclude)
+            arcname = _arcname(path)
+            hook = exclude if say is None else _printing(say, exclude, full, arcname, args.dereference)
+            tw.add_path(full, arcname, exclude=hook)
         tw.close()
         if sink is not out:
             sink.close()
         out.flush()  # here, not on the way out of open_output: an error then names the archive
     return 0
+
+
+class _Erasing:
+    """Erase the progress ``line`` (if any) on the way out, before any error is printed."""
+
+    def __init__(self, line: Any) -> None:
+        self._line = line
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._line is not None:
+            self._line.close()
 
 
 class _NamedOutput:
@@ -135,6 +186,25 @@ class _NamedOutput:
             raise _named(exc, self._name) from None
 
 
+class _Metered:
+    """The archive's output, counting what is written for the progress line (the total
+    is unknown until the end: the line shows the bytes written, rate and elapsed time)."""
+
+    def __init__(self, out: _NamedOutput, line: Any) -> None:
+        self._out = out
+        self._line = line
+        self._done = 0
+
+    def write(self, data: Any) -> int:
+        n = self._out.write(data)
+        self._done += n
+        self._line.update(self._done)
+        return n
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
 def _named(exc: OSError, name: str) -> OSError:
     if exc.filename is None:
         exc.filename = name
@@ -145,3 +215,22 @@ def _arcname(path: str) -> str:
     parts = [x for x in path.replace(os.sep, "/").split("/") if x not in ("", "..")]
     name = "/".join(x for x in parts if x != ".")
     return name or "."
+
+
+def _printing(say: Any, exclude: Any, root: str, arcname: str, follow: bool) -> Any:
+    """An ``exclude`` for :meth:`TarWriter.add_path` under ``root`` (archived as ``arcname``)
+    that prints each name it lets through, a folder's with a final ``/`` as ``tar -v`` does."""
+    prefix = "" if arcname == "." else arcname + "/"
+
+    def hook(name: str) -> bool:
+        if exclude is not None and exclude(name):
+            return True
+        if name == arcname:
+            path = root
+        else:
+            path = os.path.join(root, name[len(prefix) :] if name.startswith(prefix) else name)
+        isdir = os.path.isdir(path) if follow else os.path.isdir(path) and not os.path.islink(path)
+        say(name + "/" if isdir and not name.endswith("/") else name)
+        return False
+
+    return hook

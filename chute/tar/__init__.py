@@ -161,16 +161,34 @@ def open(
     return _Closing(TarWriter(out, **options), to_close, writing=True)
 
 
-def extract_archive(file: Any, target: str | os.PathLike[str], *, format: str | None = None, **kw: Any) -> Any:
+def extract_archive(
+    file: Any,
+    target: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    selection: Any = None,
+    old_files: str = "replace",
+    verbose: Any = None,
+    existing: Any = None,
+    **kw: Any,
+) -> Any:
     """Extract ``file`` (path or binary file object, compressed or not) into ``target``.
 
     ``kw`` goes to :func:`chute.tar.extract.extract`: ``policy`` (``"default"``, ``"data"``,
     ``"trust"``), ``strict``, ``warn``, ``limits``, ``strip_components``, ``owner``. Returns
-    the :class:`~chute.tar.extract.ExtractStats` (``refused``, ``failed``: members skipped)."""
+    the :class:`~chute.tar.extract.ExtractStats` (``refused``, ``failed``: members skipped).
+    ``selection`` (a :class:`chute.tar.select.Selection`), ``old_files``, ``verbose`` and
+    ``existing``: see :class:`chute.tar.select.SelectingExtractor`."""
     from .extract import extract
 
     fp, closers = open_compressed_input(file, format)
     try:
+        if selection is not None or old_files != "replace" or verbose is not None:
+            from .select import extract_selected
+
+            return extract_selected(
+                fp, target, selection, old_files=old_files, verbose=verbose, existing=existing, **kw
+            )
         return extract(fp, target, **kw)
     finally:
         for c in closers:

@@ -396,17 +396,12 @@ def _entry_name(e: os.DirEntry[str]) -> str:
 
 
 def exclude_patterns(patterns: Iterable[str]) -> Callable[[str], bool]:
-    """An ``exclude`` callable: True when the name or its last part matches a glob pattern."""
-    import fnmatch  # here: fnmatch imports re
+    """An ``exclude`` callable: True when a glob pattern matches the name as GNU tar's
+    ``--exclude`` does: the whole name or its end from any ``/`` (so the last part), or a
+    folder above it (see :func:`chute.tar.select.glob_matcher`)."""
+    from .select import glob_matcher
 
-    pats = list(patterns)
-
-    def excluded(name: str) -> bool:
-        n = name.rstrip("/")
-        base = n.rsplit("/", 1)[-1]
-        return any(fnmatch.fnmatchcase(n, p) or fnmatch.fnmatchcase(base, p) for p in pats)
-
-    return excluded
+    return glob_matcher(patterns)
 
 
 def _clean_name(path: str) -> str:

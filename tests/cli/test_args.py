@@ -15,7 +15,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chute import __version__
@@ -47,7 +47,7 @@ def by_argparse(spec: Spec, argv: list[str]) -> tuple[Any, ...]:
     out = io.StringIO()
     try:
         with redirect_stdout(out):
-            ns = parser.parse_args(argv)
+            ns = parser.parse_intermixed_args(argv) if spec.intermixed else parser.parse_args(argv)
     except _Refused as exc:
         return ("error", str(exc))
     except SystemExit as exc:
@@ -105,6 +105,9 @@ def argv_lists(spec: Spec) -> st.SearchStrategy[list[str]]:
 def test_generated_command_lines_parse_like_argparse(command: str, data: st.DataObject) -> None:
     spec = COMMANDS[command]()
     argv = data.draw(argv_lists(spec))
+    # argparse's intermixed mode drops '--' in its first pass, so in the second '-- -h'
+    # asks for help: chute keeps what follows '--' a name, as tar does
+    assume(not (spec.intermixed and "--" in argv))
     same(spec, split_level_flags(argv))
 
 
@@ -189,7 +192,7 @@ def test_subcommand_contract() -> None:
     assert same(precompress.build_parser("chute precompress"), ["d", "--formats", "zip"])[1] == (
         "argument --formats: unknown format 'zip' (use zstd, br, gzip)"
     )
-    assert same(ls.build_parser("chute ls"), ["-l", "a", "b"])[1] == "unrecognized arguments: b"
+    assert same(ls.build_parser("chute ls"), ["-l", "a", "b"])[1]["members"] == ["b"]  # tar -tvf a b
 
 
 # -- the parser on its own: features no command uses yet ------------------------------

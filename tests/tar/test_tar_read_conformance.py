@@ -303,6 +303,9 @@ def test_unknown_type_is_a_regular_file_with_a_warning(tmp_path: Path) -> None:
     assert unpacked.returncode == 2
     assert unpacked.stderr.decode().splitlines() == listed.stderr.decode().splitlines()
     assert sorted(os.listdir(tmp_path / "out")) == ["f", "g", "h"]
+    to_stdout = subprocess.run([*CHUTE, "unpack", "-O", "acl\udc83.tar"], capture_output=True, env=UTF8, cwd=tmp_path)
+    assert to_stdout.returncode == 2 and to_stdout.stdout == b"acl text\nhi\nq"
+    assert to_stdout.stderr.decode().splitlines() == listed.stderr.decode().splitlines()
 
 
 def test_unknown_type_with_a_slash_is_a_directory(tmp_path: Path) -> None:
