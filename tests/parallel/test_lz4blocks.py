@@ -1,4 +1,4 @@
-"""Parallel decoding of lz4 frames by blocks (chute.parallel.lz4blocks)."""
+"""Parallel decoding of lz4 frames by blocks (chute.parallel.split.Lz4Blocks, decoded by the job loop)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import chute
 from chute.codecs._stream import StreamDecoder
 from chute.errors import ChecksumError, ChuteError, CorruptStreamError, TrailingDataError, TruncatedStreamError
-from chute.parallel import lz4blocks
+from chute.parallel import split as splitter
 from chute.parallel.jobs import parallel_decompress
 from chute.streams.pump import decompress_stream
 
@@ -38,7 +38,7 @@ def frame(data: bytes, **opts: object) -> bytes:
 
 def parallel(raw: bytes, threads: int = 3, **opts: object) -> bytes:
     out = io.BytesIO()
-    lz4blocks.decode(io.BytesIO(raw), out, threads, chunk_size=1 << 16, **opts)
+    parallel_decompress(io.BytesIO(raw), out, threads=threads, format="lz4", chunk_size=1 << 16, **opts)
     return out.getvalue()
 
 
@@ -103,15 +103,16 @@ def test_trailing_data_is_an_error_like_one_thread() -> None:
         sequential(raw)
 
 
-def test_checks_only_without_output() -> None:
+def test_stats_and_content_checksum() -> None:
     raw = frame(sample(300_000), block_size=lz4.frame.BLOCKSIZE_MAX64KB)
-    stats = lz4blocks.decode(io.BytesIO(raw), None, 2, chunk_size=1 << 16)
-    assert stats.bytes_out == 300_000
-    assert stats.bytes_in == len(raw)
-    bad = bytearray(raw)
-    bad[-1] ^= 1  # content checksum
-    with pytest.raises(ChecksumError):
-        lz4blocks.decode(io.BytesIO(bytes(bad)), None, 2, chunk_size=1 << 16)
+    with open(os.devnull, "wb") as sink:
+        stats = parallel_decompress(io.BytesIO(raw), sink, threads=2)
+        assert stats.bytes_out == 300_000
+        assert stats.bytes_in == len(raw)
+        bad = bytearray(raw)
+        bad[-1] ^= 1  # content checksum
+        with pytest.raises(ChecksumError):
+            parallel_decompress(io.BytesIO(bytes(bad)), sink, threads=2)
 
 
 def test_damage_to_blocks_is_detected() -> None:
@@ -191,7 +192,7 @@ def test_jobs_in_flight_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(par.Pool, "submit", submit)
     monkeypatch.setattr(par.Job, "wait", wait)
-    monkeypatch.setattr(lz4blocks, "JOB_OUTPUT", 128 << 10)  # two 64 KiB blocks per job: 16 jobs
+    monkeypatch.setattr(splitter, "LZ4_JOB_OUTPUT", 128 << 10)  # two 64 KiB blocks per job: 16 jobs
     data = sample(2_000_000)
     assert parallel(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB), threads=3) == data
     assert 2 <= peak[0] <= 2 * 2  # threads=3: two workers beside the caller's thread
@@ -202,13 +203,13 @@ def test_parallel_decompress_splits_one_big_frame(tmp_path: Path, monkeypatch: p
     path = tmp_path / "one.lz4"
     path.write_bytes(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX256KB))
     used: list[int] = []
-    real = lz4blocks.decode
+    real = splitter.Lz4Blocks.jobs
 
-    def spy(*args: object, **kw: object) -> object:
+    def spy(self: splitter.Lz4Blocks) -> object:
         used.append(1)
-        return real(*args, **kw)  # type: ignore[arg-type]
+        return real(self)
 
-    monkeypatch.setattr(lz4blocks, "decode", spy)
+    monkeypatch.setattr(splitter.Lz4Blocks, "jobs", spy)
     out = io.BytesIO()
     with open(path, "rb") as src:
         stats = parallel_decompress(src, out, threads=2)
