@@ -486,12 +486,15 @@ def _block_decoder(block_max: int, block_checksum: bool) -> Callable[[bytes, lis
 
     decode = block_decoder(block_max, block_checksum)
 
-    def blocks(raw: bytes, found: list[tuple[int, int, int]]) -> list[bytes]:
+    def blocks(raw: bytes, found: list[tuple[int, int, int]]) -> list[Any]:
         view = memoryview(raw)
         out = []
         for a, b, index in found:
             word = int.from_bytes(view[a : a + 4], "little")
             body = view[a + 4 : a + 4 + (word & 0x7FFFFFFF)]
+            if word >> 31 and not block_checksum:
+                out.append(body)  # stored: written from the job's input, not copied again
+                continue
             expect = int.from_bytes(view[b - 4 : b], "little") if block_checksum else 0
             out.append(decode(body, bool(word >> 31), expect, index))
         return out

@@ -8,6 +8,7 @@ import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import lz4.frame
@@ -236,3 +237,80 @@ def test_cli_decodes_reference_tool_output_on_threads(tmp_path: Path, flags: lis
     )
     assert done.stdout == data
     assert chute.decompress((tmp_path / "in.bin.lz4").read_bytes()) == data
+
+
+def _written_then_error(
+    decode: Callable[[io.BytesIO, io.BytesIO], None], raw: bytes
+) -> tuple[bytes, type[ChuteError] | None]:
+    out = io.BytesIO()
+    try:
+        decode(io.BytesIO(raw), out)
+    except ChuteError as exc:
+        return out.getvalue(), type(exc)
+    return out.getvalue(), None
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_damage_delivers_what_one_thread_delivers(data: st.DataObject) -> None:
+    """Cut or flipped anywhere in a run of frames: the blocks' output written before the
+    error is the one-thread decoder's, byte for byte, and so is the error class."""
+    payloads = [sample(150_000, 1), sample(90_000, 2)]
+    raw = bytearray(
+        b"".join(
+            frame(p, block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_checksum=data.draw(st.booleans())) for p in payloads
+        )
+    )
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(1, len(raw) - 1))]
+    else:
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] ^= 1 << data.draw(st.integers(0, 7))
+
+    def one(src: io.BytesIO, dst: io.BytesIO) -> None:
+        decompress_stream(src, dst, StreamDecoder("lz4"))
+
+    def many(src: io.BytesIO, dst: io.BytesIO) -> None:
+        parallel_decompress(src, dst, threads=3, format="lz4")
+
+    assert _written_then_error(many, bytes(raw)) == _written_then_error(one, bytes(raw))
+
+
+@pytest.mark.skipif(shutil.which("lz4") is None, reason="lz4 not installed")
+@pytest.mark.parametrize("flags", [["-B4"], ["-B4", "-BX", "--content-size"], ["-B7"]])
+def test_split_walks_the_blocks_of_reference_frames(tmp_path: Path, flags: list[str]) -> None:
+    """Two frames written by the lz4 CLI: jobs of whole blocks, back to back, at most
+    LZ4_JOB_OUTPUT of output each, the last of each frame marked, and the walk ends at
+    the end of the file; the file position is where it was."""
+    parts = [sample(700_000, 3), sample(300_000, 4)]
+    raw = b""
+    for i, part in enumerate(parts):
+        (tmp_path / f"{i}.bin").write_bytes(part)
+        done = subprocess.run(["lz4", "-q", "-c", *flags, str(tmp_path / f"{i}.bin")], capture_output=True, check=True)
+        raw += done.stdout
+    src = io.BytesIO(b"junk" + raw)
+    src.seek(4)
+    plan = splitter.split(src, "lz4", max_input=1 << 10, max_output=1 << 30)
+    assert isinstance(plan, splitter.Lz4Blocks)
+    assert src.tell() == 4
+    jobs = list(plan.jobs())
+    assert plan.frames == 2 and plan.end == len(raw)
+    assert [last for *_, last in jobs].count(True) == 2
+    frames = []
+    for start, end, blocks, frame_, _last in jobs:
+        frames.append(frame_)
+        assert len(blocks) * frame_.block_max <= max(splitter.LZ4_JOB_OUTPUT, frame_.block_max)
+        assert [b for _, b, _ in blocks[:-1]] == [a for a, _, _ in blocks[1:]]  # back to back
+        if blocks:
+            assert blocks[0][0] == 0 and blocks[-1][1] == end - start
+    decoded = io.BytesIO()
+    parallel_decompress(io.BytesIO(raw), decoded, threads=2)
+    assert decoded.getvalue() == b"".join(parts)
+
+
+def test_split_leaves_other_lz4_to_one_stream() -> None:
+    """Linked blocks, a skippable frame first, or not lz4 at all: no blocks to walk."""
+    data = sample(200_000)
+    skippable = b"\x50\x2a\x4d\x18" + (1).to_bytes(4, "little") + b"x"
+    for raw in (frame(data, block_linked=True), skippable + frame(data), b"not lz4 at all"):
+        assert splitter.split(io.BytesIO(raw), "lz4", max_input=1 << 10, max_output=1 << 30) is None
