@@ -83,8 +83,9 @@ class _Cursor:
 
     WINDOW = 4096
 
-    def __init__(self, fp: BinaryIO, base: int, length: int) -> None:
+    def __init__(self, fp: BinaryIO, base: int, length: int, window: int = WINDOW) -> None:
         self.fp, self.base, self.length = fp, base, length
+        self.window = window
         self._start = 0
         self._buf = b""
         try:  # a real file: one pread per hop instead of a seek and a buffered read
@@ -99,7 +100,7 @@ class _Cursor:
             return b""
         off = pos - self._start
         if not (off >= 0 and off + n <= len(self._buf)):
-            size = max(n, self.WINDOW)
+            size = max(n, self.window)
             if self._fd >= 0:
                 self._buf = os.pread(self._fd, size, self.base + pos)
             else:
@@ -530,7 +531,8 @@ class Lz4Blocks:
     tail = 0
 
     def __init__(self, fp: BinaryIO, base: int, length: int, first: tuple[Lz4Frame, int]) -> None:
-        self._cur = _Cursor(fp, base, length)
+        # hops of 64 KiB to 4 MiB, and the job loop reads the blocks anyway: no window
+        self._cur = _Cursor(fp, base, length, window=4)
         self._first = first
         self.end = 0
         self.frames = 0
