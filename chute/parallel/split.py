@@ -44,6 +44,7 @@ __all__ = [
     "Split",
     "Lz4Blocks",
     "Lz4Frame",
+    "lz4_blocks",
     "find_frames",
     "find_index",
     "SeekIndex",
