@@ -140,7 +140,7 @@ def main() -> None:
             f"{fmt} -T2 output ({size_mb:.0f} MB) decompression: T1 {size_mb / d1:.0f} MB/s, "
             f"T2 {size_mb / d2:.0f} MB/s: {d1 / d2:.2f}x"
         )
-    # one lz4 frame as the lz4 CLI writes it: split by blocks (chute.parallel.lz4blocks)
+    # one lz4 frame as the lz4 CLI writes it: split by blocks (chute.parallel.split.Lz4Blocks)
     with open(src, "rb") as s, open(f"{tmp}/one.lz4", "wb") as d:
         subprocess.run(["lz4", "-1", "-q", "-c"], stdin=s, stdout=d, check=True)
     d1, d2 = decode_pair("lz4", 1, f"{tmp}/one.lz4", f"{tmp}/m.out")

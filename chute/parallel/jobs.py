@@ -16,7 +16,8 @@ writes the zstd seekable format or BGZF (:func:`seekable_compressor`).
 
 :func:`parallel_decompress` asks :func:`chute.parallel.split.split` where a file cuts,
 decodes the pieces on the pool (:mod:`chute.parallel.pool`) and writes them in order;
-whatever does not split goes through the one-stream pump. A worker error is re-raised
+the blocks of lz4 frames are pieces too, with each frame's checks made where its output
+is written; whatever does not split goes through the one-stream pump. A worker error is re-raised
 by the next ``compress``/``flush``/``finish`` call, or where its piece is written.
 """
 
@@ -26,20 +27,21 @@ import struct
 import time
 
 from ..codecs import Codec, FlushMode
-from ..errors import ChuteError, CorruptStreamError
+from ..errors import ChuteError, CorruptStreamError, TruncatedStreamError
 from .pool import Job, Pool, resolve_threads
 from .seekable import PIECE, decode_frame_pieces
-from .split import BGZF_HEAD, SEEKABLE_MAGIC, SKIPPABLE_SEEK_MAGIC, sniff, split
+from .split import BGZF_HEAD, SEEKABLE_MAGIC, SKIPPABLE_SEEK_MAGIC, split
 
 # typing, collections, queue and threading stay off the import: `chute -d` imports this
 # module for every big file, most of which turn out to be one frame (start-up)
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import collections
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any, BinaryIO
 
     from ..codecs import Compressor
+    from .split import Lz4Frame
 
     _Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
 
@@ -395,12 +397,11 @@ class _TooBig(Exception):
     """A job's output passed :data:`MAX_JOB_OUTPUT` (a frame that expands that much)."""
 
 
-def _piece_decoder(fmt: str, options: dict[str, Any]) -> Callable[[Any], list[bytes]]:
+def _piece_decoder(fmt: str, options: dict[str, Any]) -> Callable[[bytes, list[Any]], list[bytes]]:
     """Decode a job ``(raw, [(start, end, size), ...])`` of whole pieces into output pieces."""
     stream = _gzip_member if fmt == "gzip" else _stream_frame(fmt, options)
 
-    def decode(job: tuple[bytes, list[tuple[int, int, int | None]]]) -> list[bytes]:
-        raw, pieces = job
+    def decode(raw: bytes, pieces: list[tuple[int, int, int | None]]) -> list[bytes]:
         view = memoryview(raw)
         out: list[bytes] = []
         total = 0
@@ -478,6 +479,49 @@ def _gzip_member(data: memoryview, room: int) -> list[bytes]:
     return decode_frame_pieces("gzip", data, size)
 
 
+class _Damaged(Exception):
+    """An lz4 block of a job did not decode: ``done`` holds the output of the blocks before
+    it, which is written before ``error`` is raised, as one thread writes them."""
+
+    def __init__(self, done: list[Any], error: ChuteError) -> None:
+        super().__init__(error)
+        self.done = done
+        self.error = error
+
+
+def _block_decoder(block_max: int, block_checksum: bool) -> Callable[[bytes, list[Any]], list[bytes]]:
+    """Decode a job ``(raw, [(start, end, index), ...])`` of lz4 blocks (each its size
+    word, body and optional checksum) into one output piece per block (:class:`_Damaged`
+    when one does not decode)."""
+    from ..codecs.lz4 import block_decoder
+
+    decode = block_decoder(block_max, block_checksum)
+
+    def blocks(raw: bytes, found: list[tuple[int, int, int]]) -> list[Any]:
+        view = memoryview(raw)
+        out = []
+        for a, b, index in found:
+            word = int.from_bytes(view[a : a + 4], "little")
+            body = view[a + 4 : a + 4 + (word & 0x7FFFFFFF)]
+            if word >> 31 and not block_checksum:
+                out.append(body)  # stored: written from the job's input, not copied again
+                continue
+            expect = int.from_bytes(view[b - 4 : b], "little") if block_checksum else 0
+            try:
+                out.append(decode(body, bool(word >> 31), expect, index))
+            except ChuteError as exc:
+                raise _Damaged(out, exc) from None
+        return out
+
+    return blocks
+
+
+#: lz4 blocks: the caller's thread hashes and writes everything (about 2.5 GB/s here); a
+#: worker decodes 1.5-2 GB/s. More workers than this cannot be kept busy, and each costs
+#: memory for two jobs in flight.
+LZ4_MAX_WORKERS = 4
+
+
 def parallel_decompress(
     src: BinaryIO,
     dst: BinaryIO,
@@ -492,30 +536,34 @@ def parallel_decompress(
     A seekable ``src`` that :func:`chute.parallel.split.split` cuts into pieces (seek
     tables, BGZF, zstd and lz4 frames, gzip members that record their size, xz and bz2
     streams) is decoded in parallel and written in order, with at most ``2 x threads``
-    jobs of about 1 MiB of input in flight. Any other lz4 file whose frames have
-    independent blocks (the ``lz4`` CLI's default) is decoded along its blocks
-    (:mod:`chute.parallel.lz4blocks`).
+    jobs of about 1 MiB of input in flight. If a piece fails to decode (or would expand
+    past 64 MiB), the rest of the file is decoded on the caller's thread, which reports
+    any real error.
 
-    If a piece fails to decode (or would expand past 64 MiB), the rest of the file is
-    decoded on the caller's thread, which reports any real error. Anything else (pipes,
-    one-frame files, other formats, frames over 8 MiB compressed) goes through
-    :func:`chute.streams.pump.decompress_stream`, with no error: with ``threads`` > 1 the
-    caller decodes while a second thread writes to ``dst``
+    Any other lz4 file whose frames have independent blocks (the ``lz4`` CLI's default)
+    is cut into its blocks: ``threads - 1`` workers (1 to 4: this thread needs a core to
+    hash and write) decode jobs of at most 4 MiB of output, at most two per worker in
+    flight; this thread writes them in order and checks each frame's content size and
+    checksum after its last block. Damage is raised where one thread would meet it,
+    after everything before it is written; from the first frame that is not one of
+    those, the rest is decoded as one stream.
+
+    Anything else (pipes, one-frame files, other formats, frames over 8 MiB compressed)
+    goes through :func:`chute.streams.pump.decompress_stream`, with no error: with
+    ``threads`` > 1 the caller decodes while a second thread writes to ``dst``
     (:class:`chute.streams.writebehind.WriteBehind`, at most 4 batches of about 2 MiB
     behind; on a decoding error, what was decoded before it is written first, as with one
     thread). Returns :class:`~chute.streams.pump.Stats`.
     """
     from ..codecs._stream import StreamDecoder
     from ..streams.pump import Stats, decompress_stream
+    from .split import Lz4Blocks
 
     n = resolve_threads(threads)
     plan = None
-    if n > 1 and not options:
-        plan = split(src, format, max_input=MAX_FRAME_INPUT, max_output=MAX_JOB_OUTPUT)
-    if plan is None and n > 1 and set(options) <= {"memory_limit"} and (format or sniff(src)) == "lz4":
-        from . import lz4blocks
-
-        return lz4blocks.decode(src, dst, n, chunk_size=chunk_size, **options)
+    if n > 1 and set(options) <= {"memory_limit"}:
+        # the pieces of the other layouts decode without the caller's options; lz4 blocks have none
+        plan = split(src, format, max_input=MAX_FRAME_INPUT, max_output=MAX_JOB_OUTPUT, members=not options)
     if plan is None and n > 1:
         # one stream: the decoder and the writes to dst still take a core each
         from ..streams.writebehind import WriteBehind
@@ -536,49 +584,100 @@ def parallel_decompress(
         return stats
     if plan is None:
         return decompress_stream(src, dst, StreamDecoder(format, **options), chunk_size=chunk_size)
-    fmt, tail = plan.format, plan.tail
-    stats = Stats(format=fmt)
-    base = src.tell()
-    pool = Pool(_piece_decoder(fmt, options), n)
     from collections import deque
 
+    from ..streams import _malloc
     from ..streams._writeall import write_all
 
-    pending: collections.deque[tuple[int, Job]] = deque()
+    fmt = plan.format
+    stats = Stats(format=fmt)
+    base = src.tell()
+    if isinstance(plan, Lz4Blocks):
+        workers = max(1, min(n - 1, LZ4_MAX_WORKERS))
+        _malloc.tune()  # a pool of one worker does not apply it itself
+        decoders: dict[tuple[int, bool], Callable[[bytes, list[Any]], list[bytes]]] = {}
+        jobs: Iterator[tuple[int, int, list[Any], Lz4Frame | None, bool]] = plan.jobs()
+    else:
+        workers = n
+        decode = _piece_decoder(fmt, options)
+        jobs = ((a, b, pieces, None, False) for a, b, pieces in _jobs(plan.pieces))
+    pool = Pool(lambda job: job[0](job[1], job[2]), workers)
+    pending: collections.deque[tuple[int, Job, Lz4Frame | None, bool]] = deque()
+    fallback: int | None = None
 
-    def emit(start: int, job: Job) -> bool:
+    def emit(start: int, job: Job, frame: Lz4Frame | None, last: bool) -> bool:
+        """Write the job's output; False: it did not decode (members: ``fallback`` is set to
+        its start, to decode from there as one stream)."""
+        nonlocal fallback
+        damage: _Damaged | None = None
         try:
             pieces = job.wait()
+        except _Damaged as exc:  # an lz4 block: the blocks before it, then one thread's error
+            pieces, damage = exc.done, exc
         except (_TooBig, ChuteError):
+            if frame is not None:
+                raise
+            fallback = start
             return False
         for piece in pieces:
+            if frame is not None:
+                frame.add(piece)
             write_all(dst, piece)
             stats.bytes_out += len(piece)
+        if damage is not None:
+            raise damage.error
+        if last:
+            assert frame is not None
+            frame.end()
         return True
 
-    fallback = None
+    damage: ChuteError | None = None
     try:
-        for start, end, pieces in _jobs(plan.pieces):
+        while True:
+            try:
+                start, end, pieces, frame, last = next(jobs)
+            except StopIteration:
+                break
+            except ChuteError as exc:
+                damage = exc  # raised after the blocks before it, as one thread would
+                break
             src.seek(base + start)
             raw = src.read(end - start)
             if len(raw) != end - start:
-                fallback = start
+                if frame is not None:
+                    damage = TruncatedStreamError("lz4 stream is truncated (input ended inside a member)")
+                else:
+                    fallback = start
                 break
             stats.bytes_in += len(raw)
-            if len(pending) >= 2 * n:
-                first = pending.popleft()
-                if not emit(*first):
-                    fallback = first[0]
-                    break
-            pending.append((start, pool.submit((raw, pieces))))
+            # emit(*popleft()): nothing here keeps the job's output alive after it is written,
+            # so the next one reuses its memory (a reference kept cost 8% more CPU on lz4)
+            if len(pending) >= 2 * workers and not emit(*pending.popleft()):
+                break
+            if frame is None:
+                work: Callable[[bytes, list[Any]], list[bytes]] = decode
+            else:
+                key = (frame.block_max, frame.block_checksum)
+                work = decoders.get(key) or decoders.setdefault(key, _block_decoder(*key))
+            pending.append((start, pool.submit((work, raw, pieces)), frame, last))
         while fallback is None and pending:
-            first = pending.popleft()
-            if not emit(*first):
-                fallback = first[0]
+            emit(*pending.popleft())
     finally:
         pending.clear()
         pool.close()
-    if fallback is not None:
+    if damage is not None:
+        raise damage
+    if isinstance(plan, Lz4Blocks):
+        stats.bytes_in = plan.end
+        src.seek(base + plan.end)
+        if src.read(1):  # something else follows: the one-stream decoder takes it from here
+            src.seek(base + plan.end)
+            decoder = StreamDecoder("lz4", **options)
+            decoder.members = plan.frames
+            rest = decompress_stream(src, dst, decoder, chunk_size=chunk_size)
+            stats.bytes_in += rest.bytes_in
+            stats.bytes_out += rest.bytes_out
+    elif fallback is not None:
         # a piece that did not decode on its own (a corrupt frame, a false bz2 match, a
         # frame that expands too much): decode the rest in one stream, as one thread would
         src.seek(base + fallback)
@@ -586,7 +685,7 @@ def parallel_decompress(
         stats.bytes_in = fallback + rest.bytes_in
         stats.bytes_out += rest.bytes_out
     else:
-        stats.bytes_in += tail
+        stats.bytes_in += plan.tail
     stats.ended = time.monotonic()
     return stats
 

@@ -19,8 +19,11 @@ the lengths come from the file's own structure:
   magic number). A false match is astronomically unlikely (80 bits), and harmless: the
   caller decodes the rest of the file on one thread when a piece fails to decode.
 
-The blocks of one lz4 frame are cut while they are decoded, by
-:mod:`chute.parallel.lz4blocks`: the frame's checksum covers them all, in order.
+A file of lz4 frames that does not split into frames (one frame, or frames too big) still
+splits into the blocks of its frames when their header declares them independent (the
+``lz4`` CLI's default): :class:`Lz4Blocks` walks them as they are decoded, and the frame's
+end checks (content size, content checksum over all its blocks in order) are left to
+whoever writes the blocks' output in order (:class:`Lz4Frame`).
 """
 
 from __future__ import annotations
@@ -33,10 +36,23 @@ from .. import codecs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing stays off the command path (start-up)
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import BinaryIO
 
-__all__ = ["split", "Split", "find_frames", "find_index", "SeekIndex", "sniff", "MAX_FRAMES", "SPLITTABLE"]
+__all__ = [
+    "split",
+    "Split",
+    "Lz4Blocks",
+    "Lz4Frame",
+    "lz4_blocks",
+    "find_frames",
+    "find_index",
+    "SeekIndex",
+    "sniff",
+    "MAX_FRAMES",
+    "SPLITTABLE",
+    "LZ4_JOB_OUTPUT",
+]
 
 #: More frames than this are not listed (memory): the file goes to one decoder.
 MAX_FRAMES = 1 << 20
@@ -68,8 +84,9 @@ class _Cursor:
 
     WINDOW = 4096
 
-    def __init__(self, fp: BinaryIO, base: int, length: int) -> None:
+    def __init__(self, fp: BinaryIO, base: int, length: int, window: int = WINDOW) -> None:
         self.fp, self.base, self.length = fp, base, length
+        self.window = window
         self._start = 0
         self._buf = b""
         try:  # a real file: one pread per hop instead of a seek and a buffered read
@@ -84,7 +101,7 @@ class _Cursor:
             return b""
         off = pos - self._start
         if not (off >= 0 and off + n <= len(self._buf)):
-            size = max(n, self.WINDOW)
+            size = max(n, self.window)
             if self._fd >= 0:
                 self._buf = os.pread(self._fd, size, self.base + pos)
             else:
@@ -437,11 +454,174 @@ class Split:
         self.tail = tail
 
 
-def split(fp: BinaryIO, format: str | None = None, *, max_input: int, max_output: int) -> Split | None:
+#: lz4 blocks are grouped into jobs of this much output at most (one 4 MiB block, or 64
+#: blocks of 64 KiB), so that a job's work outweighs handing it to a thread.
+LZ4_JOB_OUTPUT = 4 << 20
+
+
+class Lz4Frame:
+    """One lz4 frame of independent blocks: what its blocks share, and its end checks.
+
+    Whoever writes the blocks' output in order passes it to :meth:`add`, then calls
+    :meth:`end` after the frame's last block."""
+
+    __slots__ = ("block_checksum", "block_max", "checksum", "content_size", "expect", "hasher", "produced")
+
+    def __init__(self, flg: int, block_max: int, content_size: int | None) -> None:
+        import xxhash
+
+        self.block_max = block_max
+        self.block_checksum = bool(flg & 0x10)
+        self.checksum = bool(flg & 0x04)
+        self.content_size = content_size
+        self.hasher = xxhash.xxh32() if self.checksum else None
+        self.produced = 0
+        self.expect: int | None = None  # the stored content checksum; None: cut off
+
+    def add(self, data: bytes) -> None:
+        if self.hasher is not None:
+            self.hasher.update(data)
+        self.produced += len(data)
+
+    def end(self) -> None:
+        """Raise what is wrong with the whole frame, in LZ4F's order: size, then checksum."""
+        from ..errors import ChecksumError, CorruptStreamError, TruncatedStreamError
+
+        if self.content_size is not None and self.produced != self.content_size:
+            raise CorruptStreamError(
+                f"invalid lz4 data (frame header says {self.content_size} bytes, it holds {self.produced})"
+            )
+        if self.hasher is not None:
+            if self.expect is None:
+                raise TruncatedStreamError("lz4 stream is truncated (input ended inside a member)")
+            if self.hasher.intdigest() != self.expect:
+                raise ChecksumError("lz4 checksum mismatch (content checksum of the frame)")
+
+
+def _lz4_header(cur: _Cursor, pos: int) -> tuple[Lz4Frame, int] | None:
+    """The frame of independent blocks at ``pos`` and where its first block starts, or
+    ``None`` for anything else (linked blocks, a dictionary, a skippable frame, not a
+    frame, a header LZ4F would reject): the one-stream decoder takes that."""
+    from ..codecs.lz4 import _BLOCK_MAX, header_check_byte, independent_blocks
+
+    head = cur.read(pos, 6)
+    if len(head) < 6 or _u32(head[:4]) != _LZ4_MAGIC:
+        return None
+    flg, bd = head[4], head[5]
+    if not independent_blocks(flg, bd):
+        return None
+    n = 8 if flg & 0x08 else 0
+    rest = cur.read(pos + 6, n + 1)
+    if len(rest) != n + 1 or header_check_byte(head[4:6] + rest[:n]) != rest[n]:
+        return None
+    size = _u32(rest[:n]) if n else None
+    return Lz4Frame(flg, _BLOCK_MAX[(bd >> 4) & 7], size), pos + 7 + n
+
+
+class Lz4Blocks:
+    """The blocks of the lz4 frames of independent blocks at the start of a file.
+
+    :meth:`jobs` walks them lazily (memory stays constant whatever the frame's size),
+    reading only the 4-byte size of each block; damage it meets there (a block over the
+    frame's maximum, a file cut short) is raised when the walk reaches it. After the walk,
+    ``end`` is where the frames end (the end of the file, or the first thing that is not
+    such a frame, which the caller decodes as one stream) and ``frames`` their number.
+    """
+
+    format = "lz4"
+    tail = 0
+
+    def __init__(self, fp: BinaryIO, base: int, length: int, first: tuple[Lz4Frame, int]) -> None:
+        # hops of 64 KiB to 4 MiB, and the job loop reads the blocks anyway: no window
+        self._cur = _Cursor(fp, base, length, window=4)
+        self._first = first
+        self.end = 0
+        self.frames = 0
+
+    def jobs(self) -> Iterator[tuple[int, int, list[tuple[int, int, int]], Lz4Frame, bool]]:
+        """``(start, end, blocks, frame, last)``: consecutive blocks of one frame, each
+        ``(start, end, index)`` relative to ``start``, at most :data:`LZ4_JOB_OUTPUT` of
+        output; ``last``: the frame ends after them (its checks are due)."""
+        from ..errors import CorruptStreamError, TruncatedStreamError
+
+        cur = self._cur
+        found: tuple[Lz4Frame, int] | None = self._first
+        while found is not None:
+            frame, p = found
+            per_job = max(1, LZ4_JOB_OUTPUT // frame.block_max)
+            extra = 4 if frame.block_checksum else 0
+            group: list[tuple[int, int, int]] = []
+            count = 0
+            while True:
+                b = cur.read(p, 4)
+                word = _u32(b) if len(b) == 4 else -1
+                if word == 0:
+                    break
+                size = word & 0x7FFFFFFF
+                end = p + 4 + size + extra
+                if word < 0 or size > frame.block_max or end > cur.length:
+                    if group:  # the blocks before the damage are decoded first, as one thread would
+                        yield self._job(group, frame, False)
+                    if word >= 0 and size > frame.block_max:
+                        raise CorruptStreamError(
+                            f"invalid lz4 data (block {count} claims {size} bytes, over the maximum)"
+                        )
+                    raise TruncatedStreamError("lz4 stream is truncated (input ended inside a member)")
+                group.append((p, end, count))
+                count += 1
+                p = end
+                if len(group) >= per_job:
+                    yield self._job(group, frame, False)
+                    group = []
+            p += 4
+            if frame.checksum:
+                check = cur.read(p, 4)
+                if len(check) == 4:
+                    frame.expect = _u32(check)
+                p += 4
+            self.end = min(p, cur.length)
+            yield self._job(group, frame, True)
+            self.frames += 1
+            found = _lz4_header(cur, p)
+
+    @staticmethod
+    def _job(
+        group: list[tuple[int, int, int]], frame: Lz4Frame, last: bool
+    ) -> tuple[int, int, list[tuple[int, int, int]], Lz4Frame, bool]:
+        start = group[0][0] if group else 0
+        end = group[-1][1] if group else 0
+        return start, end, [(a - start, b - start, i) for a, b, i in group], frame, last
+
+
+def lz4_blocks(fp: BinaryIO) -> Lz4Blocks | None:
+    """The blocks of the lz4 frames at ``fp``'s position (seekable), or ``None`` when no
+    frame of independent blocks starts there. The file position is restored."""
+    try:
+        if not fp.seekable():
+            return None
+        base = fp.tell()
+        length = fp.seek(0, io.SEEK_END) - base
+    except (AttributeError, OSError, ValueError):
+        return None
+    try:
+        first = _lz4_header(_Cursor(fp, base, length), 0)
+    finally:
+        fp.seek(base)
+    return None if first is None else Lz4Blocks(fp, base, length, first)
+
+
+def split(
+    fp: BinaryIO, format: str | None = None, *, max_input: int, max_output: int, members: bool = True
+) -> Split | Lz4Blocks | None:
     """How ``fp`` (from its current position) cuts into independently decodable pieces,
     or ``None``: one piece only, a layout not known, a pipe, or a piece over ``max_input``
     compressed bytes or over ``max_output`` decoded bytes (by the seek table's word, which
-    may lie; the job holding it would keep it whole). The file position is restored."""
+    may lie; the job holding it would keep it whole). lz4 that does not cut into frames
+    may cut into the blocks of its frames (:class:`Lz4Blocks`). ``members=False``: only
+    those blocks (the pieces of the other layouts are decoded without a caller's
+    decoder options). The file position is restored."""
+    if not members:
+        return lz4_blocks(fp) if (format or sniff(fp)) == "lz4" else None
     index = find_index(fp, format)
     if index is not None:
         comp, dec = index.comp_offsets, index.offsets
@@ -456,7 +636,7 @@ def split(fp: BinaryIO, format: str | None = None, *, max_input: int, max_output
         return None
     found = find_frames(fp, fmt, max_input)
     if found is None or len(found) < 2:
-        return None
+        return lz4_blocks(fp) if fmt == "lz4" else None
     return Split(fmt, [(a, b, None) for a, b in found], 0)
 
 

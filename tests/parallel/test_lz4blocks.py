@@ -1,4 +1,4 @@
-"""Parallel decoding of lz4 frames by blocks (chute.parallel.lz4blocks)."""
+"""Parallel decoding of lz4 frames by blocks (chute.parallel.split.Lz4Blocks, decoded by the job loop)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import random
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import lz4.frame
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 import chute
 from chute.codecs._stream import StreamDecoder
 from chute.errors import ChecksumError, ChuteError, CorruptStreamError, TrailingDataError, TruncatedStreamError
-from chute.parallel import lz4blocks
+from chute.parallel import split as splitter
 from chute.parallel.jobs import parallel_decompress
 from chute.streams.pump import decompress_stream
 
@@ -38,7 +39,7 @@ def frame(data: bytes, **opts: object) -> bytes:
 
 def parallel(raw: bytes, threads: int = 3, **opts: object) -> bytes:
     out = io.BytesIO()
-    lz4blocks.decode(io.BytesIO(raw), out, threads, chunk_size=1 << 16, **opts)
+    parallel_decompress(io.BytesIO(raw), out, threads=threads, format="lz4", chunk_size=1 << 16, **opts)
     return out.getvalue()
 
 
@@ -103,15 +104,16 @@ def test_trailing_data_is_an_error_like_one_thread() -> None:
         sequential(raw)
 
 
-def test_checks_only_without_output() -> None:
+def test_stats_and_content_checksum() -> None:
     raw = frame(sample(300_000), block_size=lz4.frame.BLOCKSIZE_MAX64KB)
-    stats = lz4blocks.decode(io.BytesIO(raw), None, 2, chunk_size=1 << 16)
-    assert stats.bytes_out == 300_000
-    assert stats.bytes_in == len(raw)
-    bad = bytearray(raw)
-    bad[-1] ^= 1  # content checksum
-    with pytest.raises(ChecksumError):
-        lz4blocks.decode(io.BytesIO(bytes(bad)), None, 2, chunk_size=1 << 16)
+    with open(os.devnull, "wb") as sink:
+        stats = parallel_decompress(io.BytesIO(raw), sink, threads=2)
+        assert stats.bytes_out == 300_000
+        assert stats.bytes_in == len(raw)
+        bad = bytearray(raw)
+        bad[-1] ^= 1  # content checksum
+        with pytest.raises(ChecksumError):
+            parallel_decompress(io.BytesIO(bytes(bad)), sink, threads=2)
 
 
 def test_damage_to_blocks_is_detected() -> None:
@@ -191,7 +193,7 @@ def test_jobs_in_flight_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(par.Pool, "submit", submit)
     monkeypatch.setattr(par.Job, "wait", wait)
-    monkeypatch.setattr(lz4blocks, "JOB_OUTPUT", 128 << 10)  # two 64 KiB blocks per job: 16 jobs
+    monkeypatch.setattr(splitter, "LZ4_JOB_OUTPUT", 128 << 10)  # two 64 KiB blocks per job: 16 jobs
     data = sample(2_000_000)
     assert parallel(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX64KB), threads=3) == data
     assert 2 <= peak[0] <= 2 * 2  # threads=3: two workers beside the caller's thread
@@ -202,13 +204,13 @@ def test_parallel_decompress_splits_one_big_frame(tmp_path: Path, monkeypatch: p
     path = tmp_path / "one.lz4"
     path.write_bytes(frame(data, block_size=lz4.frame.BLOCKSIZE_MAX256KB))
     used: list[int] = []
-    real = lz4blocks.decode
+    real = splitter.Lz4Blocks.jobs
 
-    def spy(*args: object, **kw: object) -> object:
+    def spy(self: splitter.Lz4Blocks) -> object:
         used.append(1)
-        return real(*args, **kw)  # type: ignore[arg-type]
+        return real(self)
 
-    monkeypatch.setattr(lz4blocks, "decode", spy)
+    monkeypatch.setattr(splitter.Lz4Blocks, "jobs", spy)
     out = io.BytesIO()
     with open(path, "rb") as src:
         stats = parallel_decompress(src, out, threads=2)
@@ -235,3 +237,80 @@ def test_cli_decodes_reference_tool_output_on_threads(tmp_path: Path, flags: lis
     )
     assert done.stdout == data
     assert chute.decompress((tmp_path / "in.bin.lz4").read_bytes()) == data
+
+
+def _written_then_error(
+    decode: Callable[[io.BytesIO, io.BytesIO], None], raw: bytes
+) -> tuple[bytes, type[ChuteError] | None]:
+    out = io.BytesIO()
+    try:
+        decode(io.BytesIO(raw), out)
+    except ChuteError as exc:
+        return out.getvalue(), type(exc)
+    return out.getvalue(), None
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_damage_delivers_what_one_thread_delivers(data: st.DataObject) -> None:
+    """Cut or flipped anywhere in a run of frames: the blocks' output written before the
+    error is the one-thread decoder's, byte for byte, and so is the error class."""
+    payloads = [sample(150_000, 1), sample(90_000, 2)]
+    raw = bytearray(
+        b"".join(
+            frame(p, block_size=lz4.frame.BLOCKSIZE_MAX64KB, block_checksum=data.draw(st.booleans())) for p in payloads
+        )
+    )
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(1, len(raw) - 1))]
+    else:
+        pos = data.draw(st.integers(0, len(raw) - 1))
+        raw[pos] ^= 1 << data.draw(st.integers(0, 7))
+
+    def one(src: io.BytesIO, dst: io.BytesIO) -> None:
+        decompress_stream(src, dst, StreamDecoder("lz4"))
+
+    def many(src: io.BytesIO, dst: io.BytesIO) -> None:
+        parallel_decompress(src, dst, threads=3, format="lz4")
+
+    assert _written_then_error(many, bytes(raw)) == _written_then_error(one, bytes(raw))
+
+
+@pytest.mark.skipif(shutil.which("lz4") is None, reason="lz4 not installed")
+@pytest.mark.parametrize("flags", [["-B4"], ["-B4", "-BX", "--content-size"], ["-B7"]])
+def test_split_walks_the_blocks_of_reference_frames(tmp_path: Path, flags: list[str]) -> None:
+    """Two frames written by the lz4 CLI: jobs of whole blocks, back to back, at most
+    LZ4_JOB_OUTPUT of output each, the last of each frame marked, and the walk ends at
+    the end of the file; the file position is where it was."""
+    parts = [sample(700_000, 3), sample(300_000, 4)]
+    raw = b""
+    for i, part in enumerate(parts):
+        (tmp_path / f"{i}.bin").write_bytes(part)
+        done = subprocess.run(["lz4", "-q", "-c", *flags, str(tmp_path / f"{i}.bin")], capture_output=True, check=True)
+        raw += done.stdout
+    src = io.BytesIO(b"junk" + raw)
+    src.seek(4)
+    plan = splitter.split(src, "lz4", max_input=1 << 10, max_output=1 << 30)
+    assert isinstance(plan, splitter.Lz4Blocks)
+    assert src.tell() == 4
+    jobs = list(plan.jobs())
+    assert plan.frames == 2 and plan.end == len(raw)
+    assert [last for *_, last in jobs].count(True) == 2
+    frames = []
+    for start, end, blocks, frame_, _last in jobs:
+        frames.append(frame_)
+        assert len(blocks) * frame_.block_max <= max(splitter.LZ4_JOB_OUTPUT, frame_.block_max)
+        assert [b for _, b, _ in blocks[:-1]] == [a for a, _, _ in blocks[1:]]  # back to back
+        if blocks:
+            assert blocks[0][0] == 0 and blocks[-1][1] == end - start
+    decoded = io.BytesIO()
+    parallel_decompress(io.BytesIO(raw), decoded, threads=2)
+    assert decoded.getvalue() == b"".join(parts)
+
+
+def test_split_leaves_other_lz4_to_one_stream() -> None:
+    """Linked blocks, a skippable frame first, or not lz4 at all: no blocks to walk."""
+    data = sample(200_000)
+    skippable = b"\x50\x2a\x4d\x18" + (1).to_bytes(4, "little") + b"x"
+    for raw in (frame(data, block_linked=True), skippable + frame(data), b"not lz4 at all"):
+        assert splitter.split(io.BytesIO(raw), "lz4", max_input=1 << 10, max_output=1 << 30) is None
