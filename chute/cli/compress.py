@@ -278,8 +278,6 @@ class Runner:
 
     # -- operations -----------------------------------------------------------
     def compress(self, name: str) -> None:
-        from ..api.functions import copy
-
         derived = None
         if name != "-":
             if name.endswith(self.suffix) and not self.to_stdout and self.args.output is None:
@@ -308,18 +306,29 @@ class Runner:
                     flush_interval=self.args.flush_interval / 1000,
                 )
             else:
-                stats = copy(
-                    src,
-                    dst,
-                    compress=self.codec.name,
-                    level=self.level,
-                    threads=self._threads_for(size),
-                    chunk_size=self.args.chunk_size,
-                    progress=progress,
-                    **options,
-                )
+                stats = self._compress_fixed(src, dst, size, progress, options)
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
+
+    def _compress_fixed(
+        self, src: BinaryIO, dst: BinaryIO, size: int | None, progress: Any, options: dict[str, Any]
+    ) -> Any:
+        """Compress with a layout chosen from the input alone: the same bytes at any -T
+        and on any number of cores (see :func:`chute.api.fileobj.fixed_layout_compressor`)."""
+        from ..api.fileobj import fixed_layout_compressor
+        from ..streams.pump import Stats, compress_stream
+
+        threads = self._threads_for(size)
+        comp = fixed_layout_compressor(self.codec, self.level, threads=threads, size=size, **options)
+        read_size = self.args.chunk_size or getattr(comp, "block_size", 0) or self.codec.extra.get("read_size", 0)
+        return compress_stream(
+            src,
+            dst,
+            comp,
+            chunk_size=read_size or self.read_size,
+            progress=progress,
+            stats=Stats(format=self.codec.name),
+        )
 
     @property
     def read_size(self) -> int:
