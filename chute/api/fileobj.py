@@ -144,9 +144,9 @@ def fixed_layout_compressor(
     if options.get("seekable"):
         return parallel_compressor(codec, level, threads=n, **options)
     if codec.name == "zstd":
-        if size is not None and size <= block_size_for(codec) and set(options) <= {"checksum"}:
+        if size is not None and size <= block_size_for(codec) and set(options) <= {"checksum", "content_size"}:
             return _OneFrame(codec.new_compressor(level, **options))
-        if not set(options) <= {"checksum"}:
+        if not set(options) <= {"checksum", "content_size"}:
             options.setdefault("job_size", 4 << 20)
             return codec.new_compressor(level, threads=n, **options)
         return parallel_compressor(codec, level, threads=n, **options)

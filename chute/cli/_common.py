@@ -94,7 +94,14 @@ def add_format_args(parser: Spec) -> None:
     g = parser.add_argument_group("format and level")
     g.add_argument("-F", "--format", metavar="NAME", help="gzip, zlib, deflate, zstd, lz4, bz2, xz or brotli")
     g.add_argument("--level", type=int, metavar="N", help="compression level within the format's range (-1 .. -19 too)")
-    g.add_argument("--fast", action="store_true", help="the format's fastest level")
+    g.add_argument(
+        "--fast",
+        nargs="?",
+        const=True,
+        type=int,
+        metavar="N",
+        help="the format's fastest level; zstd --fast=N: level -N",
+    )
     g.add_argument("--best", action="store_true", help="the format's best level")
     g.add_argument(
         "-T",
@@ -113,6 +120,9 @@ def split_level_flags(argv: list[str]) -> list[str]:
         if arg == "--":
             out.extend(argv[i:])
             break
+        if i and argv[i - 1] == "--level":  # `--level -5`: the value of --level
+            out.append(arg)
+            continue
         if len(arg) > 1 and arg[0] == "-" and arg[1].isdigit():
             digits = arg[1:].rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
             rest = arg[1 + len(digits) :]

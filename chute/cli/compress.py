@@ -27,6 +27,7 @@ from ._common import (
     split_level_flags,
     stdin_binary,
 )
+from .formatopts import add_format_option_args
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -85,8 +86,10 @@ def build_parser() -> Spec:
     )
     out.add_argument("-S", "--suffix", metavar="SUF", help="suffix for compressed files (default: the format's)")
     add_format_args(p)
+    add_format_option_args(p)
     adv = p.add_argument_group("streaming and limits")
     adv.add_argument(
+        "-M",
         "--memory",
         type=parse_size,
         metavar="SIZE",
@@ -142,6 +145,10 @@ class Runner:
         self.args = args
         self.op: str = args.op or "compress"
         self.files: list[str] = args.files or ["-"]
+        if args.recursive:
+            from .formatopts import expand_recursive
+
+            self.files = expand_recursive(self.files)
         self.status = 0
         self.threads = resolve_threads(args)
         if args.keep and args.rm:
@@ -160,7 +167,11 @@ class Runner:
                 self.codec = resolve_format(args.format, None)
             except ValueError as exc:
                 raise CliError("-F", str(exc)) from None
-            self.level = resolve_level(args, self.codec)
+            from .formatopts import compress_options, fast_level
+
+            fast = fast_level(args, self.codec)
+            self.level = fast if fast is not None else resolve_level(args, self.codec)
+            self.format_options = compress_options(args, self.codec, self.level)
             self.suffix = args.suffix or self.codec.suffixes[0]
         elif args.format is not None:
             from .. import codecs
@@ -191,7 +202,7 @@ class Runner:
                 sys.stderr.write(f"chute: {exc.name}: {exc.message}\n")
                 self.status = 1
             except ChuteError as exc:
-                sys.stderr.write(f"chute: {name}: {error_text(exc)}\n")
+                sys.stderr.write(f"chute: {name}: {error_text(exc, self._limit_options(exc))}\n")
                 self.status = 1
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
@@ -205,6 +216,15 @@ class Runner:
         if self.op == "list":
             self.print_list()
         return self.status if self.status != 2 or not self.args.quiet else 2
+
+    @staticmethod
+    def _limit_options(exc: BaseException) -> dict[str, str]:
+        """How to raise a limit: a zstd window also with --long (what ``zstd -d`` asks for)."""
+        from ._common import LIMIT_OPTIONS
+
+        if str(exc).startswith("zstd frame needs a window"):
+            return {"memory_limit": "--long=WLOG or --memory"}
+        return LIMIT_OPTIONS
 
     def one(self, name: str) -> None:
         if name != "-":
@@ -279,6 +299,13 @@ class Runner:
     # -- operations -----------------------------------------------------------
     def compress(self, name: str) -> None:
         derived = None
+        if self.args.exclude_compressed and name != "-":
+            from .. import codecs
+
+            if codecs.from_suffix(name) is not None:
+                if self.args.verbose and not self.args.quiet:
+                    sys.stderr.write(f"chute: {name}: already compressed -- skipped (--exclude-compressed)\n")
+                return
         if name != "-":
             if name.endswith(self.suffix) and not self.to_stdout and self.args.output is None:
                 raise CliWarning(name, f"already has the {self.suffix} suffix -- unchanged")
@@ -287,7 +314,7 @@ class Runner:
         if out_path is None:
             refuse_terminal(sys.stdout, self.args.force)
         self._same_file_guard(name, out_path)
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = dict(self.format_options)
         if self.args.seekable:
             options["seekable"] = True
         like = name if name != "-" else None
@@ -370,9 +397,12 @@ class Runner:
         return None
 
     def _decoder_options(self) -> dict[str, Any]:
+        from .formatopts import decode_memory
+
         opts: dict[str, Any] = {}
-        if self.args.memory is not None:
-            opts["memory_limit"] = self.args.memory
+        memory = decode_memory(self.args)
+        if memory is not None:
+            opts["memory_limit"] = memory
         return opts
 
     def _strip_suffix(self, name: str) -> str:

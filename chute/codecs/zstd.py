@@ -124,9 +124,12 @@ class ZstdCompressor:
         window_log: int | None = None,
         long_distance: bool = False,
         job_size: int | None = None,
+        content_size: bool = True,
     ) -> None:
         z = core()
         options = {z.ZSTD_c_compressionLevel: level, z.ZSTD_c_checksumFlag: int(checksum)}
+        if not content_size:
+            options[z.ZSTD_c_contentSizeFlag] = 0
         if threads:
             options[z.ZSTD_c_nbWorkers] = threads
             if threads == 1 and job_size is None:
