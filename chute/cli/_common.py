@@ -94,14 +94,7 @@ def add_format_args(parser: Spec) -> None:
     g = parser.add_argument_group("format and level")
     g.add_argument("-F", "--format", metavar="NAME", help="gzip, zlib, deflate, zstd, lz4, bz2, xz or brotli")
     g.add_argument("--level", type=int, metavar="N", help="compression level within the format's range (-1 .. -19 too)")
-    g.add_argument(
-        "--fast",
-        nargs="?",
-        const=True,
-        type=int,
-        metavar="N",
-        help="the format's fastest level; zstd --fast=N: level -N",
-    )
+    g.add_argument("--fast", action="store_true", help="the format's fastest level")
     g.add_argument("--best", action="store_true", help="the format's best level")
     g.add_argument(
         "-T",

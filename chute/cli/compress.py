@@ -129,7 +129,9 @@ def build_parser() -> Spec:
 
 
 def run_main(argv: list[str]) -> int:
-    args = build_parser().parse_args(split_level_flags(argv))
+    from .formatopts import attach_values
+
+    args = build_parser().parse_args(attach_values(split_level_flags(argv)))
     return Runner(args).run()
 
 
@@ -145,10 +147,7 @@ class Runner:
         self.args = args
         self.op: str = args.op or "compress"
         self.files: list[str] = args.files or ["-"]
-        if args.recursive:
-            from .formatopts import expand_recursive
 
-            self.files = expand_recursive(self.files)
         self.status = 0
         self.threads = resolve_threads(args)
         if args.keep and args.rm:
@@ -173,6 +172,10 @@ class Runner:
             self.level = fast if fast is not None else resolve_level(args, self.codec)
             self.format_options = compress_options(args, self.codec, self.level)
             self.suffix = args.suffix or self.codec.suffixes[0]
+        if args.recursive:
+            from .formatopts import expand_recursive
+
+            self.files = expand_recursive(self.files, self.suffix if self.op == "compress" else None)
         elif args.format is not None:
             from .. import codecs
 

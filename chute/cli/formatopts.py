@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from ._args import SUPPRESS
 from ._common import CliError
 
 TYPE_CHECKING = False
@@ -18,7 +19,14 @@ if TYPE_CHECKING:
     from ..codecs import Codec
     from ._args import Namespace, Spec
 
-__all__ = ["add_format_option_args", "compress_options", "fast_level", "decode_memory", "expand_recursive"]
+__all__ = [
+    "add_format_option_args",
+    "attach_values",
+    "compress_options",
+    "fast_level",
+    "decode_memory",
+    "expand_recursive",
+]
 
 #: zstd's levels above this need --ultra (as with ``zstd``).
 ZSTD_ULTRA_FROM = 20
@@ -49,20 +57,18 @@ def add_format_option_args(parser: Spec) -> None:
     g.add_argument("--ultra", action="store_true", help="zstd: allow levels 20 to 22")
     g.add_argument(
         "--long",
-        nargs="?",
-        const=DEFAULT_LONG,
         type=_window_log,
         metavar="WLOG",
-        help=f"zstd: long-distance matching, window 2**WLOG (default {DEFAULT_LONG}); with -d: accept such a window",
+        help=f"--long[=WLOG]: zstd long-distance matching, window 2**WLOG (default {DEFAULT_LONG}); "
+        "with -d: accept such a window",
     )
     g.add_argument(
         "-C",
         "--check",
-        nargs="?",
-        const="on",
         metavar="CHECK",
-        help="xz: crc32, crc64 (default), sha256 or none; zstd, lz4: a checksum (default)",
+        help="--check[=CHECK]: xz: crc32, crc64 (default), sha256 or none; zstd, lz4: a checksum (default)",
     )
+    g.add_argument("--zstd-fast", type=int, help=SUPPRESS)  # what --fast=N becomes (see attach_values)
     g.add_argument("--no-check", dest="check", action="store_const", const="none", help="zstd, lz4, xz: no checksum")
     g.add_argument(
         "--content-size",
@@ -78,10 +84,29 @@ def add_format_option_args(parser: Spec) -> None:
     g.add_argument("-e", "--extreme", action="store_true", help="xz: slower, a little smaller (-9e)")
 
 
+def attach_values(argv: list[str]) -> list[str]:
+    """Options whose value is optional, as zstd spells them: a bare ``--long`` or
+    ``--check`` takes its default (so the next word stays a file name), and ``--fast=N``
+    (zstd's level -N) becomes the hidden ``--zstd-fast=N`` beside gzip's ``--fast``."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg == "--long":
+            arg = f"--long={DEFAULT_LONG}"
+        elif arg == "--check":
+            arg = "--check=on"
+        elif arg.startswith("--fast="):
+            arg = "--zstd-fast=" + arg[len("--fast=") :]
+        out.append(arg)
+    return out
+
+
 def fast_level(args: Namespace, codec: Codec) -> int | None:
     """The level ``--fast=N`` asks for (zstd's negative levels), or None."""
-    fast = args.fast
-    if fast is None or fast is True:
+    fast = args.zstd_fast
+    if fast is None:
         return None
     if codec.name != "zstd":
         raise CliError("--fast", f"--fast=N applies to zstd only (format is {codec.name}); --fast alone works for all")
@@ -143,9 +168,10 @@ def decode_memory(args: Namespace) -> int | None:
     return limit  # type: ignore[no-any-return]
 
 
-def expand_recursive(files: list[str]) -> list[str]:
+def expand_recursive(files: list[str], skip_suffix: str | None = None) -> list[str]:
     """``-r``: each directory among ``files`` replaced by the regular files under it, in
-    sorted order (symbolic links are not followed, as with gzip -r)."""
+    sorted order (symbolic links are not followed, as with gzip -r). Files found there
+    whose name ends with ``skip_suffix`` are passed over silently, as gzip -r does."""
     out: list[str] = []
     for name in files:
         if name == "-" or not os.path.isdir(name) or os.path.islink(name):
@@ -155,6 +181,8 @@ def expand_recursive(files: list[str]) -> list[str]:
             dirs.sort()
             for leaf in sorted(names):
                 path = os.path.join(root, leaf)
+                if skip_suffix and leaf.endswith(skip_suffix):
+                    continue
                 if os.path.isfile(path) and not os.path.islink(path):
                     out.append(path)
     return out
