@@ -189,6 +189,8 @@ class Runner:
             args.progress if args.progress is not None else (not args.quiet and _is_tty(sys.stderr))
         ) and not args.quiet
         self.list_rows: list[tuple[int, int, str, str]] = []
+        self.list_notes: list[str] = []
+        self.list_frames: list[tuple[str, list[tuple[int, int, int]]]] = []
 
     # -- per file -------------------------------------------------------------
     def run(self) -> int:
@@ -477,6 +479,8 @@ class Runner:
         from ..codecs._stream import StreamDecoder
         from ..streams.pump import decompress_stream
 
+        if self.op == "list" and name != "-" and self._list_stored(name):
+            return
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with self._input(name) as (src, _, progress):
             stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
@@ -489,6 +493,28 @@ class Runner:
                 sys.stderr.write(f"chute: {name}: OK ({dec.format}, {dec.members} member(s))\n")
         else:
             self.list_rows.append((stats.bytes_in, stats.bytes_out, dec.format or "?", name))
+            self.list_notes.append("decoded: the format records no size")
+
+    def _list_stored(self, name: str) -> bool:
+        """``-l`` from what the file records (see :mod:`chute.api.listing`); False when
+        it records no size somewhere, so the caller decodes instead."""
+        from .. import codecs
+        from ..api.listing import stored_sizes
+
+        with open(name, "rb") as f:
+            fmt = self._format_for(name) or codecs.detect(f.read(codecs.MAX_MAGIC))
+            if fmt is None:
+                return False
+            fmt = getattr(fmt, "name", fmt)
+            sizes = stored_sizes(f, str(fmt))
+            length = os.fstat(f.fileno()).st_size
+        if sizes is None:
+            return False
+        self.list_rows.append((length, sizes.size, sizes.format, name))
+        self.list_notes.append(f"from the {sizes.source}" + (", modulo 4 GiB" if sizes.modulo else ""))
+        if self.args.verbose:
+            self.list_frames.append((name, [(f.start, f.end, f.size) for f in sizes.frames]))
+        return True
 
     def print_list(self) -> None:
         if not self.list_rows:
@@ -496,12 +522,18 @@ class Runner:
         w = sys.stdout.write
         w(f"{'compressed':>14} {'uncompressed':>14} {'ratio':>7}  {'format':<7} name\n")
         tin = tout = 0
-        for cin, cout, fmt, name in self.list_rows:
+        for (cin, cout, fmt, name), note in zip(self.list_rows, self.list_notes, strict=True):
             tin += cin
             tout += cout
-            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {name}\n")
+            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {name}")
+            w(f"  ({note})\n" if self.args.verbose or "modulo" in note else "\n")
         if len(self.list_rows) > 1:
             w(f"{tin:>14} {tout:>14} {self._ratio(tin, tout):>7}  {'':<7} (totals)\n")
+        for name, frames in self.list_frames:  # -lv: one line per frame, member or stream
+            w(f"\n{name}: {len(frames)} frame(s)\n")
+            w(f"{'frame':>7} {'offset':>14} {'compressed':>14} {'uncompressed':>14}\n")
+            for k, (start, end, size) in enumerate(frames, 1):
+                w(f"{k:>7} {start:>14} {end - start:>14} {size:>14}\n")
 
     @staticmethod
     def _ratio(cin: int, cout: int) -> str:
