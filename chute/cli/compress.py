@@ -12,7 +12,6 @@ import os
 import stat
 import sys
 
-from .._version import __version__
 from ._args import Spec
 from ._common import (
     CliError,
@@ -27,6 +26,7 @@ from ._common import (
     split_level_flags,
     stdin_binary,
 )
+from .engines import VersionText
 from .formatopts import add_format_option_args
 
 TYPE_CHECKING = False
@@ -123,7 +123,11 @@ def build_parser() -> Spec:
     )
     ui.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
     p.add_argument(
-        "-V", "--version", action="version", version=f"chute {__version__}", help="print the version and exit"
+        "-V",
+        "--version",
+        action="version",
+        version=VersionText(),
+        help="print the version and the engine libraries' versions, and exit",
     )
     return p
 
