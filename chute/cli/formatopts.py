@@ -82,6 +82,9 @@ def add_format_option_args(parser: Spec) -> None:
         "--exclude-compressed", action="store_true", help="skip inputs that are already compressed (by suffix)"
     )
     g.add_argument("-e", "--extreme", action="store_true", help="xz: slower, a little smaller (-9e)")
+    g.add_argument(
+        "--rsyncable", action="store_true", help="zstd: output rsync can send as a small delta after a small change"
+    )
 
 
 def attach_values(argv: list[str]) -> list[str]:
@@ -152,6 +155,9 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
             if args.long is not None:
                 raise CliError("--no-content-size", "with --long the size is never recorded (one streamed frame)")
             opts["content_size"] = False
+    if args.rsyncable:
+        _only("--rsyncable", codec, "zstd")
+        opts["rsyncable"] = True
     if args.extreme:
         _only("--extreme", codec, "xz")
         opts["extreme"] = True

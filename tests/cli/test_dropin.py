@@ -188,3 +188,44 @@ def test_combined_short_flags(sample: Path, tmp_path: Path) -> None:
     r = chute("-F", "gzip", "-kvT0", "-o", str(tmp_path / "s.gz"), str(sample))
     assert r.returncode == 0 and b"s.gz" in r.stderr
     assert chute("-dc", str(tmp_path / "s.gz")).stdout == sample.read_bytes()
+
+
+def _changed_span(a: bytes, b: bytes, trailer: int) -> int:
+    """Bytes of ``b`` between the first and the last byte that differ from ``a`` (the
+    stream's closing checksum left out): at most what rsync sends after a small edit."""
+    a, b = a[: len(a) - trailer], b[: len(b) - trailer]
+    n = min(len(a), len(b))
+    p = 0
+    while p < n and a[p] == b[p]:
+        p += 1
+    s = 0
+    while s < n - p and a[-1 - s] == b[-1 - s]:
+        s += 1
+    return len(b) - p - s
+
+
+def test_rsyncable_zstd_resynchronises_after_an_insertion(tmp_path: Path) -> None:
+    need("zstd")
+    rng = random.Random(11)
+    words = [bytes(rng.choice(b"abcdefgh") for _ in range(rng.randint(3, 9))) for _ in range(2000)]
+    data = b" ".join(rng.choice(words) for _ in range(3_000_000))  # ~18 MB, ~50% compressible
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.write_bytes(data)
+    after.write_bytes(data[: len(data) // 3] + b"X" + data[len(data) // 3 :])
+    spans = {}
+    for flags, trailer in (([], 0), (["--rsyncable"], 4)):
+        old = chute(*flags, "-c", str(before)).stdout
+        new = chute(*flags, "-c", str(after)).stdout
+        back = subprocess.run(["zstd", "-dc"], input=new, capture_output=True, check=True).stdout
+        assert back == after.read_bytes()
+        spans[bool(flags)] = _changed_span(old, new, trailer) / len(new)
+    assert spans[False] > 0.5 and spans[True] < 0.5, spans
+    # and still the same bytes at any thread count
+    outs = {chute("--rsyncable", f"-T{n}", "-c", str(after)).stdout for n in (1, 2, 3)}
+    assert len(outs) == 1
+
+
+def test_rsyncable_is_zstd_only(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"data\n" * 100)
+    r = chute("-F", "gzip", "--rsyncable", "f", cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (1, b"chute: --rsyncable: applies to zstd only, not to gzip\n")
