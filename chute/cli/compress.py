@@ -132,11 +132,15 @@ def build_parser() -> Spec:
     return p
 
 
-def run_main(argv: list[str]) -> int:
+def run_main(argv: list[str], *, offers_long: bool = False) -> int:
+    """Run the main command on ``argv``. ``offers_long``: the user typed this command
+    (not ``chute cat``, which has no ``--long``), so a zstd window error may advise it."""
     from .formatopts import attach_values
 
     args = build_parser().parse_args(attach_values(split_level_flags(argv)))
-    return Runner(args).run()
+    runner = Runner(args)
+    runner.offers_long = offers_long
+    return runner.run()
 
 
 def _is_tty(stream: Any) -> bool:
@@ -226,12 +230,13 @@ class Runner:
             self.print_list()
         return self.status if self.status != 2 or not self.args.quiet else 2
 
-    @staticmethod
-    def _limit_options(exc: BaseException) -> dict[str, str]:
+    offers_long = False
+
+    def _limit_options(self, exc: BaseException) -> dict[str, str]:
         """How to raise a limit: a zstd window also with --long (what ``zstd -d`` asks for)."""
         from ._common import LIMIT_OPTIONS
 
-        if str(exc).startswith("zstd frame needs a window"):
+        if self.offers_long and str(exc).startswith("zstd frame needs a window"):
             return {"memory_limit": "--long=WLOG or --memory"}
         return LIMIT_OPTIONS
 
