@@ -37,7 +37,15 @@ else:
         return value
 
 
-__all__ = ["open", "ChuteReader", "ChuteWriter", "new_compressor", "resolve_format", "DEFAULT_FORMAT"]
+__all__ = [
+    "open",
+    "ChuteReader",
+    "ChuteWriter",
+    "new_compressor",
+    "fixed_layout_compressor",
+    "resolve_format",
+    "DEFAULT_FORMAT",
+]
 
 DEFAULT_FORMAT = "zstd"
 READ_CHUNK = 128 << 10
@@ -110,6 +118,87 @@ def _zstd_keywords(zstd_dict: Any, options: dict[int, int] | None) -> dict[str, 
     if options is not None:
         given["options"] = options
     return given
+
+
+def fixed_layout_compressor(
+    codec: Codec | str,
+    level: int | None = None,
+    *,
+    threads: int | None = None,
+    size: int | None = None,
+    **options: Any,
+) -> Compressor:
+    """A compressor whose bytes depend on the input, ``codec``, ``level`` and ``options``
+    only: never on ``threads`` or on the cores of the machine.
+
+    ``threads`` (0 = every usable core) sets the speed alone. Formats that can be split
+    are written as independent members of the format's block size
+    (:func:`chute.parallel.jobs.block_size_for`) at every thread count, one worker
+    included; for gzip, bz2 and xz an input of one block or less is then exactly the
+    single stream the format's own compressor writes, so ``size`` (the input's size, if
+    known) lets such an input skip the workers (lz4's own compressor cuts its blocks
+    where its input was cut, so lz4 always goes through the block compressor). zstd with tuning options (window,
+    long-distance matching) keeps libzstd's workers, whose output does not depend on
+    their number (one or more, with a fixed job size). brotli, zlib and raw deflate are
+    one stream on one thread.
+    """
+    if isinstance(codec, str):
+        codec = codecs.get(codec)
+    level = codec.check_level(level)
+    if threads is not None and threads < 0:
+        raise ValueError("threads must be >= 0")
+    if not options.get("seekable", True):
+        del options["seekable"]
+    if not codec.concatenable and not options.get("seekable"):
+        return codec.new_compressor(level, **options)
+    from ..parallel.jobs import block_size_for, parallel_compressor
+    from ..parallel.pool import resolve_threads
+
+    n = resolve_threads(threads)
+    if options.get("seekable"):
+        return parallel_compressor(codec, level, threads=n, **options)
+    if codec.name == "zstd":
+        if size is not None and size <= block_size_for(codec) and set(options) <= {"checksum", "content_size"}:
+            return _OneFrame(codec.new_compressor(level, **options))
+        if not set(options) <= {"checksum", "content_size"}:
+            options.setdefault("job_size", 4 << 20)
+            return codec.new_compressor(level, threads=n, **options)
+        return parallel_compressor(codec, level, threads=n, **options)
+    if size is not None and size <= block_size_for(codec) and not options and codec.name != "lz4":
+        return codec.new_compressor(level)
+    return parallel_compressor(codec, level, threads=n, **options)
+
+
+class _OneFrame:
+    """A zstd compressor for an input of one block or less: the input is kept and
+    compressed in one call at :meth:`finish`, so the frame is the one the block
+    compressor writes for the same bytes (size in the header), with no worker thread.
+    A :meth:`flush` before that streams from then on."""
+
+    def __init__(self, comp: Any) -> None:
+        self._comp = comp
+        self._held: list[bytes] = []
+        self._streaming = False
+
+    def compress(self, data: Any) -> bytes:
+        if self._streaming:
+            return self._comp.compress(data)  # type: ignore[no-any-return]
+        self._held.append(bytes(data))
+        return b""
+
+    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
+        out = b""
+        if not self._streaming:
+            self._streaming = True
+            out = self._comp.compress(b"".join(self._held))
+            self._held = []
+        return out + self._comp.flush(mode)  # type: ignore[no-any-return]
+
+    def finish(self) -> bytes:
+        if self._streaming:
+            return self._comp.finish()  # type: ignore[no-any-return]
+        data, self._held = b"".join(self._held), []
+        return self._comp.compress_whole(data)  # type: ignore[no-any-return]
 
 
 def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:

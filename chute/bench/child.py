@@ -8,7 +8,8 @@ and each decompression the mark is reset to the current resident size (``/proc/s
 clear_refs``, Linux); the peak memory of the operation is the mark afterwards minus the
 resident size before it. Where the reset is refused, nothing is reported for memory.
 
-Every stream is compressed with :func:`chute.copy` from its file into a temporary file,
+Every stream is compressed as the command line compresses a file (the layout picked from the
+input alone, :func:`chute.api.fileobj.fixed_layout_compressor`) into a temporary file,
 exactly as ``chute -F FORMAT -LEVEL [-T N] FILE`` does (same read size, same threads), then
 decompressed by :func:`chute.copy` into a sink that only counts (timed), then decompressed
 again into a sink that compares every byte with the original (not timed): a result that
@@ -122,7 +123,7 @@ def measure_streams(job: dict[str, Any]) -> dict[str, Any]:
         for path, size in job["streams"]:
             base = _reset_peak()
             w0, c0 = time.perf_counter(), time.process_time()
-            copy(path, tmp, compress=fmt, level=level, threads=job["threads"])
+            _compress(path, tmp, fmt, level, job["threads"])
             w1, c1 = time.perf_counter(), time.process_time()
             c_mem = _peak(base)
             with open(tmp, "rb") as f:
@@ -157,6 +158,29 @@ def measure_streams(job: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _compress(src: Any, dst: Any, fmt: str, level: int | None, threads: int | None) -> None:
+    """Compress as ``chute -F FMT --level L -T N FILE`` does: the layout picked from the
+    input alone (:func:`chute.api.fileobj.fixed_layout_compressor`), read a block at a time."""
+    from .. import codecs
+    from ..api.fileobj import fixed_layout_compressor
+    from ..streams._writeall import flush_all
+    from ..streams.pump import DEFAULT_CHUNK, compress_stream
+
+    size = os.path.getsize(src) if isinstance(src, str) else None
+    comp = fixed_layout_compressor(fmt, level, threads=threads, size=size)
+    read_size = getattr(comp, "block_size", 0) or codecs.get(fmt).extra.get("read_size", 0) or DEFAULT_CHUNK
+    s = open(src, "rb") if isinstance(src, str) else src  # noqa: SIM115 - closed below when opened here
+    d = open(dst, "wb") if isinstance(dst, str) else dst  # noqa: SIM115
+    try:
+        compress_stream(s, d, comp, chunk_size=read_size)
+        flush_all(d)
+    finally:
+        if s is not src:
+            s.close()
+        if d is not dst:
+            d.close()
+
+
 def _warm_up(job: dict[str, Any]) -> None:
     """Import the format's library and start the workers outside the timed region: one
     round trip of the first stream's first 64 KiB with the same settings."""
@@ -165,7 +189,7 @@ def _warm_up(job: dict[str, Any]) -> None:
     with open(job["streams"][0][0], "rb") as f:
         head = f.read(64 << 10)
     packed = io.BytesIO()
-    copy(io.BytesIO(head), packed, compress=job["format"], level=job["level"], threads=job["threads"])
+    _compress(io.BytesIO(head), packed, job["format"], job["level"], job["threads"])
     packed.seek(0)
     copy(packed, _Count(), decompress=True, format=job["format"], threads=job["dthreads"])
 

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             return int(mod.run(ns))
         from . import compress
 
-        return compress.run_main(args)
+        return compress.run_main(args, offers_long=True)
     except CliError as exc:
         _say(exc.name, exc.message)
         return 1

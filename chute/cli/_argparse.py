@@ -100,5 +100,7 @@ def build(spec: Spec) -> argparse.ArgumentParser:
             kw["type"] = _argparse_errors(kw["type"], spec.type_error)
         if kw.get("action") == "version":
             kw["action"] = _Version
+        if kw.get("help") == argparse.SUPPRESS:  # argparse tests it by identity
+            kw["help"] = argparse.SUPPRESS
         made[index].add_argument(*names, **kw)
     return parser

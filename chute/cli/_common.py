@@ -126,6 +126,9 @@ def split_level_flags(argv: list[str]) -> list[str]:
         if arg == "--":
             out.extend(argv[i:])
             break
+        if i and argv[i - 1] == "--level":  # `--level -5`: the value of --level
+            out.append(arg)
+            continue
         if len(arg) > 1 and arg[0] == "-" and arg[1].isdigit():
             digits = arg[1:].rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
             rest = arg[1 + len(digits) :]

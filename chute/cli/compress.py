@@ -12,7 +12,6 @@ import os
 import stat
 import sys
 
-from .._version import __version__
 from ..errors import TrailingDataError, UnverifiedDataWarning
 from ._args import Spec
 from ._common import (
@@ -29,6 +28,8 @@ from ._common import (
     split_level_flags,
     stdin_binary,
 )
+from .engines import VersionText
+from .formatopts import add_format_option_args
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -90,8 +91,10 @@ def build_parser() -> Spec:
     )
     out.add_argument("-S", "--suffix", metavar="SUF", help="suffix for compressed files (default: the format's)")
     add_format_args(p)
+    add_format_option_args(p)
     adv = p.add_argument_group("streaming and limits")
     adv.add_argument(
+        "-M",
         "--memory",
         type=parse_size,
         metavar="SIZE",
@@ -139,14 +142,24 @@ def build_parser() -> Spec:
     )
     ui.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
     p.add_argument(
-        "-V", "--version", action="version", version=f"chute {__version__}", help="print the version and exit"
+        "-V",
+        "--version",
+        action="version",
+        version=VersionText(),
+        help="print the version and the engine libraries' versions, and exit",
     )
     return p
 
 
-def run_main(argv: list[str]) -> int:
-    args = build_parser().parse_args(split_level_flags(argv))
-    return Runner(args).run()
+def run_main(argv: list[str], *, offers_long: bool = False) -> int:
+    """Run the main command on ``argv``. ``offers_long``: the user typed this command
+    (not ``chute cat``, which has no ``--long``), so a zstd window error may advise it."""
+    from .formatopts import attach_values
+
+    args = build_parser().parse_args(attach_values(split_level_flags(argv)))
+    runner = Runner(args)
+    runner.offers_long = offers_long
+    return runner.run()
 
 
 def _is_tty(stream: Any) -> bool:
@@ -161,6 +174,7 @@ class Runner:
         self.args = args
         self.op: str = args.op or "compress"
         self.files: list[str] = args.files or ["-"]
+
         self.status = 0
         self.threads = resolve_threads(args)
         if args.keep and args.rm:
@@ -180,11 +194,18 @@ class Runner:
             except ValueError as exc:
                 raise CliError("-F", str(exc)) from None
             from .. import codecs
+            from .formatopts import compress_options, fast_level
 
             if self.codec.name not in codecs.names():
                 raise CliError("-F", f"chute decodes {self.codec.name} but does not write it (use xz)")
-            self.level = resolve_level(args, self.codec)
+            fast = fast_level(args, self.codec)
+            self.level = fast if fast is not None else resolve_level(args, self.codec)
+            self.format_options = compress_options(args, self.codec, self.level)
             self.suffix = args.suffix or self.codec.suffixes[0]
+        if args.recursive:
+            from .formatopts import expand_recursive
+
+            self.files = expand_recursive(self.files, self.suffix if self.op == "compress" else None)
         elif args.format is not None:
             from .. import codecs
 
@@ -199,6 +220,8 @@ class Runner:
             args.progress if args.progress is not None else (not args.quiet and _is_tty(sys.stderr))
         ) and not args.quiet
         self.list_rows: list[tuple[int, int, str, str]] = []
+        self.list_notes: list[str] = []
+        self.list_frames: list[tuple[str, list[tuple[int, int, int]]]] = []
 
     def _load_dictionary(self, args: Namespace) -> Any:
         """The ``-D`` dictionary, read once for every file (None without ``-D``)."""
@@ -236,7 +259,7 @@ class Runner:
                 sys.stderr.write(f"chute: {display_name(exc.name)}: {exc.message}\n")
                 self.status = 1
             except ChuteError as exc:
-                sys.stderr.write(f"chute: {display_name(name)}: {error_text(exc)}\n")
+                sys.stderr.write(f"chute: {display_name(name)}: {error_text(exc, self._limit_options(exc))}\n")
                 self.status = 1
             except (BrokenPipeError, KeyboardInterrupt):
                 raise
@@ -250,6 +273,16 @@ class Runner:
         if self.op == "list":
             self.print_list()
         return self.status if self.status != 2 or not self.args.quiet else 2
+
+    offers_long = False
+
+    def _limit_options(self, exc: BaseException) -> dict[str, str]:
+        """How to raise a limit: a zstd window also with --long (what ``zstd -d`` asks for)."""
+        from ._common import LIMIT_OPTIONS
+
+        if self.offers_long and str(exc).startswith("zstd frame needs a window"):
+            return {"memory_limit": "--long=WLOG or --memory"}
+        return LIMIT_OPTIONS
 
     def one(self, name: str) -> None:
         if name == "-" and self.op != "compress" and not self.args.force and _is_tty(sys.stdin):
@@ -344,9 +377,14 @@ class Runner:
 
     # -- operations -----------------------------------------------------------
     def compress(self, name: str) -> None:
-        from ..api.functions import copy
-
         derived = None
+        if self.args.exclude_compressed and name != "-":
+            from .. import codecs
+
+            if codecs.from_suffix(name) is not None:
+                if self.args.verbose and not self.args.quiet:
+                    sys.stderr.write(f"chute: {name}: already compressed -- skipped (--exclude-compressed)\n")
+                return
         if name != "-":
             if name.endswith(self.suffix) and not self.to_stdout and self.args.output is None:
                 raise CliWarning(name, f"already has the {self.suffix} suffix -- unchanged")
@@ -355,7 +393,7 @@ class Runner:
         if out_path is None:
             refuse_terminal(sys.stdout, self.args.force)
         self._same_file_guard(name, out_path)
-        options: dict[str, Any] = {}
+        options: dict[str, Any] = dict(self.format_options)
         if self.args.seekable:
             options["seekable"] = True
         if self.zstd_dict is not None:
@@ -376,18 +414,29 @@ class Runner:
                     flush_interval=self.args.flush_interval / 1000,
                 )
             else:
-                stats = copy(
-                    src,
-                    dst,
-                    compress=self.codec.name,
-                    level=self.level,
-                    threads=self._threads_for(size),
-                    chunk_size=self.args.chunk_size,
-                    progress=progress,
-                    **options,
-                )
+                stats = self._compress_fixed(src, dst, size, progress, options)
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
+
+    def _compress_fixed(
+        self, src: BinaryIO, dst: BinaryIO, size: int | None, progress: Any, options: dict[str, Any]
+    ) -> Any:
+        """Compress with a layout chosen from the input alone: the same bytes at any -T
+        and on any number of cores (see :func:`chute.api.fileobj.fixed_layout_compressor`)."""
+        from ..api.fileobj import fixed_layout_compressor
+        from ..streams.pump import Stats, compress_stream
+
+        threads = self._threads_for(size)
+        comp = fixed_layout_compressor(self.codec, self.level, threads=threads, size=size, **options)
+        read_size = self.args.chunk_size or getattr(comp, "block_size", 0) or self.codec.extra.get("read_size", 0)
+        return compress_stream(
+            src,
+            dst,
+            comp,
+            chunk_size=read_size or self.read_size,
+            progress=progress,
+            stats=Stats(format=self.codec.name),
+        )
 
     @property
     def read_size(self) -> int:
@@ -429,9 +478,12 @@ class Runner:
         return None
 
     def _decoder_options(self) -> dict[str, Any]:
+        from .formatopts import decode_memory
+
         opts: dict[str, Any] = {}
-        if self.args.memory is not None:
-            opts["memory_limit"] = self.args.memory
+        memory = decode_memory(self.args)
+        if memory is not None:
+            opts["memory_limit"] = memory
         if self.zstd_dict is not None:
             opts["zstd_dict"] = self.zstd_dict
         return opts
@@ -558,6 +610,8 @@ class Runner:
         from ..codecs._stream import StreamDecoder
         from ..streams.pump import decompress_stream
 
+        if self.op == "list" and name != "-" and self._list_stored(name):
+            return
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with warnings.catch_warnings(record=True) as caught, self._input(name) as (src, _, progress):
             warnings.simplefilter("always", UnverifiedDataWarning)
@@ -578,6 +632,28 @@ class Runner:
                 sys.stderr.write(f"chute: {display_name(name)}: OK ({dec.format}, {dec.members} member(s))\n")
         else:
             self.list_rows.append((stats.bytes_in, stats.bytes_out, dec.format or "?", name))
+            self.list_notes.append("decoded: the format records no size")
+
+    def _list_stored(self, name: str) -> bool:
+        """``-l`` from what the file records (see :mod:`chute.api.listing`); False when
+        it records no size somewhere, so the caller decodes instead."""
+        from .. import codecs
+        from ..api.listing import stored_sizes
+
+        with open(name, "rb") as f:
+            fmt = self._format_for(name) or codecs.detect(f.read(codecs.MAX_MAGIC))
+            if fmt is None:
+                return False
+            fmt = getattr(fmt, "name", fmt)
+            sizes = stored_sizes(f, str(fmt))
+            length = os.fstat(f.fileno()).st_size
+        if sizes is None:
+            return False
+        self.list_rows.append((length, sizes.size, sizes.format, name))
+        self.list_notes.append(f"from the {sizes.source}" + (", modulo 4 GiB" if sizes.modulo else ""))
+        if self.args.verbose:
+            self.list_frames.append((name, [(f.start, f.end, f.size) for f in sizes.frames]))
+        return True
 
     def print_list(self) -> None:
         if not self.list_rows:
@@ -585,12 +661,18 @@ class Runner:
         w = sys.stdout.write
         w(f"{'compressed':>14} {'uncompressed':>14} {'ratio':>7}  {'format':<7} name\n")
         tin = tout = 0
-        for cin, cout, fmt, name in self.list_rows:
+        for (cin, cout, fmt, name), note in zip(self.list_rows, self.list_notes, strict=True):
             tin += cin
             tout += cout
-            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {display_name(name)}\n")
+            w(f"{cin:>14} {cout:>14} {self._ratio(cin, cout):>7}  {fmt:<7} {display_name(name)}")
+            w(f"  ({note})\n" if self.args.verbose or "modulo" in note else "\n")
         if len(self.list_rows) > 1:
             w(f"{tin:>14} {tout:>14} {self._ratio(tin, tout):>7}  {'':<7} (totals)\n")
+        for name, frames in self.list_frames:  # -lv: one line per frame, member or stream
+            w(f"\n{name}: {len(frames)} frame(s)\n")
+            w(f"{'frame':>7} {'offset':>14} {'compressed':>14} {'uncompressed':>14}\n")
+            for k, (start, end, size) in enumerate(frames, 1):
+                w(f"{k:>7} {start:>14} {end - start:>14} {size:>14}\n")
 
     @staticmethod
     def _ratio(cin: int, cout: int) -> str:

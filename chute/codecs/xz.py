@@ -13,12 +13,21 @@ from ._restart import RestartingCompressor
 DEFAULT_MEMORY_LIMIT = 128 << 20
 
 
-def new_compressor(level: int = 6, *, threads: int = 0) -> RestartingCompressor:
+#: ``check=`` names (``xz --check``) and liblzma's check IDs.
+CHECKS = {"none": 0, "crc32": 1, "crc64": 4, "sha256": 10}
+
+
+def new_compressor(
+    level: int = 6, *, threads: int = 0, check: str = "crc64", extreme: bool = False
+) -> RestartingCompressor:
+    """``check``: one of :data:`CHECKS` (``xz --check``); ``extreme``: ``xz -e``."""
     import lzma
 
-    return RestartingCompressor(
-        lambda: lzma.LZMACompressor(format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=level)
-    )
+    if check not in CHECKS:
+        raise ValueError(f"xz check must be one of {', '.join(CHECKS)}, not {check!r}")
+    preset = level | (lzma.PRESET_EXTREME if extreme else 0)
+    check_id = CHECKS[check]
+    return RestartingCompressor(lambda: lzma.LZMACompressor(format=lzma.FORMAT_XZ, check=check_id, preset=preset))
 
 
 #: Check IDs liblzma verifies (none, CRC32, CRC64, SHA-256); 16 is "not known yet".

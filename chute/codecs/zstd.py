@@ -108,6 +108,10 @@ def _load_extension(name: str) -> Any:
     return None
 
 
+#: libzstd's ZSTD_c_rsyncable (ZSTD_c_experimentalParam1), which the binding does not name.
+ZSTD_C_RSYNCABLE = 500
+
+
 def window_log_for(memory_limit: int) -> int:
     """The largest window log whose window fits in ``memory_limit`` bytes (at least 10)."""
     if memory_limit <= 0:
@@ -127,6 +131,8 @@ class ZstdCompressor:
         job_size: int | None = None,
         zstd_dict: Any = None,
         options: dict[int, int] | None = None,
+        content_size: bool = True,
+        rsyncable: bool = False,
     ) -> None:
         """``zstd_dict``: a dictionary (see :func:`chute.codecs.zstd_dict.as_zstd_dict`);
         ``options``: ``compression.zstd.CompressionParameter`` -> value, applied over the
@@ -134,6 +140,12 @@ class ZstdCompressor:
         parameters = options
         z = core()
         options = {z.ZSTD_c_compressionLevel: level, z.ZSTD_c_checksumFlag: int(checksum)}
+        if not content_size:
+            options[z.ZSTD_c_contentSizeFlag] = 0
+        if rsyncable:  # zstd --rsyncable: jobs end where the content says; needs workers
+            if not threads:
+                raise ValueError("rsyncable needs threads >= 1 (libzstd's workers cut the jobs)")
+            options[ZSTD_C_RSYNCABLE] = 1
         if threads:
             options[z.ZSTD_c_nbWorkers] = threads
             if threads == 1 and job_size is None:

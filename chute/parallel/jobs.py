@@ -83,6 +83,8 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
 
         zstd = core()
         opts = {zstd.ZSTD_c_compressionLevel: level, zstd.ZSTD_c_checksumFlag: int(options.get("checksum", True))}
+        if not options.get("content_size", True):
+            opts[zstd.ZSTD_c_contentSizeFlag] = 0
 
         import threading
 

@@ -22,6 +22,7 @@ from chute import __version__
 from chute.cli import _argparse, cat, compress, ls, pack, precompress, unpack
 from chute.cli._args import ArgumentTypeError, Spec, UsageError
 from chute.cli._common import split_level_flags
+from chute.cli.engines import engine_versions
 
 COMMANDS: dict[str, Callable[[], Spec]] = {
     "chute": compress.build_parser,
@@ -137,8 +138,8 @@ MAIN_CASES: list[tuple[list[str], dict[str, Any] | str]] = [
     (["-T-1"], "argument -T/--threads: must be >= 0: '-1'"),
     (["--level", "x"], "argument --level: invalid int value: 'x'"),
     (["--flush-interval", "soon"], "argument --flush-interval: invalid float value: 'soon'"),
-    (["--memory", "0"], "argument --memory: size must be positive: '0'"),
-    (["--memory", "lots"], "argument --memory: invalid size 'lots' (examples: 4096, 64K, 512M, 2G)"),
+    (["--memory", "0"], "argument -M/--memory: size must be positive: '0'"),
+    (["--memory", "lots"], "argument -M/--memory: invalid size 'lots' (examples: 4096, 64K, 512M, 2G)"),
     (["-o"], "argument -o/--output: expected one argument"),
     (["-o", "--", "x"], "argument -o/--output: expected one argument"),
     (["-cx"], "argument -c/--stdout: ignored explicit argument 'x'"),
@@ -160,8 +161,9 @@ def test_main_command_contract(argv: list[str], expected: dict[str, Any] | str) 
 
 def test_version_and_help_exit_0() -> None:
     spec = compress.build_parser()
-    assert same(spec, ["--version", "--bogus"]) == ("exit", 0, f"chute {__version__}\n")
-    assert same(spec, ["-V"]) == ("exit", 0, f"chute {__version__}\n")
+    text = f"chute {__version__}\n" + "".join(f"  {line}\n" for line in engine_versions())
+    assert same(spec, ["--version", "--bogus"]) == ("exit", 0, text)
+    assert same(spec, ["-V"]) == ("exit", 0, text)
     assert same(spec, ["-T", "x", "--version"])[0] == "error"  # in order, like argparse
     code, out = same(spec, ["-c", "--help", "--bogus"])[1:]
     assert code == 0 and out.startswith("usage: chute [-h]") and "subcommands" in out

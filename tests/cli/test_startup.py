@@ -8,6 +8,7 @@ the interpreter itself loaded before chute ran (``python -c pass``) do not count
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +151,17 @@ def test_tar_runs_load_nothing_heavy(tmp_path: Path, sample: Path) -> None:
     assert (tmp_path / "u1" / "sub" / "b").read_bytes() == b"b"
     assert (tmp_path / "u3" / "data.txt").read_bytes() == sample.read_bytes()
     assert (tmp_path / "u5" / "data.txt").read_bytes() == sample.read_bytes()
+
+
+def test_version_names_every_engine_library() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "chute", "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("chute ")
+    for lib in ("libzstd", "ISA-L", "libdeflate", "lz4", "brotli", "liblzma", "libbz2"):
+        assert any(line.strip().startswith(lib) for line in lines[1:]), (lib, out)
+    xz = shutil.which("xz")
+    if xz is not None:  # xz --version names the liblzma it runs on: the system's, as Python's lzma
+        liblzma = subprocess.run([xz, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[1]
+        assert f"  {liblzma}" in lines, (liblzma, out)

@@ -1,0 +1,194 @@
+"""The options of gzip, zstd and xz that the main command accepts, checked against the
+chosen format and turned into compressor and decoder keywords.
+
+An option that does not apply to the format in use is one ``chute: --OPTION: ...`` line
+and exit status 1, never a usage dump.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._args import SUPPRESS
+from ._common import CliError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..codecs import Codec
+    from ._args import Namespace, Spec
+
+__all__ = [
+    "add_format_option_args",
+    "attach_values",
+    "compress_options",
+    "fast_level",
+    "decode_memory",
+    "expand_recursive",
+]
+
+#: zstd's levels above this need --ultra (as with ``zstd``).
+ZSTD_ULTRA_FROM = 20
+#: ``--long`` without a value: a window of 2**27 bytes (zstd's default).
+DEFAULT_LONG = 27
+XZ_CHECKS = ("crc32", "crc64", "sha256", "none")
+
+
+def _window_log(text: str) -> int:
+    from ._args import ArgumentTypeError
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 10 <= value <= 31:
+        raise ArgumentTypeError(f"window log must be between 10 and 31: {text!r}")
+    return value
+
+
+def add_format_option_args(parser: Spec) -> None:
+    """The options of one format each (gzip, zstd, xz), in a group of their own."""
+    g = parser.add_argument_group("options of one format (gzip, zstd, xz, lz4)")
+    g.add_argument(
+        "-n", "--no-name", dest="name", action="store_false", help="gzip: store no name and no time (default)"
+    )
+    g.add_argument("-r", "--recursive", action="store_true", help="compress or decompress the files under directories")
+    g.add_argument("--ultra", action="store_true", help="zstd: allow levels 20 to 22")
+    g.add_argument(
+        "--long",
+        type=_window_log,
+        metavar="WLOG",
+        help=f"--long[=WLOG]: zstd long-distance matching, window 2**WLOG (default {DEFAULT_LONG}); "
+        "with -d: accept such a window",
+    )
+    g.add_argument(
+        "-C",
+        "--check",
+        metavar="CHECK",
+        help="--check[=CHECK]: xz: crc32, crc64 (default), sha256 or none; zstd, lz4: a checksum (default)",
+    )
+    g.add_argument("--zstd-fast", type=int, help=SUPPRESS)  # what --fast=N becomes (see attach_values)
+    g.add_argument("--no-check", dest="check", action="store_const", const="none", help="zstd, lz4, xz: no checksum")
+    g.add_argument(
+        "--content-size",
+        dest="content_size",
+        action="store_true",
+        default=None,
+        help="zstd: record the decoded size in each frame header (default)",
+    )
+    g.add_argument("--no-content-size", dest="content_size", action="store_false", help="zstd: do not record it")
+    g.add_argument(
+        "--exclude-compressed", action="store_true", help="skip inputs that are already compressed (by suffix)"
+    )
+    g.add_argument("-e", "--extreme", action="store_true", help="xz: slower, a little smaller (-9e)")
+    g.add_argument(
+        "--rsyncable", action="store_true", help="zstd: output rsync can send as a small delta after a small change"
+    )
+
+
+def attach_values(argv: list[str]) -> list[str]:
+    """Options whose value is optional, as zstd spells them: a bare ``--long`` or
+    ``--check`` takes its default (so the next word stays a file name), and ``--fast=N``
+    (zstd's level -N) becomes the hidden ``--zstd-fast=N`` beside gzip's ``--fast``."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg == "--long":
+            arg = f"--long={DEFAULT_LONG}"
+        elif arg == "--check":
+            arg = "--check=on"
+        elif arg.startswith("--fast="):
+            arg = "--zstd-fast=" + arg[len("--fast=") :]
+        out.append(arg)
+    return out
+
+
+def fast_level(args: Namespace, codec: Codec) -> int | None:
+    """The level ``--fast=N`` asks for (zstd's negative levels), or None."""
+    fast = args.zstd_fast
+    if fast is None:
+        return None
+    if codec.name != "zstd":
+        raise CliError("--fast", f"--fast=N applies to zstd only (format is {codec.name}); --fast alone works for all")
+    if fast < 1:
+        raise CliError("--fast", f"--fast=N needs N >= 1, not {fast}")
+    return codec.check_level(-fast) if -fast >= codec.levels[0] else codec.levels[0]
+
+
+def _only(option: str, codec: Codec, *formats: str) -> None:
+    if codec.name not in formats:
+        raise CliError(option, f"applies to {' and '.join(formats)} only, not to {codec.name}")
+
+
+def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any]:
+    """Compressor keywords for the format options given; :class:`CliError` for one that
+    does not apply to ``codec``."""
+    opts: dict[str, Any] = {}
+    if codec.name == "zstd" and level >= ZSTD_ULTRA_FROM and not args.ultra:
+        raise CliError("--level", f"zstd levels {ZSTD_ULTRA_FROM} to 22 need --ultra")
+    if args.ultra:
+        _only("--ultra", codec, "zstd")
+    if args.long is not None:
+        _only("--long", codec, "zstd")
+        opts["long_distance"] = True
+        opts["window_log"] = args.long
+    if args.check is not None:
+        if codec.name == "xz":
+            check = "crc64" if args.check == "on" else args.check
+            if check not in XZ_CHECKS:
+                raise CliError("--check", f"xz checks are {', '.join(XZ_CHECKS)}, not {args.check!r}")
+            if check != "crc64":
+                opts["check"] = check
+        elif codec.name in ("zstd", "lz4"):
+            if args.check not in ("on", "none"):
+                raise CliError("--check", f"{codec.name} has one checksum: --check or --no-check, not {args.check!r}")
+            if args.check == "none":
+                opts["checksum"] = False
+        else:
+            raise CliError("--check", f"applies to xz, zstd and lz4, not to {codec.name}")
+    if args.content_size is not None:
+        _only("--content-size" if args.content_size else "--no-content-size", codec, "zstd")
+        if not args.content_size:
+            if args.long is not None:
+                raise CliError("--no-content-size", "with --long the size is never recorded (one streamed frame)")
+            opts["content_size"] = False
+    if args.rsyncable:
+        _only("--rsyncable", codec, "zstd")
+        opts["rsyncable"] = True
+    if args.extreme:
+        _only("--extreme", codec, "xz")
+        opts["extreme"] = True
+    if args.name is False and codec.name != "gzip":
+        raise CliError("--no-name", f"applies to gzip only, not to {codec.name}")
+    return opts
+
+
+def decode_memory(args: Namespace) -> int | None:
+    """The window limit for decoding: ``--memory``, raised to ``2**N`` by ``--long=N``."""
+    limit = args.memory
+    if args.long is not None:
+        limit = max(limit or 0, 1 << args.long)
+    return limit  # type: ignore[no-any-return]
+
+
+def expand_recursive(files: list[str], skip_suffix: str | None = None) -> list[str]:
+    """``-r``: each directory among ``files`` replaced by the regular files under it, in
+    sorted order (symbolic links are not followed, as with gzip -r). Files found there
+    whose name ends with ``skip_suffix`` are passed over silently, as gzip -r does."""
+    out: list[str] = []
+    for name in files:
+        if name == "-" or not os.path.isdir(name) or os.path.islink(name):
+            out.append(name)
+            continue
+        for root, dirs, names in os.walk(name):
+            dirs.sort()
+            for leaf in sorted(names):
+                path = os.path.join(root, leaf)
+                if skip_suffix and leaf.endswith(skip_suffix):
+                    continue
+                if os.path.isfile(path) and not os.path.islink(path):
+                    out.append(path)
+    return out
