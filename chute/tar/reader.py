@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from zlib import adler32
 
 from ..errors import ArchiveError, TruncatedStreamError
@@ -229,6 +230,7 @@ class TarReader:
         self._globals: dict[str, str] = {}
         self.offset = 0
         self.on_warning = on_warning
+        self._pre = b""  # bytes read ahead of the archive's position by _small_pax, unused yet
 
     def _warn(self, message: str) -> None:
         if self.on_warning is not None:
@@ -240,13 +242,23 @@ class TarReader:
 
         warnings.warn(message, ArchiveWarning, stacklevel=4)
 
+    def _take(self, n: int) -> bytes:
+        """Up to ``n`` bytes of the archive: first those :meth:`_small_pax` read ahead."""
+        pre = self._pre
+        if not pre:
+            return self._fp.read(n)
+        self._pre = pre[n:]
+        if len(pre) >= n:
+            return pre[:n]
+        return pre + self._fp.read(n - len(pre))
+
     def _read_exact(self, n: int, what: str) -> bytes:
-        data = self._fp.read(n)
+        data = self._take(n)
         if len(data) < n:
             chunks = [data]
             got = len(data)
             while got < n:
-                more = self._fp.read(n - got)
+                more = self._take(n - got)
                 if not more:
                     raise TruncatedStreamError(f"archive ends inside {what}")
                 chunks.append(more)
@@ -276,15 +288,29 @@ class TarReader:
         iterating gives as ``member.name``, faster (``chute ls`` uses it).
 
         Plain ustar and GNU headers (a file, folder or link, numeric fields in their usual
-        shape, nothing before them) are read here; any other header takes the general path.
+        shape, nothing before them but maybe a pax header that gives only the mtime, as chute
+        writes) are read here; any other header takes the general path.
         """
         fp = self._fp
         read = fp.read
         member = self._member
         finish = self._finish
+        small_pax = self._small_pax
         while True:
             block = read(BLOCK)
             fast = _plain_header(block)
+            pre = b""
+            if fast is None and block[156:157] == h.PAX_LOCAL:
+                pax = small_pax(block)
+                if pax is not None:
+                    pre, mtime = pax
+                    if mtime is not None:  # the mtime alone does not change the name
+                        after = read(BLOCK)
+                        fast = _plain_header(after)
+                        if fast is None:
+                            pre += after
+                        else:
+                            self.offset += 2 * BLOCK
             if fast is not None:
                 name, skip = fast
                 self.offset += BLOCK
@@ -298,7 +324,7 @@ class TarReader:
                     self.offset += skip
                 yield name
                 continue
-            got = member(block)
+            got = member(block, pre)
             if got is None:
                 return
             yield got[0].name.encode("utf-8", "surrogateescape")
@@ -313,11 +339,37 @@ class TarReader:
                 raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's data or padding")
             n -= got
 
-    def _member(self, block: bytes) -> tuple[Member, io.RawIOBase, _DataStream] | None:
+    def _small_pax(self, block: bytes) -> tuple[bytes, int | None] | None:
+        """For ``block``, a pax ``x`` header in the usual shape whose records fit one block
+        (no global header before it): read that block and return it with the mtime in
+        nanoseconds when its one record is a valid ``mtime`` (what chute writes before
+        every member), else None for it. None, nothing read, for any other header.
+
+        The archive's position is then past the records; :meth:`_member` must be given the
+        bytes read since ``block`` (``pre``) unless the caller reads the member itself.
+        """
+        if self._globals or len(block) != BLOCK or block[257:265] not in _MAGICS or block[156] != 0x78:
+            return None
+        if block[100:148].translate(_OCTAL_TO_ZERO) != _USUAL_NUMBERS:
+            return None
+        size = int(block[124:135], 8)
+        if not 0 < size <= BLOCK or not h.checksum_ok(block):
+            return None
+        data = self._fp.read(BLOCK)
+        if len(data) < BLOCK:
+            return data, None
+        record = _MTIME_RECORD.fullmatch(data, 0, size)
+        if record is None or int(record[1]) != size:
+            return data, None
+        return data, _parse_time(record[2].decode("ascii"))
+
+    def _member(self, block: bytes, pre: bytes = b"") -> tuple[Member, io.RawIOBase, _DataStream] | None:
         """The member whose first header block is ``block`` (read from the archive), with
         the extension headers before it folded in: ``(member, stream, data)``, or None at
-        the end of the archive. :meth:`_finish` must follow once the caller is done with
-        the data."""
+        the end of the archive. ``pre``: the bytes read after ``block`` by :meth:`_small_pax`
+        and what followed. :meth:`_finish` must follow once the caller is done with the
+        data."""
+        self._pre = pre
         long_name: bytes | None = None
         long_link: bytes | None = None
         pax: dict[str, str] | None = None
@@ -367,7 +419,7 @@ class TarReader:
                 self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
             else:
                 raise ArchiveError(f"header at offset {start}: multi-volume archives are not supported")
-            block = self._fp.read(BLOCK)
+            block = self._take(BLOCK)
         if long_name is not None:
             m.name = h.decode_text(long_name)
         if long_link is not None:
@@ -566,6 +618,8 @@ _OCTAL = b"01234567"
 # header types names() reads alone: regular files (0, NUL, 7) and hard links, symlinks, folders
 _PLAIN_DATA = frozenset(b"0\x007")
 _PLAIN_NO_DATA = frozenset(b"125")
+# a pax header's one record "LEN mtime=SECONDS[.FRACTION]\n", as chute writes them
+_MTIME_RECORD = re.compile(rb"([1-9][0-9]*) mtime=(-?[0-9]+(?:\.[0-9]*)?)\n")
 
 
 def _plain_header(block: bytes) -> tuple[bytes, int] | None:
