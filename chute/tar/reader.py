@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 from zlib import adler32
 
 from ..errors import ArchiveError, TruncatedStreamError
@@ -314,6 +313,7 @@ class TarReader:
             if fast is not None:
                 name, skip = fast
                 self.offset += BLOCK
+                yield name  # before its data, which may be cut short: as the general path
                 if skip:  # the data and its padding: in one read when small
                     if skip > _SKIP_CHUNK:
                         self._skip(skip, name)
@@ -322,7 +322,6 @@ class TarReader:
                         if n < skip:
                             self._skip(skip - n, name)
                     self.offset += skip
-                yield name
                 continue
             got = member(block, pre)
             if got is None:
@@ -358,10 +357,7 @@ class TarReader:
         data = self._fp.read(BLOCK)
         if len(data) < BLOCK:
             return data, None
-        record = _MTIME_RECORD.fullmatch(data, 0, size)
-        if record is None or int(record[1]) != size:
-            return data, None
-        return data, _parse_time(record[2].decode("ascii"))
+        return data, _lone_mtime(data[:size])
 
     def _member(self, block: bytes, pre: bytes = b"") -> tuple[Member, io.RawIOBase, _DataStream] | None:
         """The member whose first header block is ``block`` (read from the archive), with
@@ -618,8 +614,23 @@ _OCTAL = b"01234567"
 # header types names() reads alone: regular files (0, NUL, 7) and hard links, symlinks, folders
 _PLAIN_DATA = frozenset(b"0\x007")
 _PLAIN_NO_DATA = frozenset(b"125")
-# a pax header's one record "LEN mtime=SECONDS[.FRACTION]\n", as chute writes them
-_MTIME_RECORD = re.compile(rb"([1-9][0-9]*) mtime=(-?[0-9]+(?:\.[0-9]*)?)\n")
+_DIGITS = b"0123456789"
+
+
+def _lone_mtime(record: bytes) -> int | None:
+    """The mtime (ns) of pax records that are exactly one ``LEN mtime=[-]SECONDS[.FRACTION]\n``
+    (as chute writes them, LEN right), else None."""
+    sp = record.find(b" mtime=")
+    length = record[:sp]
+    if sp <= 0 or length[0] == 0x30 or length.translate(None, _DIGITS) or int(length) != len(record):
+        return None
+    if record[-1] != 0x0A:
+        return None
+    value = record[sp + 7 : -1]
+    secs, _, frac = (value[1:] if value[:1] == b"-" else value).partition(b".")
+    if not secs or secs.translate(None, _DIGITS) or frac.translate(None, _DIGITS):
+        return None
+    return _parse_time(value.decode("ascii"))
 
 
 def _plain_header(block: bytes) -> tuple[bytes, int] | None:
