@@ -295,6 +295,8 @@ class TarReader:
         member = self._member
         finish = self._finish
         small_pax = self._small_pax
+        # from a ReadAhead (a compressed archive) the data is passed over in its chunks
+        pass_over = fp.skip if isinstance(fp, ReadAhead) else None
         while True:
             block = read(BLOCK)
             fast = _plain_header(block)
@@ -315,7 +317,12 @@ class TarReader:
                 self.offset += BLOCK
                 yield name  # before its data, which may be cut short: as the general path
                 if skip:  # the data and its padding: in one read when small
-                    if skip > _SKIP_CHUNK:
+                    if pass_over is not None:
+                        if pass_over(skip) < skip:
+                            raise TruncatedStreamError(
+                                f"{quote(name)}: archive ends inside the member's data or padding"
+                            )
+                    elif skip > _SKIP_CHUNK:
                         self._skip(skip, name)
                     else:
                         n = len(read(skip))

@@ -232,3 +232,14 @@ def test_lone_mtime_only_where_the_general_parser_agrees(record: bytes) -> None:
     records = h.pax_records(record, "test")
     assert [k for k, _ in records] == ["mtime"]
     assert _parse_time(records[0][1]) == got
+
+
+@pytest.mark.parametrize("chunk", [1, 5, 7, 100])
+def test_readahead_skip_passes_over_without_reading_out(chunk: int) -> None:
+    data = bytes(range(256)) * 3
+    with ReadAhead(io.BytesIO(data), chunk_size=chunk, depth=2) as ra:
+        assert ra.read(3) == data[:3]
+        assert ra.skip(500) == 500
+        assert ra.read(10) == data[503:513]
+        assert ra.skip(1000) == len(data) - 513  # fewer only at the end
+        assert ra.read(1) == b""
