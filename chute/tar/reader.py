@@ -359,7 +359,14 @@ class TarReader:
         if block[100:148].translate(_OCTAL_TO_ZERO) != _USUAL_NUMBERS:
             return None
         size = int(block[124:135], 8)
-        if not 0 < size <= BLOCK or not h.checksum_ok(block):
+        if not 0 < size <= BLOCK:
+            return None
+        check = block[148:156]
+        if check[6:] == b"\0 " and not check[:6].translate(None, _OCTAL):  # the usual form: as _plain_header
+            total = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254 - sum(check)
+            if int(check[:6], 8) != total:
+                return None
+        elif not h.checksum_ok(block):
             return None
         data = self._fp.read(BLOCK)
         if len(data) < BLOCK:
@@ -634,10 +641,12 @@ def _lone_mtime(record: bytes) -> int | None:
     if record[-1] != 0x0A:
         return None
     value = record[sp + 7 : -1]
-    secs, _, frac = (value[1:] if value[:1] == b"-" else value).partition(b".")
+    negative = value[:1] == b"-"
+    secs, _, frac = (value[1:] if negative else value).partition(b".")
     if not secs or secs.translate(None, _DIGITS) or frac.translate(None, _DIGITS):
         return None
-    return _parse_time(value.decode("ascii"))
+    ns = int(secs) * 1_000_000_000 + int((frac + b"000000000")[:9])  # as _parse_time
+    return -ns if negative else ns
 
 
 def _plain_header(block: bytes) -> tuple[bytes, int] | None:

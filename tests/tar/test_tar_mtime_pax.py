@@ -55,6 +55,16 @@ def _file(name: str, data: bytes = b"") -> bytes:
 
 
 END = bytes(1024)
+
+
+def _with_checksum(data: bytes, form: bytes, signed: bool = False) -> bytes:
+    """``data`` with the checksum of its first block rewritten in ``form`` (summing the
+    bytes as signed chars if ``signed``, as some old tars did)."""
+    block = data[:148] + b" " * 8 + data[156:512]
+    total = sum(b - 256 if signed and b > 127 else b for b in block)
+    return data[:148] + form % total + data[156:]
+
+
 MTIME = _record("mtime", "1600000000.123456789")
 
 
@@ -177,6 +187,10 @@ VARIANTS = {
     "then-bad-checksum": _pax(MTIME) + _file("a", b"x")[:148] + b"0000000\0" + _file("a", b"x")[156:],
     "then-end": _pax(MTIME),
     "bad-pax-checksum": _pax(MTIME)[:148] + b"0000000\0" + _pax(MTIME)[156:] + _file("a", b"x"),
+    "bad-pax-checksum-usual-form": _pax(MTIME)[:148] + b"000001\0 " + _pax(MTIME)[156:] + _file("a", b"x"),
+    "pax-checksum-other-form": _with_checksum(_pax(MTIME), b"%07o\0") + _file("a", b"x"),
+    "pax-checksum-signed": _with_checksum(_pax(MTIME)[:5] + b"\xe9" + _pax(MTIME)[6:], b"%06o\0 ", signed=True)
+    + _file("a", b"x"),
 }
 
 
