@@ -84,6 +84,11 @@ class _Chunked(io.RawIOBase):
                 want -= n
         return b"".join(parts)
 
+    def skip(self, size: int) -> int:
+        """Pass over the next ``size`` bytes without making a ``bytes`` of them; return how
+        many were passed over, fewer only at the end."""
+        return self.write_to(-1, 0, size)  # size 0: nothing is written to the fd
+
     def write_to(self, fd: int, size: int, skip: int = 0) -> int:
         """Write the next ``size`` bytes to the file descriptor ``fd`` straight from the
         chunks (no copy), then pass over ``skip`` bytes (a tar member's padding); return

@@ -351,6 +351,7 @@ class Extractor:
         prefix = self._tmp_prefix
         buf = self._buf
         read = fp.read
+        small_pax = reader._small_pax
         write_to = fp.write_to if isinstance(fp, ReadAhead) else None
         readinto = fp.readinto  # type: ignore[attr-defined]  # a binary file object: raw or buffered
         view, buf_len, write = memoryview(buf), len(buf), os.write
@@ -366,7 +367,18 @@ class Extractor:
         try:
             while True:
                 block = read(BLOCK)
-                if reader._globals:
+                # A pax header that gives only the mtime (chute writes one before every
+                # member) is read here: the member after it may still take the short path.
+                head, pre, pax_mtime, head_size = block, b"", None, BLOCK
+                if block[156:157] == h.PAX_LOCAL:
+                    pax = small_pax(block)
+                    if pax is not None:
+                        pre, pax_mtime = pax
+                        if pax_mtime is not None:
+                            block = read(BLOCK)
+                            pre += block
+                            head_size = 3 * BLOCK
+                if reader._globals or (pre and pax_mtime is None):
                     usual = None
                 elif block[:2] != b"./":
                     usual = _usual_header(block)
@@ -382,6 +394,8 @@ class Extractor:
                 if usual is not None:
                     folder, name, path, mode, size, mtime = usual
                     mode &= mode_mask
+                    if pax_mtime is not None:
+                        mtime = pax_mtime
                     if folder:
                         last_path = None  # folder fds may be closed
                         try:
@@ -391,7 +405,7 @@ class Extractor:
                         else:
                             members += 1
                             self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
-                            offset += BLOCK
+                            offset += head_size
                             continue
                     else:
                         i = path.rfind("/")
@@ -464,7 +478,7 @@ class Extractor:
                                 raise OSError(exc.errno, exc.strerror, name) from None
                             raise
                         close(fd)
-                        offset += BLOCK + size + pad
+                        offset += head_size + size + pad
                         try:
                             rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
                         except OSError as exc:
@@ -479,7 +493,7 @@ class Extractor:
                         continue
                 # anything else: the general path, from this block on
                 stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
-                member = reader._member(block)
+                member = reader._member(head, pre)
                 if member is None:
                     return stats
                 last_path = None  # folder fds may have been closed

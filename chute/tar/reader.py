@@ -229,6 +229,7 @@ class TarReader:
         self._globals: dict[str, str] = {}
         self.offset = 0
         self.on_warning = on_warning
+        self._pre = b""  # bytes read ahead of the archive's position by _small_pax, unused yet
 
     def _warn(self, message: str) -> None:
         if self.on_warning is not None:
@@ -240,13 +241,23 @@ class TarReader:
 
         warnings.warn(message, ArchiveWarning, stacklevel=4)
 
+    def _take(self, n: int) -> bytes:
+        """Up to ``n`` bytes of the archive: first those :meth:`_small_pax` read ahead."""
+        pre = self._pre
+        if not pre:
+            return self._fp.read(n)
+        self._pre = pre[n:]
+        if len(pre) >= n:
+            return pre[:n]
+        return pre + self._fp.read(n - len(pre))
+
     def _read_exact(self, n: int, what: str) -> bytes:
-        data = self._fp.read(n)
+        data = self._take(n)
         if len(data) < n:
             chunks = [data]
             got = len(data)
             while got < n:
-                more = self._fp.read(n - got)
+                more = self._take(n - got)
                 if not more:
                     raise TruncatedStreamError(f"archive ends inside {what}")
                 chunks.append(more)
@@ -276,29 +287,50 @@ class TarReader:
         iterating gives as ``member.name``, faster (``chute ls`` uses it).
 
         Plain ustar and GNU headers (a file, folder or link, numeric fields in their usual
-        shape, nothing before them) are read here; any other header takes the general path.
+        shape, nothing before them but maybe a pax header that gives only the mtime, as chute
+        writes) are read here; any other header takes the general path.
         """
         fp = self._fp
         read = fp.read
         member = self._member
         finish = self._finish
+        small_pax = self._small_pax
+        # from a ReadAhead (a compressed archive) the data is passed over in its chunks
+        pass_over = fp.skip if isinstance(fp, ReadAhead) else None
         while True:
             block = read(BLOCK)
             fast = _plain_header(block)
+            pre = b""
+            if fast is None and block[156:157] == h.PAX_LOCAL:
+                pax = small_pax(block)
+                if pax is not None:
+                    pre, mtime = pax
+                    if mtime is not None:  # the mtime alone does not change the name
+                        after = read(BLOCK)
+                        fast = _plain_header(after)
+                        if fast is None:
+                            pre += after
+                        else:
+                            self.offset += 2 * BLOCK
             if fast is not None:
                 name, skip = fast
                 self.offset += BLOCK
+                yield name  # before its data, which may be cut short: as the general path
                 if skip:  # the data and its padding: in one read when small
-                    if skip > _SKIP_CHUNK:
+                    if pass_over is not None:
+                        if pass_over(skip) < skip:
+                            raise TruncatedStreamError(
+                                f"{quote(name)}: archive ends inside the member's data or padding"
+                            )
+                    elif skip > _SKIP_CHUNK:
                         self._skip(skip, name)
                     else:
                         n = len(read(skip))
                         if n < skip:
                             self._skip(skip - n, name)
                     self.offset += skip
-                yield name
                 continue
-            got = member(block)
+            got = member(block, pre)
             if got is None:
                 return
             yield got[0].name.encode("utf-8", "surrogateescape")
@@ -313,11 +345,41 @@ class TarReader:
                 raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's data or padding")
             n -= got
 
-    def _member(self, block: bytes) -> tuple[Member, io.RawIOBase, _DataStream] | None:
+    def _small_pax(self, block: bytes) -> tuple[bytes, int | None] | None:
+        """For ``block``, a pax ``x`` header in the usual shape whose records fit one block
+        (no global header before it): read that block and return it with the mtime in
+        nanoseconds when its one record is a valid ``mtime`` (what chute writes before
+        every member), else None for it. None, nothing read, for any other header.
+
+        The archive's position is then past the records; :meth:`_member` must be given the
+        bytes read since ``block`` (``pre``) unless the caller reads the member itself.
+        """
+        if self._globals or len(block) != BLOCK or block[257:265] not in _MAGICS or block[156] != 0x78:
+            return None
+        if block[100:148].translate(_OCTAL_TO_ZERO) != _USUAL_NUMBERS:
+            return None
+        size = int(block[124:135], 8)
+        if not 0 < size <= BLOCK:
+            return None
+        check = block[148:156]
+        if check[6:] == b"\0 " and not check[:6].translate(None, _OCTAL):  # the usual form: as _plain_header
+            total = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254 - sum(check)
+            if int(check[:6], 8) != total:
+                return None
+        elif not h.checksum_ok(block):
+            return None
+        data = self._fp.read(BLOCK)
+        if len(data) < BLOCK:
+            return data, None
+        return data, _lone_mtime(data[:size])
+
+    def _member(self, block: bytes, pre: bytes = b"") -> tuple[Member, io.RawIOBase, _DataStream] | None:
         """The member whose first header block is ``block`` (read from the archive), with
         the extension headers before it folded in: ``(member, stream, data)``, or None at
-        the end of the archive. :meth:`_finish` must follow once the caller is done with
-        the data."""
+        the end of the archive. ``pre``: the bytes read after ``block`` by :meth:`_small_pax`
+        and what followed. :meth:`_finish` must follow once the caller is done with the
+        data."""
+        self._pre = pre
         long_name: bytes | None = None
         long_link: bytes | None = None
         pax: dict[str, str] | None = None
@@ -367,7 +429,7 @@ class TarReader:
                 self._read_exact(m.size + (-m.size % BLOCK), "a GNU extension header")
             else:
                 raise ArchiveError(f"header at offset {start}: multi-volume archives are not supported")
-            block = self._fp.read(BLOCK)
+            block = self._take(BLOCK)
         if long_name is not None:
             m.name = h.decode_text(long_name)
         if long_link is not None:
@@ -566,6 +628,25 @@ _OCTAL = b"01234567"
 # header types names() reads alone: regular files (0, NUL, 7) and hard links, symlinks, folders
 _PLAIN_DATA = frozenset(b"0\x007")
 _PLAIN_NO_DATA = frozenset(b"125")
+_DIGITS = b"0123456789"
+
+
+def _lone_mtime(record: bytes) -> int | None:
+    """The mtime (ns) of pax records that are exactly one ``LEN mtime=[-]SECONDS[.FRACTION]\n``
+    (as chute writes them, LEN right), else None."""
+    sp = record.find(b" mtime=")
+    length = record[:sp]
+    if sp <= 0 or length[0] == 0x30 or length.translate(None, _DIGITS) or int(length) != len(record):
+        return None
+    if record[-1] != 0x0A:
+        return None
+    value = record[sp + 7 : -1]
+    negative = value[:1] == b"-"
+    secs, _, frac = (value[1:] if negative else value).partition(b".")
+    if not secs or secs.translate(None, _DIGITS) or frac.translate(None, _DIGITS):
+        return None
+    ns = int(secs) * 1_000_000_000 + int((frac + b"000000000")[:9])  # as _parse_time
+    return -ns if negative else ns
 
 
 def _plain_header(block: bytes) -> tuple[bytes, int] | None:
