@@ -646,6 +646,8 @@ def _lone_mtime(record: bytes) -> int | None:
     if not secs or secs.translate(None, _DIGITS) or frac.translate(None, _DIGITS):
         return None
     ns = int(secs) * 1_000_000_000 + int((frac + b"000000000")[:9])  # as _parse_time
+    if ns >= _MAX_TIME_NS:
+        return None  # the general path refuses it
     return -ns if negative else ns
 
 
@@ -713,6 +715,10 @@ def _pax0_map(records: list[tuple[str, str]], what: str) -> list[tuple[int, int]
     return list(zip(offsets, sizes, strict=True))
 
 
+# times a file system can be given (os.utime takes 64-bit nanoseconds): about +-292 years
+_MAX_TIME_NS = 1 << 63
+
+
 def _parse_time(text: str) -> int:
     """Nanoseconds from a pax time, ``[-]SECONDS[.FRACTION]`` (digits past the ninth
     decimal dropped)."""
@@ -721,4 +727,6 @@ def _parse_time(text: str) -> int:
     if not (secs or frac) or any(p and not (p.isascii() and p.isdigit()) for p in (secs, frac)):
         raise ValueError(text)
     ns = int(secs or "0") * 1_000_000_000 + int((frac + "000000000")[:9])
+    if ns >= _MAX_TIME_NS:
+        raise ValueError(f"{text}: out of range")
     return -ns if neg else ns

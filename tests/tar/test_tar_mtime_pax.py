@@ -257,3 +257,23 @@ def test_readahead_skip_passes_over_without_reading_out(chunk: int) -> None:
         assert ra.read(10) == data[503:513]
         assert ra.skip(1000) == len(data) - 513  # fewer only at the end
         assert ra.read(1) == b""
+
+
+@pytest.mark.parametrize("value", ["9" * 40, "-" + "9" * 40, "9223372037"])
+def test_mtime_out_of_range_is_one_line(tmp_path: Path, value: str) -> None:
+    """An mtime no file system can take (os.utime takes 64-bit nanoseconds) is a malformed
+    header: one line naming the archive, not a traceback, on the short path and the general one."""
+    import subprocess
+    import sys
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        ti = tarfile.TarInfo("f")
+        ti.size = 1
+        ti.pax_headers = {"mtime": value}
+        tf.addfile(ti, io.BytesIO(b"x"))
+    (tmp_path / "a.tar").write_bytes(buf.getvalue())
+    for cmd in (["unpack", "a.tar", "-C", "out"], ["ls", "-l", "a.tar"]):
+        r = subprocess.run([sys.executable, "-m", "chute", *cmd], capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.startswith("chute: a.tar: ") and "invalid mtime" in r.stderr and r.stderr.count("\n") == 1
