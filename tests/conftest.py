@@ -100,6 +100,13 @@ def need_tool(name: str) -> None:
         pytest.skip(f"{name} is not installed")
 
 
+def tool_path(name: str) -> str:
+    """The path of the command ``name``; the running test is skipped without it (a skip
+    that fails in CI, where every reference tool is installed)."""
+    need_tool(name)
+    return shutil.which(name) or name
+
+
 def compressible(max_size: int = 20_000) -> st.SearchStrategy[bytes]:
     """Text-like data that compresses well: runs and words, with some random bytes."""
     piece = st.one_of(

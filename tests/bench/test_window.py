@@ -3,26 +3,16 @@ tools report (``zstd -lv``, ``xz -lvv``) or were told (``bzip2 -3``, ``lz4 -B5``
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import tool_path as need
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chute.bench.window import decoder_window
-
-
-def need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{tool} is required in CI")
-        pytest.skip(f"{tool} not installed")
-    return path
 
 
 @pytest.fixture(scope="module")

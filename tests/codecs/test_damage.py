@@ -8,8 +8,6 @@ the output of the call that fails, so chute asks them for little at a time).
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import subprocess
 import sys
 import zlib
@@ -17,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import text_like
+from conftest import tool_path as tool
 
 import chute
 from chute.codecs._base import WrappedDecompressor
@@ -41,14 +40,6 @@ SLACK = {
     "lz4": 0,
 }
 
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required in CI")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def damaged(fmt: str, where: float = 0.6) -> bytes:

@@ -5,15 +5,14 @@ named as such."""
 from __future__ import annotations
 
 import io
-import os
 import random
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import text_like
+from conftest import tool_path as tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,14 +23,6 @@ from chute.errors import CorruptStreamError, TrailingDataError, TruncatedStreamE
 
 CHUTE = [sys.executable, "-m", "chute"]
 
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required in CI")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def written_by(cmd: list[str], data: bytes) -> bytes:

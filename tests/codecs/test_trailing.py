@@ -8,14 +8,13 @@ own tool does with the same file.
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import payloads, pieces, text_like
+from conftest import tool_path as tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,15 +25,6 @@ from chute.errors import ChuteError, TrailingDataError
 
 CHUTE = [sys.executable, "-m", "chute"]
 
-
-def tool(name: str) -> str:
-    """The path of a reference tool; skip without it (fail in CI, where it must be there)."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is required in CI")
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 def decode_all(blob: bytes, fmt: str | None, sizes: list[int], max_length: int) -> tuple[bytes, Exception | None]:
