@@ -300,6 +300,18 @@ def _bz2_streams(cur: _Cursor) -> list[tuple[int, int]] | None:
     return [(a, b) for a, b in zip(starts, [*starts[1:], cur.length], strict=True)]
 
 
+def _span(fp: BinaryIO) -> tuple[int, int] | None:
+    """``(position, bytes from there to the end)`` of a file that can seek, else ``None``
+    (pipes, sockets, objects without ``seek``). Leaves the position at the end."""
+    try:
+        if not fp.seekable():
+            return None
+        base = fp.tell()
+        return base, fp.seek(0, io.SEEK_END) - base
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def find_frames(fp: BinaryIO, format: str, max_frame: int = 1 << 62) -> list[tuple[int, int]] | None:
     """``(start, end)`` of each independent frame of ``fp`` from its current position
     (offsets relative to it), or ``None`` when it cannot be split.
@@ -308,13 +320,10 @@ def find_frames(fp: BinaryIO, format: str, max_frame: int = 1 << 62) -> list[tup
     more compressed bytes than this; zstd and lz4 stop walking it there, so a file of one
     big frame costs a bounded number of reads. The file position is restored.
     """
-    try:
-        if not fp.seekable():
-            return None
-        base = fp.tell()
-        length = fp.seek(0, io.SEEK_END) - base
-    except (AttributeError, OSError, ValueError):
+    span = _span(fp)
+    if span is None:
         return None
+    base, length = span
     try:
         cur = _Cursor(fp, base, length)
         if format == "zstd":
@@ -418,13 +427,10 @@ def find_index(fp: BinaryIO, format: str | None = None) -> SeekIndex | None:
     ``None`` when ``fp`` cannot seek or the file is not in a seekable layout. The file
     position is restored.
     """
-    try:
-        if not fp.seekable():
-            return None
-        base = fp.tell()
-        length = fp.seek(0, io.SEEK_END) - base
-    except (AttributeError, OSError, ValueError):
+    span = _span(fp)
+    if span is None:
         return None
+    base, length = span
     try:
         fp.seek(base)
         head = fp.read(16)
@@ -596,13 +602,10 @@ class Lz4Blocks:
 def lz4_blocks(fp: BinaryIO) -> Lz4Blocks | None:
     """The blocks of the lz4 frames at ``fp``'s position (seekable), or ``None`` when no
     frame of independent blocks starts there. The file position is restored."""
-    try:
-        if not fp.seekable():
-            return None
-        base = fp.tell()
-        length = fp.seek(0, io.SEEK_END) - base
-    except (AttributeError, OSError, ValueError):
+    span = _span(fp)
+    if span is None:
         return None
+    base, length = span
     try:
         first = _lz4_header(_Cursor(fp, base, length), 0)
     finally:
