@@ -715,8 +715,9 @@ def _pax0_map(records: list[tuple[str, str]], what: str) -> list[tuple[int, int]
     return list(zip(offsets, sizes, strict=True))
 
 
-# times a file system can be given (os.utime takes 64-bit nanoseconds): about +-292 years
-_MAX_TIME_NS = 1 << 63
+# times os.utime can be given: seconds in a 64-bit time_t (file systems clamp what they
+# cannot store); beyond it utime raises OverflowError
+_MAX_TIME_NS = (1 << 63) * 1_000_000_000
 
 
 def _parse_time(text: str) -> int:
