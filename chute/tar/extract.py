@@ -19,9 +19,8 @@ import os
 import stat
 from zlib import adler32
 
-from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
+from ..errors import LimitExceededError, UnsafeArchiveError
 from ..streams.atomic import _LIVE
-from ..streams.readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member, _Record
 from .reader import TarReader, _DataStream, _SparseStream, copy_member
@@ -352,9 +351,6 @@ class Extractor:
         buf = self._buf
         read = fp.read
         small_pax = reader._small_pax
-        write_to = fp.write_to if isinstance(fp, ReadAhead) else None
-        readinto = fp.readinto  # type: ignore[attr-defined]  # a binary file object: raw or buffered
-        view, buf_len, write = memoryview(buf), len(buf), os.write
         open_, utime, fchmod, close, rename = os.open, os.utime, os.fchmod, os.close, os.rename
         live_add, live_discard = _LIVE.add, _LIVE.discard
         flags = _FILE_FLAGS
@@ -448,25 +444,7 @@ class Extractor:
                         members += 1
                         total += size
                         try:
-                            if write_to is not None:
-                                got = write_to(fd, size, pad)
-                                if got < size + pad:
-                                    where = "data" if got < size else "padding"
-                                    raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
-                            elif (want := size + pad) <= buf_len:
-                                # the usual small member: copy_member's first case, inline
-                                got = readinto(view[:want]) if want else 0
-                                while got < want:
-                                    more = readinto(view[got:want])
-                                    if not more:
-                                        where = "data" if got < size else "padding"
-                                        raise TruncatedStreamError(f"{name}: archive ends inside the member's {where}")
-                                    got += more
-                                chunk = view[:size]
-                                while chunk:
-                                    chunk = chunk[write(fd, chunk) :]
-                            else:
-                                copy_member(fp, fd, size, pad, buf, name)
+                            copy_member(fp, fd, size, pad, buf, name)
                             if not exact:
                                 fchmod(fd, mode)
                             utime(fd, ns=(mtime, mtime))
