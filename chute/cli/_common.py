@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from ..codecs import Codec
     from ..streams.atomic import AtomicFile
-    from ._args import Namespace, Spec
+    from ._args import Namespace, Spec, _Group
 
 __all__ = [
     "display_name",
@@ -269,3 +269,16 @@ class Output:
 
     def _refused(self, exc: FileExistsError) -> CliError:
         return CliError(str(self.path), f"{exc.strerror}; left untouched (use -f to overwrite)")
+
+
+def add_progress_args(p: Spec | _Group) -> None:
+    """``--progress``/``--no-progress``, for every command that draws a progress line."""
+    p.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_const",
+        const=True,
+        default=None,
+        help="show progress even when stderr is not a terminal",
+    )
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")

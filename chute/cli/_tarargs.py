@@ -111,19 +111,6 @@ def name_printer(stream: TextIO) -> Callable[[str], None]:
     return say
 
 
-def add_progress_args(p: Spec) -> None:
-    """``--progress``/``--no-progress``, as the main command has them."""
-    p.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_const",
-        const=True,
-        default=None,
-        help="show progress even when stderr is not a terminal",
-    )
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
-
-
 def show_progress(args: Namespace, names_on_stdout: bool = False) -> bool:
     """Whether to draw a progress line: asked for, or stderr is a terminal (and ``-v``
     names are not going to the same terminal on standard output)."""

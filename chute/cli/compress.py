@@ -18,6 +18,7 @@ from ._common import (
     CliError,
     CliWarning,
     add_format_args,
+    add_progress_args,
     display_name,
     error_text,
     open_output,
@@ -133,14 +134,7 @@ def build_parser() -> Spec:
     ui = p.add_argument_group("messages")
     ui.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress")
     ui.add_argument("-v", "--verbose", action="store_true", help="a summary line per file on stderr")
-    ui.add_argument(
-        "--progress",
-        dest="progress",
-        action="store_true",
-        default=None,
-        help="show progress even when stderr is not a terminal",
-    )
-    ui.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    add_progress_args(ui)
     p.add_argument(
         "-V",
         "--version",

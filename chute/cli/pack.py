@@ -12,8 +12,17 @@ import os
 import sys
 
 from ._args import Spec
-from ._common import CliError, add_format_args, open_output, parse_size, refuse_terminal, resolve_level, resolve_threads
-from ._tarargs import add_files_from_args, add_progress_args, name_printer, read_names, show_progress
+from ._common import (
+    CliError,
+    add_format_args,
+    add_progress_args,
+    open_output,
+    parse_size,
+    refuse_terminal,
+    resolve_level,
+    resolve_threads,
+)
+from ._tarargs import add_files_from_args, name_printer, read_names, show_progress
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

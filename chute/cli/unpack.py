@@ -13,9 +13,8 @@ from __future__ import annotations
 import sys
 
 from ._args import Spec
-from ._common import parse_size
+from ._common import add_progress_args, parse_size
 from ._tarargs import (
-    add_progress_args,
     add_selection_args,
     check_all_found,
     metered_archive,
