@@ -139,7 +139,7 @@ def output_name(op: str, name: str, format: str | None, to: str | None) -> tuple
             stem += ".tar"
     if op == "decompress":
         if known is None or not stem or stem.endswith("/"):
-            return None, f"{name}: unknown suffix: cannot name the decompressed output"
+            return None, "unknown suffix: cannot name the decompressed output"
         return stem, None
     assert to is not None
     return stem + codecs.get(to).suffixes[0], None
@@ -190,7 +190,7 @@ def plan(
         if output is not None:
             other = taken.setdefault(output, s.path)
             if other != s.path:
-                problem = f"{s.path}: same output as {other}: {output}"
+                problem = f"same output as {other}: {output}"
                 output = None
         if skip is not None and problem is None and skip(op, s.path, s.size, s.mtime, output):
             continue

@@ -214,12 +214,18 @@ def execute(job: Job | ShardJob) -> list[dict[str, Any]]:
     if isinstance(job, ShardJob):
         return _shard(job, start)
     if job.problem is not None:
-        return [_entry(job, status="failed", error=job.problem)]
+        return [_entry(job, status="failed", error=_named(job.source, job.problem))]
     try:
         fields = _run(job)
     except ChuteError as exc:
-        return [_entry(job, status="failed", error=str(exc), seconds=round(time.monotonic() - start, 6))]
+        seconds = round(time.monotonic() - start, 6)
+        return [_entry(job, status="failed", error=_named(job.source, str(exc)), seconds=seconds)]
     return [_entry(job, status="done", seconds=round(time.monotonic() - start, 6), **fields)]
+
+
+def _named(source: str, message: str) -> str:
+    """``SOURCE: message``, unless the message names it already."""
+    return message if message.startswith(source + ":") else f"{source}: {message}"
 
 
 def _run(job: Job) -> dict[str, Any]:
