@@ -120,6 +120,8 @@ def _dask_executor(args: Namespace) -> tuple[Executor, Any]:
         raise CliError("--executor", "Dask is not installed (pip install 'chute[dask]')") from None
     client_class: Any = distributed.Client
     try:
+        if args.scheduler_file is None:
+            _reachable(args.executor.removeprefix("dask://"))
         if args.scheduler_file is not None:
             client = client_class(scheduler_file=args.scheduler_file, timeout=30)
         else:
@@ -129,6 +131,17 @@ def _dask_executor(args: Namespace) -> tuple[Executor, Any]:
         raise CliError(where, f"cannot reach the Dask scheduler: {exc}") from None
     executor: Executor = client.get_executor(pure=False)
     return executor, client
+
+
+def _reachable(address: str) -> None:
+    """Fail at once when nothing listens at ``HOST:PORT`` (the client would retry for its
+    whole timeout)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise CliError("--executor", f"dask://{address}: use dask://HOST:PORT")
+    socket.create_connection((host.strip("[]"), int(port)), timeout=30).close()
 
 
 def _remove_unrecorded_shards(dest: str, manifest: Manifest) -> int:
