@@ -3,7 +3,9 @@
 The runner keeps at most ``in_flight`` jobs submitted at once (twice the workers by
 default), so a job list of millions holds millions of small job descriptions but never
 millions of futures or results. Each finished job's entries go to the manifest at once.
-A job that raises is submitted again until it has run ``retries + 1`` times; a worker
+Small jobs go to the workers in packets (up to 64 jobs or 256 KiB of sources), so that
+a file of 1 KB does not cost a round trip of its own. A job that raises is submitted
+again, alone, until it has run ``retries + 1`` times; a worker
 process that dies takes its jobs with it, and those count as attempts too (a process
 pool the runner made itself is replaced; Dask reschedules on its own and reports a job
 only once it gave up on it). A source that does not decode fails without retries.
@@ -17,11 +19,11 @@ import time
 from concurrent import futures
 
 from . import storage
-from .work import Job, ShardJob, execute
+from .work import Job, ShardJob, execute, execute_packet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
     from .manifest import Manifest
@@ -123,7 +125,7 @@ def run(
     if in_flight is None:
         in_flight = 2 * (_executor_workers(executor) or workers)
     tries: dict[int, int] = {}
-    pending: dict[futures.Future[list[dict[str, Any]]], Job | ShardJob] = {}
+    pending: dict[futures.Future[list[list[dict[str, Any]] | BaseException]], list[Job | ShardJob]] = {}
     queue = iter(jobs)
 
     def record(entries: list[dict[str, Any]], job: Job | ShardJob) -> None:
@@ -135,6 +137,7 @@ def run(
             summary.add(entry)
             if on_entry is not None:
                 on_entry(entry, summary)
+        tries.pop(id(job), None)  # ids are reused once a job is gone
 
     def failed(job: Job | ShardJob, exc: BaseException) -> None:
         message = _describe(exc, job)
@@ -172,31 +175,35 @@ def run(
                     break
             return summary
         exhausted = False
+        packets = _packets(job for job in queue if not skip_done(job))
         while True:
             while not exhausted and len(pending) < in_flight:
-                following = next(queue, None)
-                if following is None:
+                packet = next(packets, None)
+                if packet is None:
                     exhausted = True
                     break
-                if skip_done(following):
-                    continue
-                pending[executor.submit(execute, following)] = following
+                pending[executor.submit(execute_packet, packet)] = packet
             if not pending:
                 break
             done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
             again: list[tuple[Job | ShardJob, BaseException]] = []
             broken = False
             for fut in done:
-                job = pending.pop(fut)
+                packet = pending.pop(fut)
                 exc = fut.exception()
-                if exc is None:
-                    record(fut.result(), job)
-                else:
+                if exc is not None:
                     broken = broken or isinstance(exc, futures.process.BrokenProcessPool)
-                    again.append((job, exc))
+                    again.extend((job, exc) for job in packet)
+                    continue
+                for job, outcome in zip(packet, fut.result(), strict=True):
+                    if isinstance(outcome, BaseException):
+                        again.append((job, outcome))
+                    else:
+                        record(outcome, job)
             if broken and own:
                 # the jobs still pending died with the pool: they go to a new one
-                again.extend((job, futures.process.BrokenProcessPool()) for job in pending.values())
+                lost = futures.process.BrokenProcessPool("a worker process died")
+                again.extend((job, lost) for packet in pending.values() for job in packet)
                 pending.clear()
                 assert executor is not None
                 executor.shutdown(wait=False, cancel_futures=True)
@@ -204,7 +211,7 @@ def run(
             for job, exc in again:
                 if tries.get(id(job), 1) <= retries:
                     tries[id(job)] = tries.get(id(job), 1) + 1
-                    pending[executor.submit(execute, job)] = job
+                    pending[executor.submit(execute_packet, [job])] = [job]
                 else:
                     failed(job, exc)
         return summary
@@ -214,6 +221,25 @@ def run(
         if manifest is not None:
             manifest.sync()
         summary.seconds = time.monotonic() - start
+
+
+#: Small jobs travel to the workers in packets of up to this many jobs ...
+PACKET_JOBS = 64
+#: ... and about this many source bytes: one round trip per packet, not per file.
+PACKET_BYTES = 256 << 10
+
+
+def _packets(jobs: Iterable[Job | ShardJob]) -> Iterator[list[Job | ShardJob]]:
+    packet: list[Job | ShardJob] = []
+    size = 0
+    for job in jobs:
+        packet.append(job)
+        size += job.size
+        if len(packet) >= PACKET_JOBS or size >= PACKET_BYTES:
+            yield packet
+            packet, size = [], 0
+    if packet:
+        yield packet
 
 
 def _executor_workers(executor: futures.Executor | None) -> int | None:

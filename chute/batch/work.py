@@ -29,7 +29,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-__all__ = ["Job", "ShardJob", "Member", "execute", "OPERATIONS", "HASH"]
+__all__ = ["Job", "ShardJob", "Member", "execute", "execute_packet", "OPERATIONS", "HASH"]
 
 OPERATIONS = ("compress", "decompress", "recompress", "verify")
 #: The checksum every entry records, as the prefix of its value.
@@ -223,6 +223,17 @@ def execute(job: Job | ShardJob) -> list[dict[str, Any]]:
     return [_entry(job, status="done", seconds=round(time.monotonic() - start, 6), **fields)]
 
 
+def execute_packet(jobs: list[Job | ShardJob]) -> list[list[dict[str, Any]] | BaseException]:
+    """:func:`execute` for each of ``jobs``: its entries, or the exception it raised."""
+    out: list[list[dict[str, Any]] | BaseException] = []
+    for job in jobs:
+        try:
+            out.append(execute(job))
+        except Exception as exc:
+            out.append(exc)
+    return out
+
+
 def _named(source: str, message: str) -> str:
     """``SOURCE: message``, unless the message names it already."""
     return message if message.startswith(source + ":") else f"{source}: {message}"
@@ -235,13 +246,13 @@ def _run(job: Job) -> dict[str, Any]:
         source = HashingReader(raw)
         if job.op == "verify":
             data = HashingSink()
-            decompress_stream(source, data, StreamDecoder(job.format), chunk_size=CHUNK)  # type: ignore[arg-type]
+            decompress_stream(source, data, StreamDecoder(job.format), chunk_size=_chunk(job))  # type: ignore[arg-type]
             return {"checksum": _digest(source.hash), "data_checksum": _digest(data.hash), "data_size": data.count}
         assert job.output is not None
         with storage.open_file(job.output, "wb") as out:
             if job.op == "decompress":
                 sink = HashingSink(out)
-                decompress_stream(source, sink, StreamDecoder(job.format), chunk_size=CHUNK)  # type: ignore[arg-type]
+                decompress_stream(source, sink, StreamDecoder(job.format), chunk_size=_chunk(job))  # type: ignore[arg-type]
                 data_hash, data_size, written = sink.hash, sink.count, sink.count
             else:
                 target = job.format if job.op == "compress" else job.to
@@ -254,7 +265,7 @@ def _run(job: Job) -> dict[str, Any]:
                 counted = HashingReader(plain)
                 verify = VerifyingSink(out, target)
                 comp = _compressor(target, job.level)
-                compress_stream(counted, verify, comp, chunk_size=CHUNK)  # type: ignore[arg-type]
+                compress_stream(counted, verify, comp, chunk_size=_chunk(job))  # type: ignore[arg-type]
                 verify.check(counted, job.source)
                 data_hash, data_size, written = counted.hash, counted.count, verify.count
     return {
@@ -263,6 +274,11 @@ def _run(job: Job) -> dict[str, Any]:
         "data_size": data_size,
         "output_size": written,
     }
+
+
+def _chunk(job: Job) -> int:
+    """Bytes per read: the whole of a small file in one (and no 1 MiB buffer for it)."""
+    return max(64 << 10, min(CHUNK, job.size + 1))
 
 
 def _compressor(format: str, level: int | None) -> Any:

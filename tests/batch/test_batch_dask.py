@@ -52,7 +52,7 @@ def test_a_worker_killed_in_the_middle(client: distributed.Client, tmp_path: Pat
             killed.set()
             client.run(_kill_self, workers=[victim], wait=False)
 
-    jobs = batch.plan("compress", batch.expand([str(src)]), str(tmp_path / "out"), level=19)
+    jobs = batch.plan("compress", batch.expand([str(src)]), str(tmp_path / "out"), level=12)
     summary = batch.run(jobs, executor=client.get_executor(pure=False), manifest=manifest, on_entry=on_entry)
     manifest.close()
     assert killed.is_set()
