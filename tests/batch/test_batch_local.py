@@ -307,7 +307,10 @@ def test_resume_after_sigkill_of_the_command(tmp_path: Path) -> None:
     deadline = time.monotonic() + 30
     while any(_alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(w) for w in workers), "the workers end with the command"
+    left = [w for w in workers if _alive(w)]
+    for w in left:  # not to leave them behind when the test fails
+        os.kill(w, signal.SIGKILL)
+    assert not left, "the workers end with the command"
     r = chute_batch(*args)
     assert r.returncode == 0, r.stderr
     lines = entries(m)
