@@ -163,6 +163,27 @@ def _remove_unrecorded_shards(dest: str, manifest: Manifest) -> int:
     return removed
 
 
+def _outside(sources: list[Any], dest: str | None, manifest: str | None) -> list[Any]:
+    """``sources`` without the manifest and what lies under ``dest`` (a rerun of
+    ``chute batch compress . --dest out`` must not take its own outputs as sources)."""
+    import os
+
+    from ..batch import storage
+
+    below = None if dest is None or storage.is_url(dest) else os.path.abspath(dest) + os.sep
+    skip = os.path.abspath(manifest) if manifest and not storage.is_url(manifest) else None
+    out = []
+    for s in sources:
+        if storage.is_url(s.path):
+            out.append(s)
+            continue
+        path = os.path.abspath(s.path)
+        if path == skip or (below is not None and path.startswith(below)):
+            continue
+        out.append(s)
+    return out
+
+
 def _next_shard(manifest: Manifest | None) -> int:
     import os
 
@@ -187,6 +208,7 @@ def run(args: Namespace) -> int:
         if isinstance(exc, OSError) and exc.filename:
             raise CliError(str(exc.filename), exc.strerror or str(exc)) from None
         raise CliError("", str(exc)) from None
+    sources = _outside(sources, args.dest, args.manifest)
     manifest = batch.Manifest(args.manifest) if args.manifest else None
     executor: Executor | None = None
     client = None

@@ -116,6 +116,29 @@ def test_a_torn_last_line_is_cut(tmp_path: Path) -> None:
     assert all(json.loads(line) for line in m.read_text().splitlines())
 
 
+def test_a_rerun_in_place_does_not_take_its_outputs_as_sources(tmp_path: Path) -> None:
+    files = make_tree(tmp_path, 10, 300)
+    args = ("compress", ".", "--dest", "out", "--manifest", "m.jsonl", "--workers", "1")
+    assert chute_batch(*args, cwd=tmp_path).returncode == 0
+    r = chute_batch(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "0 files" in r.stderr and "10 already done" in r.stderr
+    assert len(list((tmp_path / "out").rglob("*.zst"))) == len(files)
+
+
+def test_a_damaged_manifest_is_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    make_tree(src, 3, 100)
+    m = tmp_path / "m.jsonl"
+    args = ("compress", str(src), "--dest", str(tmp_path / "out"), "--manifest", str(m), "--workers", "1")
+    assert chute_batch(*args).returncode == 0
+    lines = m.read_text().splitlines(keepends=True)
+    m.write_text(lines[0] + "{oops\n" + lines[1])
+    r = chute_batch(*args)
+    assert r.returncode == 1
+    assert r.stderr == f"chute: {m}: line 2 is not a manifest entry\n"
+
+
 def test_failures_do_not_stop_the_run(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
