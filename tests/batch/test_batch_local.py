@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import xxhash
 from conftest import tool_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import chute
 import chute.batch as batch
@@ -137,6 +139,21 @@ def test_a_damaged_manifest_is_one_line(tmp_path: Path) -> None:
     r = chute_batch(*args)
     assert r.returncode == 1
     assert r.stderr == f"chute: {m}: line 2 is not a manifest entry\n"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, 10_000), junk=st.binary(max_size=20))
+def test_a_manifest_cut_anywhere_keeps_its_whole_lines(tmp_path: Path, cut: int, junk: bytes) -> None:
+    m = tmp_path / "cut.jsonl"
+    lines = [json.dumps({"source": f"/s/{i}", "status": "done", "n": "x" * i}) + "\n" for i in range(60)]
+    whole = "".join(lines).encode()
+    cut = min(cut, len(whole))
+    m.write_bytes(whole[:cut] + (junk.replace(b"\n", b"") if cut < len(whole) else b""))
+    kept = whole[:cut].count(b"\n")
+    with batch.Manifest(str(m)) as manifest:
+        assert len(manifest.last) == kept
+        manifest.append({"source": "/s/new", "status": "done"})
+    assert [e["source"] for e in batch.read_entries(str(m))] == [f"/s/{i}" for i in range(kept)] + ["/s/new"]
 
 
 def test_failures_do_not_stop_the_run(tmp_path: Path) -> None:
