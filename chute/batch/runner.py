@@ -50,14 +50,18 @@ class Summary:
     def ratio(self) -> float:
         return self.bytes_out / self.bytes_in if self.bytes_in else 0.0
 
-    def line(self) -> str:
-        """The one-line summary the command prints."""
+    def line(self, op: str = "compress") -> str:
+        """The one-line summary the command prints (``verify`` writes nothing: no output
+        size, no ratio)."""
         from ..cli.progress import human
 
-        text = (
-            f"{self.files} files, {human(self.bytes_in)} -> {human(self.bytes_out)}"
-            f" ({100 * self.ratio:.1f}%), {self.seconds:.1f} s"
-        )
+        if op == "verify":
+            text = f"{self.files} files verified, {human(self.bytes_in)}, {self.seconds:.1f} s"
+        else:
+            text = (
+                f"{self.files} files, {human(self.bytes_in)} -> {human(self.bytes_out)}"
+                f" ({100 * self.ratio:.1f}%), {self.seconds:.1f} s"
+            )
         if self.skipped:
             text += f", {self.skipped} already done"
         return text + f", {self.failed} failed"

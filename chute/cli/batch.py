@@ -251,7 +251,7 @@ def run(args: Namespace) -> int:
             client.close()
     for error in summary.errors:
         sys.stderr.write(f"chute: {error}\n")
-    sys.stderr.write(f"chute batch: {summary.line()}\n")
+    sys.stderr.write(f"chute batch: {summary.line(args.op)}\n")
     return 1 if summary.failed else 0
 
 

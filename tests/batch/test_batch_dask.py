@@ -82,6 +82,17 @@ def test_the_command_on_a_scheduler(client: distributed.Client, tmp_path: Path) 
     assert "50 files" in r.stderr
     for rel, data in files.items():
         assert chute.decompress((tmp_path / "out" / (rel + ".zst")).read_bytes()) == data
+    client.write_scheduler_file(str(tmp_path / "scheduler.json"))
+    r = subprocess.run(
+        [sys.executable, "-m", "chute", "batch", "verify", str(tmp_path / "out"),
+         "--scheduler-file", str(tmp_path / "scheduler.json"), "--manifest", str(tmp_path / "v.jsonl")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "50 files verified" in r.stderr
+    by_source = {os.path.relpath(str(e["source"]), tmp_path / "out"): e for e in entries(tmp_path / "v.jsonl")}
+    for rel, data in files.items():
+        assert by_source[rel + ".zst"]["data_size"] == len(data)
 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
@@ -104,6 +115,10 @@ def _big(tmp_path: Path) -> tuple[bytes, list[Path]]:
     bgzip = subprocess.run(["bgzip", "-c"], input=data, capture_output=True).stdout if _have("bgzip") else b""
     gz.write_bytes(bgzip or chute.compress(data, "gzip", seekable=True))
     return data, [zst, gz]
+
+
+def _joined(lines: list[str]) -> list[str]:
+    return ["".join(lines)]
 
 
 def _have(tool: str) -> bool:
@@ -136,7 +151,12 @@ def test_read_text_and_read_bytes_on_worker_processes(client: distributed.Client
     data, paths = _big(tmp_path)
     bag = read_text([str(p) for p in paths], blocksize=300 << 10)
     assert bag.npartitions > 6
-    assert bag.compute() == data.decode().splitlines(keepends=True) * 2
+    # each partition's lines joined on its worker: one string back per partition (a list
+    # of 120,000 strings takes dask seconds to gather)
+    texts = bag.map_partitions(_joined).compute()
+    assert len(texts) == bag.npartitions
+    assert "".join(texts) == data.decode() * 2
+    assert bag.count().compute() == 2 * data.count(b"\n")
     (blocks,) = read_bytes(str(paths[0]), blocksize=300 << 10)
     assert len(blocks) > 3
     assert b"".join(client.compute(blocks, sync=True)) == data
