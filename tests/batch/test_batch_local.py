@@ -361,3 +361,18 @@ def test_resume_after_sigkill_of_the_command(tmp_path: Path) -> None:
         rel = os.path.relpath(str(e["source"]), src)
         assert chute.decompress(Path(str(e["output"])).read_bytes()) == files[rel]
     assert temp_files(tmp_path) == []
+
+
+def test_output_that_does_not_decode_to_the_input_is_refused() -> None:
+    from chute.batch.work import HashingSink, VerifyingSink
+
+    data = HashingSink()
+    data.write(b"the data read" * 100)
+    written = HashingSink()
+    sink = VerifyingSink(written, "zstd")
+    sink.write(chute.compress(b"the data read" * 99 + b"the data reaD", "zstd"))
+    with pytest.raises(chute.ChuteError, match="verification failed"):
+        sink.check(data, "src")
+    good = VerifyingSink(HashingSink(), "gzip")
+    good.write(chute.compress(b"the data read" * 100, "gzip"))
+    good.check(data, "src")
