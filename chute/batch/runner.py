@@ -84,10 +84,24 @@ class Summary:
 
 def _watch_parent(parent: int) -> None:
     """In a pool's worker: end when the process that made the pool is gone (a killed
-    ``chute batch`` must not leave workers behind)."""
+    ``chute batch`` must not leave workers behind). Under any start method: a forked
+    worker's parent is that process; a forkserver's worker is reparented when the
+    forkserver ends with it."""
+    first = os.getppid()
+
+    def gone() -> bool:
+        if os.getppid() != first:
+            return True
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            pass
+        return False
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while not gone():
             time.sleep(0.5)
         os._exit(1)
 

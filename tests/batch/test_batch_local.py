@@ -376,3 +376,23 @@ def test_output_that_does_not_decode_to_the_input_is_refused() -> None:
     good = VerifyingSink(HashingSink(), "gzip")
     good.write(chute.compress(b"the data read" * 100, "gzip"))
     good.check(data, "src")
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_the_pool_under_every_start_method(tmp_path: Path, method: str) -> None:
+    # Python 3.14 starts pool workers from a forkserver by default: their parent is not the
+    # process that made the pool, which the workers' watch for their maker must allow.
+    make_tree(tmp_path / "src", 40, 500)
+    script = (
+        "import multiprocessing, sys\n"
+        "import chute.batch as b\n"
+        "if __name__ == '__main__':\n"
+        f"    multiprocessing.set_start_method({method!r})\n"
+        f"    jobs = b.plan('compress', b.expand([{str(tmp_path / 'src')!r}]), {str(tmp_path / 'out')!r})\n"
+        "    s = b.run(jobs, workers=2, retries=0)\n"
+        "    print(s.files, s.failed)\n"
+    )
+    (tmp_path / "run.py").write_text(script)
+    r = subprocess.run([sys.executable, str(tmp_path / "run.py")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["40", "0"]
