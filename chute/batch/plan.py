@@ -23,7 +23,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-__all__ = ["Source", "expand", "plan", "output_name"]
+__all__ = ["Source", "expand", "plan", "output_name", "join"]
 
 _MAGIC = ("*", "?", "[")
 
@@ -145,7 +145,8 @@ def output_name(op: str, name: str, format: str | None, to: str | None) -> tuple
     return stem + codecs.get(to).suffixes[0], None
 
 
-def _join(dest: str, name: str) -> str:
+def join(dest: str, name: str) -> str:
+    """The output ``name`` under the prefix ``dest``."""
     return dest.rstrip("/") + "/" + name if dest else name
 
 
@@ -186,7 +187,7 @@ def plan(
     taken: dict[str, str] = {}
     for s in ordered:
         rel, problem = output_name(op, s.name, format, to)
-        output = None if rel is None or dest is None else _join(dest, rel)
+        output = None if rel is None or dest is None else join(dest, rel)
         if output is not None:
             other = taken.setdefault(output, s.path)
             if other != s.path:
@@ -222,7 +223,7 @@ def _shards(
         total += s.size
     jobs = [
         ShardJob(
-            _join(dest, f"shard-{first + i:05d}.tar{suffix}"),
+            join(dest, f"shard-{first + i:05d}.tar{suffix}"),
             tuple(Member(s.path, s.name, s.size, s.mtime) for s in group),
             format,
             level,

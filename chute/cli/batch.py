@@ -163,24 +163,34 @@ def _remove_unrecorded_shards(dest: str, manifest: Manifest) -> int:
     return removed
 
 
-def _outside(sources: list[Any], dest: str | None, manifest: str | None) -> list[Any]:
-    """``sources`` without the manifest and what lies under ``dest`` (a rerun of
-    ``chute batch compress . --dest out`` must not take its own outputs as sources)."""
+def _not_outputs(args: Namespace, sources: list[Any], fmt: str | None, to: str | None) -> list[Any]:
+    """``sources`` without the manifest, the shards under ``--dest``, and any source that
+    is the output of another source: a rerun of ``chute batch compress . --dest out`` must
+    not take its own outputs as new sources, whether they lie in a folder of their own or
+    beside their sources (``--dest .``)."""
     import os
 
-    from ..batch import storage
+    from ..batch.plan import join, output_name
 
-    below = None if dest is None or storage.is_url(dest) else os.path.abspath(dest) + os.sep
-    skip = os.path.abspath(manifest) if manifest and not storage.is_url(manifest) else None
+    def key(path: str) -> str:
+        return path if "://" in path else os.path.abspath(path)
+
+    made: dict[str, str] = {}
+    if args.dest is not None and args.shard_size is None:
+        for src in sources:
+            rel, _ = output_name(args.op, src.name, fmt or "zstd", to)
+            if rel is not None:
+                made[key(join(args.dest, rel))] = key(src.path)
+    manifest = key(args.manifest) if args.manifest else None
+    shards = key(args.dest) if args.dest is not None and args.shard_size is not None else None
     out = []
-    for s in sources:
-        if storage.is_url(s.path):
-            out.append(s)
+    for src in sources:
+        path = key(src.path)
+        if path == manifest or made.get(path, path) != path:
             continue
-        path = os.path.abspath(s.path)
-        if path == skip or (below is not None and path.startswith(below)):
+        if shards is not None and os.path.dirname(path) == shards and os.path.basename(path).startswith("shard-"):
             continue
-        out.append(s)
+        out.append(src)
     return out
 
 
@@ -208,7 +218,7 @@ def run(args: Namespace) -> int:
         if isinstance(exc, OSError) and exc.filename:
             raise CliError(str(exc.filename), exc.strerror or str(exc)) from None
         raise CliError("", str(exc)) from None
-    sources = _outside(sources, args.dest, args.manifest)
+    sources = _not_outputs(args, sources, fmt, to)
     manifest = batch.Manifest(args.manifest) if args.manifest else None
     executor: Executor | None = None
     client = None

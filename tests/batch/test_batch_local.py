@@ -128,6 +128,24 @@ def test_a_rerun_in_place_does_not_take_its_outputs_as_sources(tmp_path: Path) -
     assert len(list((tmp_path / "out").rglob("*.zst"))) == len(files)
 
 
+def test_a_rerun_beside_the_sources_does_not_compress_the_outputs(tmp_path: Path) -> None:
+    files = make_tree(tmp_path, 10, 300)
+    for _ in range(2):
+        r = chute_batch("compress", ".", "--dest", ".", "--workers", "1", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert "10 files" in r.stderr
+    assert len(list(tmp_path.rglob("*.zst"))) == len(files)
+    assert list(tmp_path.rglob("*.zst.zst")) == []
+    # in place, from zstd to gzip
+    r = chute_batch("recompress", "**/*.zst", "--to", "gzip", "--dest", ".", "--workers", "1", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "10 files" in r.stderr
+    for rel, data in files.items():
+        got = subprocess.run([tool_path("gzip"), "-dc", str(tmp_path / (rel + ".gz"))], capture_output=True, check=True)
+        assert got.stdout == data
+    assert list(tmp_path.rglob("*.gz.*")) == []
+
+
 def test_a_damaged_manifest_is_one_line(tmp_path: Path) -> None:
     src = tmp_path / "src"
     make_tree(src, 3, 100)
