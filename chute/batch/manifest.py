@@ -24,9 +24,10 @@ from . import storage
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
-__all__ = ["Manifest", "read_entries"]
+__all__ = ["Manifest", "read_entries", "iter_entries"]
 
 #: Seconds between syncs of the manifest to disk.
 SYNC_EVERY = 1.0
@@ -34,25 +35,46 @@ SYNC_EVERY = 1.0
 
 def read_entries(path: str) -> list[dict[str, Any]]:
     """Every complete line of the manifest at ``path`` (none when it does not exist)."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return []
-    entries = []
-    for number, line in enumerate(data.split(b"\n")[: -1 if not data.endswith(b"\n") else None], 1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            entry = None
-        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
-            from ..errors import ChuteError
+    return list(iter_entries(path))
 
-            raise ChuteError(f"{path}: line {number} is not a manifest entry")
-        entries.append(entry)
-    return entries
+
+def iter_entries(path: str) -> Iterator[dict[str, Any]]:
+    """The complete lines of the manifest at ``path``, one at a time (a torn last line,
+    without its newline, is left out)."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        return
+    with f:
+        for number, line in enumerate(f, 1):
+            if not line.endswith(b"\n"):
+                return
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
+                from ..errors import ChuteError
+
+                raise ChuteError(f"{path}: line {number} is not a manifest entry")
+            yield entry
+
+
+def _brief(e: dict[str, Any]) -> tuple[Any, ...]:
+    """What a run needs of an entry to know whether its source is done (the whole entry,
+    for millions of sources, would cost several times the memory)."""
+    return (
+        e.get("op"),
+        e.get("status"),
+        e.get("output"),
+        e.get("size"),
+        e.get("mtime"),
+        e.get("output_size"),
+        e.get("member") is not None,
+        int(e.get("attempts") or 0),
+    )
 
 
 class Manifest:
@@ -64,9 +86,9 @@ class Manifest:
         if folder:
             os.makedirs(folder, exist_ok=True)
         self._cut_torn_line()
-        self.last: dict[str, dict[str, Any]] = {}
-        for entry in read_entries(path):
-            self.last[entry["source"]] = entry
+        self._last: dict[str, tuple[Any, ...]] = {}
+        for entry in iter_entries(path):
+            self._last[entry["source"]] = _brief(entry)
         self._file = open(path, "ab")  # noqa: SIM115 - closed by close()
         self._synced = time.monotonic()
         self._sizes: dict[str, int | None] = {}
@@ -82,37 +104,41 @@ class Manifest:
 
     def attempts(self, source: str) -> int:
         """How many times earlier runs tried ``source``."""
-        return int(self.last.get(source, {}).get("attempts", 0))
+        e = self._last.get(source)
+        return 0 if e is None else int(e[7])
 
     def is_done(
         self, op: str, source: str, size: int, mtime: int | str, output: str | None, *, shard: bool = False
     ) -> bool:
         """Whether an earlier run did this already and its output is still there;
         ``shard``: into whichever shard holds it."""
-        e = self.last.get(source)
-        if e is None or e.get("status") != "done" or e.get("op") != op:
+        e = self._last.get(source)
+        if e is None:
+            return False
+        e_op, status, e_output, e_size, e_mtime, e_output_size, in_shard, _ = e
+        if status != "done" or e_op != op:
             return False
         if shard:
-            output = e.get("output") if e.get("member") is not None else None
-            if output is None:
+            if not in_shard or e_output is None:
                 return False
-        elif e.get("output") != output or e.get("member") is not None:
+            output = e_output
+        elif e_output != output or in_shard:
             return False
-        if e.get("size") != size or e.get("mtime") != mtime:
+        if e_size != size or e_mtime != mtime:
             return False
         if output is None:
             return True
         if output not in self._sizes:
             self._sizes[output] = storage.output_size(output)
-        return self._sizes[output] == e.get("output_size")
+        return bool(self._sizes[output] == e_output_size)
 
     def shards(self) -> set[str]:
         """The shards that hold a source done, as recorded."""
-        return {e["output"] for e in self.last.values() if e.get("member") is not None and e.get("status") == "done"}
+        return {e[2] for e in self._last.values() if e[6] and e[1] == "done"}
 
     def append(self, entry: dict[str, Any]) -> None:
         """Add ``entry`` as the last word on its source."""
-        self.last[entry["source"]] = entry
+        self._last[entry["source"]] = _brief(entry)
         self._file.write(json.dumps(entry, separators=(",", ":")).encode() + b"\n")
         self._file.flush()
         if time.monotonic() - self._synced >= SYNC_EVERY:
@@ -129,6 +155,10 @@ class Manifest:
                 self.sync()
             finally:
                 self._file.close()
+
+    def __len__(self) -> int:
+        """How many sources the manifest knows."""
+        return len(self._last)
 
     def __enter__(self) -> Manifest:
         return self

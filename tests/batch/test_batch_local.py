@@ -169,7 +169,7 @@ def test_a_manifest_cut_anywhere_keeps_its_whole_lines(tmp_path: Path, cut: int,
     m.write_bytes(whole[:cut] + (junk.replace(b"\n", b"") if cut < len(whole) else b""))
     kept = whole[:cut].count(b"\n")
     with batch.Manifest(str(m)) as manifest:
-        assert len(manifest.last) == kept
+        assert len(manifest) == kept
         manifest.append({"source": "/s/new", "status": "done"})
     assert [e["source"] for e in batch.read_entries(str(m))] == [f"/s/{i}" for i in range(kept)] + ["/s/new"]
 
