@@ -566,6 +566,11 @@ def parallel_decompress(
     if n > 1 and set(options) <= {"memory_limit"}:
         # the pieces of the other layouts decode without the caller's options; lz4 blocks have none
         plan = split(src, format, max_input=MAX_FRAME_INPUT, max_output=MAX_JOB_OUTPUT, members=not options)
+    if plan is None and n > 1 and format in (None, "gzip") and set(options) <= {"memory_limit"}:
+        from . import gzengine
+
+        if gzengine.usable(src, n):  # one gzip member (gzip, pigz): the engine's threads cut it
+            return gzengine.decode(src, dst, threads=n, chunk_size=chunk_size)
     if plan is None and n > 1:
         # one stream: the decoder and the writes to dst still take a core each
         from ..streams.writebehind import WriteBehind
