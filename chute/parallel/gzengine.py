@@ -6,11 +6,10 @@ marks: its deflate stream can only be cut by guessing where blocks start and dec
 from there speculatively, which rapidgzip (the ``chute[gzip]`` extra) does in C++ on its
 own threads. This module drives it under the guarantees of the one-thread path:
 
-* Bytes are written only once the engine has produced :data:`HOLD` more after them. The
-  engine checks the CRC32 and ISIZE of every member itself (measured: a mismatch is raised
-  before the output of the chunk that holds the trailer is returned), and the held bytes
-  cover the output one thread loses on the call that meets an error (at most one pump
-  step, see :func:`chute.streams.pump.decompress_stream`).
+* The engine checks the CRC32 and ISIZE of every member itself, and raises a mismatch,
+  a damaged block or an early end of the file before it returns the output of the chunk
+  (``engine_chunk`` of input) that holds it (measured: the engine never returned more
+  than one thread writes before its error; the property tests compare them byte for byte).
 * The engine's clean end is trusted only when it stopped exactly at the end of the file
   (its compressed position, in bits, is the file's size). Anything else (an engine error,
   a truncated file, which the engine ends quietly, zero padding or data after the last
@@ -19,8 +18,9 @@ own threads. This module drives it under the guarantees of the one-thread path:
   real error: the output and the error class are those of one thread, whatever the
   engine made of the damage.
 
-``CHUTE_GZIP_ENGINE=none`` turns the engine off (the one-thread path, same bytes, same
-errors); ``rapidgzip`` or unset uses it when installed.
+``$CHUTE_GZIP_ENGINE``: ``auto`` (or unset) uses the engine, when it is installed, from
+:data:`MIN_THREADS` threads; ``rapidgzip`` from two threads; ``none`` never (the
+one-thread path: same bytes, same errors).
 """
 
 from __future__ import annotations
@@ -28,37 +28,45 @@ from __future__ import annotations
 import os
 import stat
 
-from ..errors import CorruptStreamError
+from ..errors import ChuteError, CorruptStreamError
+from ..streams.pump import Stats
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-__all__ = ["ENV", "MIN_INPUT", "HOLD", "engine", "usable", "decode"]
+__all__ = ["ENV", "MIN_THREADS", "MIN_INPUT", "EngineStats", "engine", "usable", "decode"]
 
 #: Environment variable choosing the engine: ``none`` (off) or ``rapidgzip`` (the default).
 ENV = "CHUTE_GZIP_ENGINE"
+#: Fewest threads at which the engine is used unless ``$CHUTE_GZIP_ENGINE`` asks for it: it
+#: spends 1.8x the CPU time of one thread's inflate (ISA-L) on the same file (speculative
+#: decoding, then its own CRC32), so two threads gain nothing and three or more do
+#: (docs/gzip-engines.md has the figures).
+MIN_THREADS = 3
 #: Smallest compressed file handed to the engine: below this its thread start-up and
 #: first-chunk latency cost more than a second core saves.
 MIN_INPUT = 16 << 20
-#: Decoded bytes held back from the output until the engine has produced this many more
-#: (or ended cleanly): at least one pump step of the one-thread path, whose failing call
-#: returns nothing.
-HOLD = 4 << 20
 #: Bytes asked of the engine per read.
 READ = 4 << 20
+#: Compressed bytes per chunk the engine's threads decode (rapidgzip's default).
+ENGINE_CHUNK = 4 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _choice() -> str:
+    choice = os.environ.get(ENV, "").strip().lower() or "auto"
+    if choice not in ("auto", "rapidgzip", "none"):
+        raise ChuteError(f"${ENV} must be 'auto', 'rapidgzip' or 'none', not {choice!r}")
+    return choice
 
 
 def engine() -> Any:
     """The engine's module (``rapidgzip``), or ``None`` when it is not installed or
     ``$CHUTE_GZIP_ENGINE`` is ``none``."""
-    choice = os.environ.get(ENV, "").strip().lower()
-    if choice == "none":
+    if _choice() == "none":
         return None
-    if choice not in ("", "rapidgzip"):
-        raise ValueError(f"${ENV} must be 'rapidgzip' or 'none', not {choice!r}")
     try:
         import rapidgzip
     except ImportError:
@@ -67,10 +75,11 @@ def engine() -> Any:
 
 
 def usable(src: BinaryIO, threads: int, *, min_input: int = MIN_INPUT) -> bool:
-    """Whether ``src`` goes to the engine: more than one thread, the engine installed, and
+    """Whether ``src`` goes to the engine: the engine installed; ``threads`` at least
+    :data:`MIN_THREADS` (at least 2 when ``$CHUTE_GZIP_ENGINE`` is ``rapidgzip``); and
     ``src`` a regular file of at least ``min_input`` bytes, read from its start, that starts
     with a gzip header. Leaves the file position where it was."""
-    if threads < 2:
+    if threads < (2 if _choice() == "rapidgzip" else MIN_THREADS):
         return False
     try:
         fd = src.fileno()
@@ -81,6 +90,17 @@ def usable(src: BinaryIO, threads: int, *, min_input: int = MIN_INPUT) -> bool:
     except (AttributeError, OSError, ValueError):
         return False
     return head == _GZIP_MAGIC and engine() is not None
+
+
+class EngineStats(Stats):
+    """:class:`~chute.streams.pump.Stats` of :func:`decode`; ``engine`` is the name of the
+    engine whose output stood, ``None`` when one thread decoded the file."""
+
+    __slots__ = ("engine",)
+
+    def __init__(self) -> None:
+        super().__init__("gzip")
+        self.engine: str | None = None
 
 
 class _After:
@@ -109,9 +129,19 @@ class _After:
             flush()
 
 
-def decode(src: BinaryIO, dst: BinaryIO, *, threads: int, chunk_size: int = 1 << 20) -> Any:
+def decode(
+    src: BinaryIO,
+    dst: BinaryIO,
+    *,
+    threads: int,
+    format: str | None = None,
+    chunk_size: int = 1 << 20,
+    engine_chunk: int = ENGINE_CHUNK,
+) -> Any:
     """Decode the gzip file ``src`` (see :func:`usable`) into ``dst`` with the engine on
-    ``threads`` threads; returns :class:`~chute.streams.pump.Stats`.
+    ``threads`` threads, each decoding ``engine_chunk`` compressed bytes at a time; returns
+    :class:`EngineStats`. ``format``: what the caller passed for the one-thread path
+    (``None`` detects, ``"gzip"`` insists), used if one thread takes over.
 
     Raises what the one-thread path raises on the same file (the file is handed to it
     when the engine does not end cleanly), after writing what it writes; write errors of
@@ -121,54 +151,45 @@ def decode(src: BinaryIO, dst: BinaryIO, *, threads: int, chunk_size: int = 1 <<
 
     from ..codecs._stream import StreamDecoder
     from ..streams._writeall import write_all
-    from ..streams.pump import Stats, decompress_stream
+    from ..streams.pump import decompress_stream
 
     rapidgzip = engine()
     assert rapidgzip is not None, "decode() called without an engine"
     size = os.fstat(src.fileno()).st_size
-    stats = Stats(format="gzip")
-    held: list[bytes] = []
-    holding = 0
+    stats = EngineStats()
     written = 0
     clean = False
-    # at least one pump step of the fallback (its failing call returns nothing)
-    hold = max(HOLD, chunk_size * 8)
     reader = None
     try:
         try:
-            reader = rapidgzip.RapidgzipFile(src, parallelization=threads)
+            reader = rapidgzip.RapidgzipFile(src, parallelization=threads, chunk_size=engine_chunk)
         except Exception:
             reader = None
+        buf = bytearray(READ)
+        view = memoryview(buf)
         while reader is not None:
             try:
-                piece = reader.read(READ)
-                if not piece:
+                got = reader.readinto(buf)
+                if not got:
                     clean = reader.tell_compressed() == 8 * size
                     break
             except Exception:  # any engine error: one thread decides what it is
                 break
-            held.append(piece)
-            holding += len(piece)
-            while holding - len(held[0]) >= hold:
-                out = held.pop(0)
-                holding -= len(out)
-                write_all(dst, out)
-                written += len(out)
+            write_all(dst, view[:got] if got < READ else buf)
+            written += got
     finally:
         if reader is not None:
             # a reader left open aborts the interpreter at exit (its threads outlive it)
             reader.close()
     if clean:
-        for out in held:
-            write_all(dst, out)
         stats.bytes_in = size
-        stats.bytes_out = written + holding
+        stats.bytes_out = written
+        stats.engine = "rapidgzip"
         stats.ended = time.monotonic()
         return stats
-    del held
     src.seek(0)
     after = _After(dst, written)
-    rest = decompress_stream(src, after, StreamDecoder("gzip"), chunk_size=chunk_size, stats=stats)
+    rest = decompress_stream(src, after, StreamDecoder(format), chunk_size=chunk_size, stats=stats)
     if after.skip:
         raise CorruptStreamError(
             f"gzip stream decodes to {rest.bytes_out} bytes, fewer than the {written} the parallel engine wrote"

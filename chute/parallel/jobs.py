@@ -570,7 +570,7 @@ def parallel_decompress(
         from . import gzengine
 
         if gzengine.usable(src, n):  # one gzip member (gzip, pigz): the engine's threads cut it
-            return gzengine.decode(src, dst, threads=n, chunk_size=chunk_size)
+            return gzengine.decode(src, dst, threads=n, format=format, chunk_size=chunk_size)
     if plan is None and n > 1:
         # one stream: the decoder and the writes to dst still take a core each
         from ..streams.writebehind import WriteBehind

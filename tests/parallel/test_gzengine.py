@@ -1,0 +1,220 @@
+"""Any gzip decoded through the engine (chute.parallel.gzengine) against one thread.
+
+Inputs are written by the real ``gzip`` and ``pigz``; whatever the layout (one member,
+pigz's, concatenated members, zero padding, data after the end) and whatever the damage
+(cut, flipped bytes), the engine's path writes the same bytes as one thread and raises the
+same error class.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import tool_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chute
+from chute.errors import ChuteError
+from chute.parallel import gzengine
+
+pytest.importorskip("rapidgzip", reason="rapidgzip is not installed (the chute[gzip] extra)")
+
+_WORDS = [b"GET", b"/index.html", b"200", b"error", b"\n", b"the", b"quick", b"fox", b"2026-12-03", b" "]
+#: small engine chunks, so that files of a few hundred KiB are cut and decoded in parallel
+SMALL_CHUNK = 32 << 10
+
+
+def text(seed: int, size: int, noise: int = 3000) -> bytes:
+    """``size`` bytes of words with runs of up to ``noise`` random bytes between them (the
+    default compresses about 3:1)."""
+    rng = random.Random(seed)
+    out = bytearray()
+    while len(out) < size:
+        out += b"".join(rng.choices(_WORDS, k=2000))
+        out += rng.randbytes(rng.randrange(1, noise))
+    return bytes(out[:size])
+
+
+def gzip_of(data: bytes, tool: str = "gzip") -> bytes:
+    cmd = [tool_path("gzip"), "-6", "-c"] if tool == "gzip" else [tool_path("pigz"), "-6", "-p", "2", "-c"]
+    return subprocess.run(cmd, input=data, capture_output=True, check=True).stdout
+
+
+def one_thread(path: Path) -> tuple[bytes, type[ChuteError] | None]:
+    out = io.BytesIO()
+    try:
+        chute.copy(str(path), out, decompress=True)
+    except ChuteError as exc:
+        return out.getvalue(), type(exc)
+    return out.getvalue(), None
+
+
+def through_engine(path: Path, **options: int) -> tuple[bytes, type[ChuteError] | None, str | None]:
+    out = io.BytesIO()
+    with open(path, "rb") as src:
+        try:
+            stats = gzengine.decode(src, out, threads=2, **options)
+        except ChuteError as exc:
+            return out.getvalue(), type(exc), None
+    return out.getvalue(), None, stats.engine
+
+
+LAYOUTS = ["gzip", "pigz", "concatenated", "zero padding", "trailing garbage", "padding then a member"]
+
+
+def layout(kind: str, a: bytes, b: bytes, pad: int) -> bytes:
+    if kind == "gzip":
+        return gzip_of(a)
+    if kind == "pigz":
+        return gzip_of(a, "pigz")
+    if kind == "concatenated":
+        return gzip_of(a) + gzip_of(b, "pigz")
+    if kind == "zero padding":
+        return gzip_of(a) + bytes(pad)
+    if kind == "trailing garbage":
+        return gzip_of(a) + b"garbage" + bytes(pad)
+    return gzip_of(a) + bytes(pad) + gzip_of(b)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(LAYOUTS),
+    seed=st.integers(0, 1 << 30),
+    sizes=st.tuples(st.integers(0, 600_000), st.integers(0, 200_000)),
+    pad=st.integers(1, 600),
+    damage=st.sampled_from(["none", "cut", "flip", "overwrite"]),
+    where=st.floats(0, 1),
+)
+def test_engine_writes_what_one_thread_writes(
+    tmp_path: Path, kind: str, seed: int, sizes: tuple[int, int], pad: int, damage: str, where: float
+) -> None:
+    blob = layout(kind, text(seed, sizes[0]), text(seed + 1, sizes[1]), pad)
+    at = min(int(where * len(blob)), len(blob) - 1)
+    if damage == "cut":
+        blob = blob[:at]
+    elif damage == "flip":
+        blob = blob[:at] + bytes([blob[at] ^ 0x5A]) + blob[at + 1 :]
+    elif damage == "overwrite":
+        blob = blob[:at] + random.Random(seed).randbytes(64) + blob[at + 64 :]
+    path = tmp_path / "in.gz"
+    path.write_bytes(blob)
+    want, error = one_thread(path)
+    got, got_error, engine = through_engine(path, engine_chunk=SMALL_CHUNK)
+    assert got_error is error
+    assert got == want
+    if damage == "none" and kind in ("gzip", "pigz", "concatenated"):
+        assert engine == "rapidgzip"  # the engine's output stood: one thread did not decode it again
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A single-member `gzip -6` file of 28 MiB of text and noise, about 20 MB compressed:
+    big enough for the engine, several of its chunks, and more than the output held back."""
+    data = text(7, 28 << 20, noise=40_000)
+    path = tmp_path_factory.mktemp("big") / "big.gz"
+    path.write_bytes(gzip_of(data))
+    assert path.stat().st_size >= gzengine.MIN_INPUT
+    return path, data
+
+
+def _variants(good: bytes) -> dict[str, bytes]:
+    def change(at: int, xor: int) -> bytes:
+        return good[:at] + bytes([good[at] ^ xor]) + good[at + 1 :]
+
+    return {
+        "cut in half": good[: len(good) // 2],
+        "cut in the trailer": good[:-4],
+        "cut in the last chunk": good[:-100_000],
+        "byte flipped mid-stream": change(len(good) // 2, 0xFF),
+        "CRC32 wrong": change(len(good) - 6, 1),
+        "ISIZE wrong": change(len(good) - 2, 1),
+        "trailing garbage": good + b"garbage!",
+        "zero padding": good + bytes(1024),
+    }
+
+
+def test_big_file_intact(big: tuple[Path, bytes]) -> None:
+    path, data = big
+    got, error, engine = through_engine(path)
+    assert (error, engine) == (None, "rapidgzip")
+    assert got == data
+
+
+@pytest.mark.parametrize("case", list(_variants(b"x" * 100)))
+def test_big_file_damaged(big: tuple[Path, bytes], tmp_path: Path, case: str) -> None:
+    """Past the held-back output: a file damaged anywhere still gives one thread's bytes
+    and error class, never more output."""
+    path = tmp_path / "case.gz"
+    path.write_bytes(_variants(big[0].read_bytes())[case])
+    want, error = one_thread(path)
+    got, got_error, _ = through_engine(path)
+    assert got_error is error
+    assert got == want
+
+
+@pytest.mark.parametrize(("choice", "threads"), [("rapidgzip", 2), ("auto", gzengine.MIN_THREADS)])
+def test_copy_uses_the_engine_for_a_big_file(
+    big: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch, choice: str, threads: int
+) -> None:
+    path, data = big
+    monkeypatch.setenv(gzengine.ENV, choice)
+    out = io.BytesIO()
+    stats = chute.copy(str(path), out, decompress=True, threads=threads)
+    assert getattr(stats, "engine", None) == "rapidgzip"
+    assert out.getvalue() == data
+
+
+def test_engine_off_is_the_one_thread_path(
+    big: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CHUTE_GZIP_ENGINE=none: the same bytes and errors, without the engine."""
+    path, data = big
+    monkeypatch.setenv(gzengine.ENV, "none")
+    with open(path, "rb") as src:
+        assert not gzengine.usable(src, 2)
+    out = io.BytesIO()
+    stats = chute.copy(str(path), out, decompress=True, threads=2)
+    assert not hasattr(stats, "engine")
+    assert out.getvalue() == data
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(path.read_bytes()[:-1000])
+    out = io.BytesIO()
+    with pytest.raises(ChuteError) as caught:
+        chute.copy(str(cut), out, decompress=True, threads=2)
+    assert (out.getvalue(), type(caught.value)) == one_thread(cut)
+
+
+def test_unknown_engine_name_is_a_chute_error(big: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(gzengine.ENV, "zlib")
+    with pytest.raises(ChuteError, match="CHUTE_GZIP_ENGINE"):
+        chute.copy(str(big[0]), io.BytesIO(), decompress=True, threads=gzengine.MIN_THREADS)
+
+
+def test_what_goes_to_the_engine(big: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ = big
+    with open(path, "rb") as src:
+        assert not gzengine.usable(src, 2)  # two threads gain nothing: auto leaves them
+        assert gzengine.usable(src, gzengine.MIN_THREADS)
+        monkeypatch.setenv(gzengine.ENV, "rapidgzip")
+        assert gzengine.usable(src, 2)
+        assert not gzengine.usable(src, 1)  # one thread: the one-thread path
+        src.seek(10)
+        assert not gzengine.usable(src, 2)  # not read from its start
+        assert src.tell() == 10
+    small = tmp_path / "small.gz"
+    small.write_bytes(gzip_of(b"x" * 1000))
+    with open(small, "rb") as src:
+        assert not gzengine.usable(src, 2)  # too small to pay
+        assert gzengine.usable(src, 2, min_input=0)
+    zst = tmp_path / "big.zst"
+    zst.write_bytes(chute.compress(b"x" * 100, "zstd") + bytes(gzengine.MIN_INPUT))
+    with open(zst, "rb") as src:
+        assert not gzengine.usable(src, 2)  # not gzip
+    read, write = __import__("os").pipe()
+    with open(read, "rb") as src, open(write, "wb"):
+        assert not gzengine.usable(src, 2)  # a pipe
