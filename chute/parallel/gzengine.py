@@ -26,7 +26,9 @@ one-thread path: same bytes, same errors).
 from __future__ import annotations
 
 import os
+import re
 import stat
+import threading
 
 from ..errors import ChuteError, CorruptStreamError
 from ..streams.pump import Stats
@@ -90,6 +92,66 @@ def usable(src: BinaryIO, threads: int, *, min_input: int = MIN_INPUT) -> bool:
     except (AttributeError, OSError, ValueError):
         return False
     return head == _GZIP_MAGIC and engine() is not None
+
+
+#: Lines the engine writes to the process's stderr on its own (its note about a file that
+#: ends early, its decoders' complaints): the error one thread reports replaces them.
+_ENGINE_LINE = re.compile(
+    rb"^(Unexpected end of file when getting block at |\[[A-Za-z]*(Inflate|Gzip|Chunk)[A-Za-z]*\])"
+)
+_QUIET = threading.Lock()
+
+
+class _QuietStderr:
+    """Holds what the process writes to its standard error (file descriptor 2) in a
+    temporary file while the engine runs, then writes it back without the engine's own
+    lines (:data:`_ENGINE_LINE`): a damaged file gets one line, chute's. Other writers'
+    output is delayed, not lost. One decode at a time does this; others leave stderr as it is."""
+
+    def __init__(self) -> None:
+        self._saved: int | None = None
+        self._held: Any = None
+
+    def start(self) -> None:
+        if not _QUIET.acquire(blocking=False):
+            return
+        try:
+            import sys
+            import tempfile
+
+            sys.stderr.flush()
+            self._held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+            self._saved = os.dup(2)
+            os.dup2(self._held.fileno(), 2)
+        except (OSError, ValueError, AttributeError):
+            self._close()
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        try:
+            import sys
+
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(self._saved, 2)
+            self._held.seek(0)
+            kept = b"".join(line for line in self._held if not _ENGINE_LINE.match(line))
+            if kept:
+                os.write(2, kept)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self._saved is not None:
+            os.close(self._saved)
+            self._saved = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+        _QUIET.release()
 
 
 class EngineStats(Stats):
@@ -160,7 +222,9 @@ def decode(
     written = 0
     clean = False
     reader = None
+    quiet = _QuietStderr()
     try:
+        quiet.start()
         try:
             reader = rapidgzip.RapidgzipFile(src, parallelization=threads, chunk_size=engine_chunk)
         except Exception:
@@ -181,6 +245,7 @@ def decode(
         if reader is not None:
             # a reader left open aborts the interpreter at exit (its threads outlive it)
             reader.close()
+        quiet.stop()
     if clean:
         stats.bytes_in = size
         stats.bytes_out = written
