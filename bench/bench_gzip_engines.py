@@ -2,12 +2,12 @@
 
 Decodes one single-member `gzip -6` file of the corpus text (text.tar twice, ~200 MB), the
 same text as pigz writes it, and 64 MB of random bytes through `gzip -d`, `pigz -d`,
-rapidgzip's CLI at one and two threads, rapidgzip's and indexed_gzip's Python readers, and
-chute at -T1 and -T2 (with and without its gzip engine), in turns, every command once per
-round; prints the median wall and CPU time (user + system) and the largest peak RSS of each,
-and the ratio of `gzip -d` to each. Then the behaviour of each reader on damaged copies of a
-smaller file: bytes written before it stopped, and the error. Writes both tables to
-bench/results/gzip-engines.md.
+rapidgzip's CLI and its Python reader at one and two threads, indexed_gzip's Python reader,
+and chute at -T1, -T2 and -T2 with its gzip engine forced (CHUTE_GZIP_ENGINE=rapidgzip),
+in turns, every command once per round; prints the median wall and CPU time (user + system)
+and the largest peak RSS of each, and the ratio of `gzip -d` to each. Then the behaviour of
+each reader on damaged copies of a smaller file: bytes written before it stopped, and the
+error. Writes both tables to bench/results/gzip-engines.md.
 """
 
 from __future__ import annotations
@@ -75,7 +75,13 @@ def commands(chute: str) -> dict[str, str]:
     if rapid.exists():
         cmds["rapidgzip -P1 (CLI)"] = f"{rapid} -P1 -dc FILE"
         cmds["rapidgzip -P2 (CLI)"] = f"{rapid} -P2 -dc FILE"
+    try:
+        import rapidgzip  # noqa: F401
+
+        cmds["RapidgzipFile P1 (Python)"] = f"{PY} -c {shlex.quote(READER)} rapidgzip 1 FILE"
         cmds["RapidgzipFile P2 (Python)"] = f"{PY} -c {shlex.quote(READER)} rapidgzip 2 FILE"
+    except ImportError:
+        pass
     try:
         import indexed_gzip  # noqa: F401
 
@@ -83,8 +89,8 @@ def commands(chute: str) -> dict[str, str]:
     except ImportError:
         pass
     cmds["chute -d -T1"] = f"{chute} -dc -T1 FILE"
-    cmds["chute -d -T2, no engine"] = f"env CHUTE_GZIP_ENGINE=none {chute} -dc -T2 FILE"
-    cmds["chute -d -T2"] = f"{chute} -dc -T2 FILE"
+    cmds["chute -d -T2 (one thread + writer)"] = f"{chute} -dc -T2 FILE"
+    cmds["chute -d -T2, engine forced"] = f"env CHUTE_GZIP_ENGINE=rapidgzip {chute} -dc -T2 FILE"
     return cmds
 
 
@@ -177,12 +183,12 @@ def behaviour() -> str:
     text = (CORPUS / "text.tar").read_bytes()[: 48 << 20]
     good = subprocess.run(["gzip", "-6", "-c"], input=text, capture_output=True, check=True).stdout
     chute = shlex.split(chute_cmd())
-    engine_env = dict(os.environ)
+    engine_env = dict(os.environ, CHUTE_GZIP_ENGINE="rapidgzip")
     none_env = dict(os.environ, CHUTE_GZIP_ENGINE="none")
     readers = {
         "gzip -d": lambda p: _tool(["gzip", "-dc", str(p)]),
         "chute -T2, no engine": lambda p: _tool([*chute, "-dc", "-T2", str(p)], none_env),
-        "chute -T2": lambda p: _tool([*chute, "-dc", "-T2", str(p)], engine_env),
+        "chute -T2, engine forced": lambda p: _tool([*chute, "-dc", "-T2", str(p)], engine_env),
     }
     if (BIN / "rapidgzip").exists():
         readers["rapidgzip -P2 (CLI)"] = lambda p: _tool([str(BIN / "rapidgzip"), "-P2", "-dc", str(p)])

@@ -25,6 +25,7 @@ one-thread path: same bytes, same errors).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -37,7 +38,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-__all__ = ["ENV", "MIN_THREADS", "MIN_INPUT", "EngineStats", "engine", "usable", "decode"]
+__all__ = ["ENV", "MIN_THREADS", "MIN_INPUT", "EngineRaw", "EngineStats", "engine", "usable", "decode"]
 
 #: Environment variable choosing the engine: ``none`` (off) or ``rapidgzip`` (the default).
 ENV = "CHUTE_GZIP_ENGINE"
@@ -260,3 +261,135 @@ def decode(
             f"gzip stream decodes to {rest.bytes_out} bytes, fewer than the {written} the parallel engine wrote"
         )
     return rest
+
+
+class EngineRaw(io.RawIOBase):
+    """The decoded bytes of the gzip file ``fp`` (see :func:`usable`), from the engine on
+    ``threads`` threads, as a raw stream for :class:`chute.api.fileobj.ChuteReader`.
+
+    The same guarantees as :func:`decode`: where the engine fails or does not end exactly
+    at the end of the file, one thread decodes the file from its start, skips what was
+    already returned, and returns the rest and its errors (bytes before an error first).
+    :meth:`rewind` starts again from the start (a backward seek); :meth:`close` stops the
+    engine's threads (also done when the object is collected, and at exit).
+    """
+
+    def __init__(self, fp: BinaryIO, threads: int, *, format: str | None = None, chunk_size: int = 128 << 10) -> None:
+        super().__init__()
+        self._fp = fp
+        self._threads = threads
+        self._format = format
+        self._chunk = chunk_size
+        self._size = os.fstat(fp.fileno()).st_size
+        self.pos = 0
+        self._engine: Any = None
+        self._finalizer: Any = None
+        self._one: Any = None  # one thread's StreamDecoder, once it has taken over
+        self._skip = 0  # bytes one thread decodes again before it returns anything
+        self._done = False
+        self._start_engine()
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def decoder(self) -> Any:
+        """What :class:`~chute.api.fileobj.ChuteReader` asks the format of."""
+        return self._one if self._one is not None else self
+
+    @property
+    def format(self) -> str:
+        return "gzip"
+
+    def _start_engine(self) -> None:
+        import weakref
+
+        rapidgzip = engine()
+        quiet = _QuietStderr()
+        quiet.start()
+        try:
+            reader = rapidgzip.RapidgzipFile(self._fp, parallelization=self._threads, chunk_size=ENGINE_CHUNK)
+        except Exception:
+            self._take_over()
+            return
+        finally:
+            quiet.stop()
+        self._engine = reader
+        # a reader left open aborts the interpreter at exit (its threads outlive it)
+        self._finalizer = weakref.finalize(self, reader.close)
+
+    def _stop_engine(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = self._engine = None
+
+    def _take_over(self) -> None:
+        from ..codecs._stream import StreamDecoder
+
+        self._stop_engine()
+        self._fp.seek(0)
+        self._one = StreamDecoder(self._format)
+        self._skip = self.pos
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        if not len(view) or self._done:
+            return 0
+        if self._engine is not None:
+            quiet = _QuietStderr()
+            quiet.start()
+            try:
+                got = self._engine.readinto(view)
+                clean = got or self._engine.tell_compressed() == 8 * self._size
+            except Exception:  # any engine error: one thread decides what it is
+                got, clean = 0, False
+            finally:
+                quiet.stop()
+            if got:
+                self.pos += got
+                return int(got)
+            if clean:
+                self._stop_engine()
+                self._done = True
+                return 0
+            self._take_over()
+        return self._one_thread(view)
+
+    def _one_thread(self, view: memoryview) -> int:
+        dec = self._one
+        while not dec.eof:
+            want = len(view) if not self._skip else min(self._skip, 4 << 20)
+            if dec.needs_input:
+                chunk = self._fp.read(self._chunk)
+                if not chunk:
+                    dec.end()
+                    break
+                out = dec.decompress(chunk, want)
+            else:
+                out = dec.decompress(b"", want)
+            if self._skip:
+                self._skip -= len(out)  # returned by the engine already
+            elif out:
+                view[: len(out)] = out
+                self.pos += len(out)
+                return len(out)
+        if self._skip:
+            raise CorruptStreamError(f"gzip stream decodes to fewer bytes than the {self.pos} the engine returned")
+        self._done = True
+        return 0
+
+    def tell(self) -> int:
+        return self.pos
+
+    def rewind(self) -> None:
+        self._stop_engine()
+        self._fp.seek(0)
+        self.pos = 0
+        self._one = None
+        self._skip = 0
+        self._done = False
+        self._start_engine()
+
+    def close(self) -> None:
+        self._stop_engine()
+        super().close()

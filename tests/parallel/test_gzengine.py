@@ -218,3 +218,64 @@ def test_what_goes_to_the_engine(big: tuple[Path, bytes], tmp_path: Path, monkey
     read, write = __import__("os").pipe()
     with open(read, "rb") as src, open(write, "wb"):
         assert not gzengine.usable(src, 2)  # a pipe
+
+
+# ----------------------------------------------------------------------------- chute.open
+
+
+def read_all(path: Path, threads: int | None, step: int) -> tuple[bytes, type[ChuteError] | None]:
+    """Everything ``chute.open(path, threads=threads)`` returns in reads of ``step`` bytes,
+    and the error it raises."""
+    parts = []
+    with chute.open(path, "rb", threads=threads) as f:
+        try:
+            while part := f.read(step):
+                parts.append(part)
+        except ChuteError as exc:
+            return b"".join(parts), type(exc)
+    return b"".join(parts), None
+
+
+def test_open_reads_through_the_engine(big: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    path, data = big
+    monkeypatch.setenv(gzengine.ENV, "rapidgzip")
+    with chute.open(path, "rb", threads=2) as f:
+        assert isinstance(f._raw, gzengine.EngineRaw)  # type: ignore[union-attr]
+        assert f.format == "gzip"
+        assert f.read(1000) == data[:1000]
+        f.seek(5_000_000)
+        assert f.read(100) == data[5_000_000:5_000_100]
+        f.seek(10)  # backward: from the start again
+        assert f.read(100) == data[10:110]
+        assert f.read() == data[110:]
+        assert f.read() == b""
+    monkeypatch.setenv(gzengine.ENV, "none")
+    with chute.open(path, "rb", threads=2) as f:
+        assert not isinstance(f._raw, gzengine.EngineRaw)  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("case", list(_variants(b"x" * 100)))
+def test_open_damaged_reads_as_one_thread(
+    big: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    """The same error class, and a prefix of what one thread returns: how much of the
+    damaged member a reader returns before a checksum error depends on the sizes of its
+    reads (one thread's does too), and the engine's reader meets it in other steps."""
+    monkeypatch.setenv(gzengine.ENV, "rapidgzip")
+    path = tmp_path / "case.gz"
+    path.write_bytes(_variants(big[0].read_bytes())[case])
+    for step in (1 << 20, 100_000):
+        got, error = read_all(path, 2, step)
+        want, want_error = read_all(path, None, step)
+        assert error is want_error
+        assert want.startswith(got)
+        assert len(want) - len(got) < 1 << 20  # at most one step of one thread behind
+
+
+def test_open_reader_left_open_at_exit(big: tuple[Path, bytes]) -> None:
+    """A reader never closed does not take the interpreter down at exit (the engine's
+    threads are stopped first)."""
+    code = f"import chute\nf = chute.open({str(big[0])!r}, 'rb', threads=2)\nprint(len(f.read(1000)))\n"
+    env = dict(__import__("os").environ, CHUTE_GZIP_ENGINE="rapidgzip")
+    r = subprocess.run([__import__("sys").executable, "-c", code], capture_output=True, env=env, timeout=60)
+    assert (r.returncode, r.stdout, r.stderr) == (0, b"1000\n", b"")
