@@ -194,15 +194,15 @@ class _After:
 
 def decode(
     src: BinaryIO,
-    dst: BinaryIO,
+    dst: BinaryIO | None,
     *,
     threads: int,
     format: str | None = None,
     chunk_size: int = 1 << 20,
     engine_chunk: int = ENGINE_CHUNK,
 ) -> Any:
-    """Decode the gzip file ``src`` (see :func:`usable`) into ``dst`` with the engine on
-    ``threads`` threads, each decoding ``engine_chunk`` compressed bytes at a time; returns
+    """Decode the gzip file ``src`` (see :func:`usable`) into ``dst`` (``None`` only checks
+    it) with the engine on ``threads`` threads, each decoding ``engine_chunk`` compressed bytes at a time; returns
     :class:`EngineStats`. ``format``: what the caller passed for the one-thread path
     (``None`` detects, ``"gzip"`` insists), used if one thread takes over.
 
@@ -240,7 +240,8 @@ def decode(
                     break
             except Exception:  # any engine error: one thread decides what it is
                 break
-            write_all(dst, view[:got] if got < READ else buf)
+            if dst is not None:
+                write_all(dst, view[:got] if got < READ else buf)
             written += got
     finally:
         if reader is not None:
@@ -254,9 +255,9 @@ def decode(
         stats.ended = time.monotonic()
         return stats
     src.seek(0)
-    after = _After(dst, written)
+    after = _After(dst, written) if dst is not None else None
     rest = decompress_stream(src, after, StreamDecoder(format), chunk_size=chunk_size, stats=stats)
-    if after.skip:
+    if after is not None and after.skip:
         raise CorruptStreamError(
             f"gzip stream decodes to {rest.bytes_out} bytes, fewer than the {written} the parallel engine wrote"
         )

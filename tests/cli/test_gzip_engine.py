@@ -17,9 +17,9 @@ pytest.importorskip("rapidgzip", reason="rapidgzip is not installed (the chute[g
 CHUTE = [sys.executable, "-m", "chute"]
 
 
-def run(*args: str, engine: str) -> subprocess.CompletedProcess[bytes]:
+def run(*args: str, engine: str, python: tuple[str, ...] = ()) -> subprocess.CompletedProcess[bytes]:
     env = dict(os.environ, CHUTE_GZIP_ENGINE=engine)
-    return subprocess.run([*CHUTE, *args], capture_output=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, *python, *CHUTE[1:], *args], capture_output=True, env=env, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,28 @@ def test_decodes_like_gzip(big: tuple[Path, bytes]) -> None:
         assert r.stdout == data
     r = run("cat", "-T2", str(path), engine="rapidgzip")
     assert (r.returncode, r.stdout) == (0, data)
+    for engine in ("rapidgzip", "none"):
+        r = run("-t", "-T2", str(path), engine=engine)
+        assert (r.returncode, r.stdout, r.stderr) == (0, b"", b"")
+
+
+@pytest.mark.parametrize("argv", [("-d", "-c", "-T2"), ("cat", "-T2"), ("-t", "-T2"), ("-t", "-T0")])
+def test_the_engine_decodes(big: tuple[Path, bytes], argv: tuple[str, ...]) -> None:
+    """The engine is loaded (`python -X importtime` lists it) where it is asked for, and
+    not where it is turned off, at one thread, or with -v on -t (which counts members)."""
+
+    def loads_engine(*args: str, engine: str) -> bool:
+        r = run(*args, str(big[0]), engine=engine, python=("-X", "importtime"))
+        assert r.returncode == 0, r.stderr[-300:]
+        return b"| rapidgzip\n" in r.stderr
+
+    if argv[-1] == "-T0" and (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: -T0 is one thread")
+    assert loads_engine(*argv, engine="rapidgzip")
+    assert not loads_engine(*argv, engine="none")
+    assert not loads_engine(*argv[:-1], "-T1", engine="rapidgzip")
+    if argv[0] == "-t":
+        assert not loads_engine(*argv, "-v", engine="rapidgzip")
 
 
 def _damaged(good: bytes) -> dict[str, bytes]:
@@ -76,3 +98,6 @@ def test_damage_reported_as_one_thread_does(big: tuple[Path, bytes], tmp_path: P
         r = run("-d", "-T2", "-o", str(out), str(path), engine=engine)
         files[engine] = (r.returncode, out.read_bytes() if out.exists() else None)
     assert files["rapidgzip"] == files["none"]
+    tests = {engine: run("-t", "-T2", str(path), engine=engine) for engine in ("rapidgzip", "none")}
+    assert tests["rapidgzip"].returncode == tests["none"].returncode
+    assert tests["rapidgzip"].stderr == tests["none"].stderr
