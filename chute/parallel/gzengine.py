@@ -25,11 +25,10 @@ one-thread path: same bytes, same errors).
 
 from __future__ import annotations
 
+import _thread
 import io
 import os
-import re
 import stat
-import threading
 
 from ..errors import ChuteError, CorruptStreamError
 from ..streams.pump import Stats
@@ -97,10 +96,10 @@ def usable(src: BinaryIO, threads: int, *, min_input: int = MIN_INPUT) -> bool:
 
 #: Lines the engine writes to the process's stderr on its own (its note about a file that
 #: ends early, its decoders' complaints): the error one thread reports replaces them.
-_ENGINE_LINE = re.compile(
-    rb"^(Unexpected end of file when getting block at |\[[A-Za-z]*(Inflate|Gzip|Chunk)[A-Za-z]*\])"
-)
-_QUIET = threading.Lock()
+_ENGINE_LINE = rb"^(Unexpected end of file when getting block at |\[[A-Za-z]*(Inflate|Gzip|Chunk)[A-Za-z]*\])"
+# re and threading stay off the import: `chute -d` of a one-member gzip imports this module
+# and usually decodes on one thread (start-up)
+_QUIET = _thread.allocate_lock()
 
 
 class _QuietStderr:
@@ -138,8 +137,11 @@ class _QuietStderr:
             except (OSError, ValueError):
                 pass
             os.dup2(self._saved, 2)
+            import re
+
+            engine_line = re.compile(_ENGINE_LINE)
             self._held.seek(0)
-            kept = b"".join(line for line in self._held if not _ENGINE_LINE.match(line))
+            kept = b"".join(line for line in self._held if not engine_line.match(line))
             if kept:
                 os.write(2, kept)
         finally:
