@@ -39,15 +39,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ENV", "MIN_THREADS", "MIN_INPUT", "EngineRaw", "EngineStats", "engine", "usable", "decode"]
 
-#: Environment variable choosing the engine: ``none`` (off) or ``rapidgzip`` (the default).
+#: Environment variable choosing when the engine is used: ``auto`` (the default), ``rapidgzip``, ``none``.
 ENV = "CHUTE_GZIP_ENGINE"
 #: Fewest threads at which the engine is used unless ``$CHUTE_GZIP_ENGINE`` asks for it: it
 #: spends 1.8x the CPU time of one thread's inflate (ISA-L) on the same file (speculative
 #: decoding, then its own CRC32), so two threads gain nothing and three or more do
 #: (docs/gzip-engines.md has the figures).
 MIN_THREADS = 3
-#: Smallest compressed file handed to the engine: below this its thread start-up and
-#: first-chunk latency cost more than a second core saves.
+#: Smallest compressed file handed to the engine: the size from which ``chute -d`` uses
+#: every core by default (a file of a few engine chunks keeps few threads busy).
 MIN_INPUT = 16 << 20
 #: Bytes asked of the engine per read.
 READ = 4 << 20
@@ -123,7 +123,7 @@ class _QuietStderr:
             self._held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
             self._saved = os.dup(2)
             os.dup2(self._held.fileno(), 2)
-        except (OSError, ValueError, AttributeError):
+        except Exception:  # no stderr to hold (closed, replaced): leave it as it is
             self._close()
 
     def stop(self) -> None:
@@ -204,9 +204,9 @@ def decode(
     engine_chunk: int = ENGINE_CHUNK,
 ) -> Any:
     """Decode the gzip file ``src`` (see :func:`usable`) into ``dst`` (``None`` only checks
-    it) with the engine on ``threads`` threads, each decoding ``engine_chunk`` compressed bytes at a time; returns
-    :class:`EngineStats`. ``format``: what the caller passed for the one-thread path
-    (``None`` detects, ``"gzip"`` insists), used if one thread takes over.
+    it) with the engine on ``threads`` threads, each decoding ``engine_chunk`` compressed
+    bytes at a time; returns :class:`EngineStats`. ``format``: what the caller passed for
+    the one-thread path (``None`` detects, ``"gzip"`` insists), used if one thread takes over.
 
     Raises what the one-thread path raises on the same file (the file is handed to it
     when the engine does not end cleanly), after writing what it writes; write errors of
