@@ -279,3 +279,51 @@ def test_open_reader_left_open_at_exit(big: tuple[Path, bytes]) -> None:
     env = dict(__import__("os").environ, CHUTE_GZIP_ENGINE="rapidgzip")
     r = subprocess.run([__import__("sys").executable, "-c", code], capture_output=True, env=env, timeout=60)
     assert (r.returncode, r.stdout, r.stderr) == (0, b"1000\n", b"")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(LAYOUTS),
+    seed=st.integers(0, 1 << 30),
+    size=st.integers(0, 400_000),
+    damage=st.sampled_from(["none", "cut", "flip"]),
+    where=st.floats(0, 1),
+    steps=st.lists(st.integers(1, 300_000), min_size=1, max_size=5),
+)
+def test_engine_reader_returns_what_one_thread_returns(
+    tmp_path: Path, kind: str, seed: int, size: int, damage: str, where: float, steps: list[int]
+) -> None:
+    """Reads of random sizes through the engine's raw stream: the same error class, and a
+    prefix of what a one-thread reader returns (all of it when nothing is wrong)."""
+    from chute.api.fileobj import ChuteReader
+
+    blob = layout(kind, text(seed, size), text(seed + 1, size // 3), 100)
+    at = min(int(where * len(blob)), len(blob) - 1)
+    if damage == "cut":
+        blob = blob[:at]
+    elif damage == "flip":
+        blob = blob[:at] + bytes([blob[at] ^ 0x5A]) + blob[at + 1 :]
+    path = tmp_path / "in.gz"
+    path.write_bytes(blob)
+
+    def reads(engine: bool) -> tuple[bytes, type[ChuteError] | None]:
+        parts: list[bytes] = []
+        with open(path, "rb") as fp:
+            raw = gzengine.EngineRaw(fp, 2) if engine else None
+            with ChuteReader(fp, raw=raw) as reader:
+                try:
+                    for i in range(10_000):
+                        part = reader.read(steps[i % len(steps)])
+                        if not part:
+                            break
+                        parts.append(part)
+                except ChuteError as exc:
+                    return b"".join(parts), type(exc)
+        return b"".join(parts), None
+
+    got, error = reads(True)
+    want, want_error = reads(False)
+    assert error is want_error
+    assert want.startswith(got)
+    if error is None:
+        assert got == want
