@@ -222,13 +222,16 @@ def main() -> None:
     parser.add_argument("--behaviour-only", action="store_true")
     args = parser.parse_args()
     out = []
+    load = os.getloadavg()[0]
     if not args.behaviour_only:
         out.append(speed(args.rounds))
     out.append(behaviour())
     text = "\n".join(out) + "\n"
     print(text)
+    after = os.getloadavg()[0]
+    machine = f"Machine: {os.cpu_count()} cores, load average {load:.1f} before the run, {after:.1f} after."
     results = Path(__file__).resolve().parent / "results" / "gzip-engines.md"
-    results.write_text(f"# Decoding any gzip: engines side by side\n\nMachine: {os.cpu_count()} cores.\n\n" + text)
+    results.write_text(f"# Decoding any gzip: engines side by side\n\n{machine}\n\n" + text)
 
 
 if __name__ == "__main__":
