@@ -297,7 +297,9 @@ class ChuteReader(io.BufferedIOBase):
         self._owns = owns_fp
         self.name = name
         self.mode = "rb"
-        self._raw = raw or _DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
+        self._raw = (
+            raw if raw is not None else _DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
+        )
         self._buffer = io.BufferedReader(self._raw, buffer_size=chunk_size)
         self._error: ChuteError | None = None  # met by read() after the bytes it returned
 

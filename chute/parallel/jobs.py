@@ -550,6 +550,10 @@ def parallel_decompress(
     after everything before it is written; from the first frame that is not one of
     those, the rest is decoded as one stream.
 
+    A big single-member gzip file (what ``gzip`` and pigz write) goes to the optional gzip
+    engine when :func:`chute.parallel.gzengine.usable` says it pays, with the bytes and
+    errors of one thread (:func:`chute.parallel.gzengine.decode`).
+
     Anything else (pipes, one-frame files, other formats, frames over 8 MiB compressed)
     goes through :func:`chute.streams.pump.decompress_stream`, with no error: with
     ``threads`` > 1 the caller decodes while a second thread writes to ``dst``
