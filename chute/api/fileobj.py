@@ -287,14 +287,19 @@ class ChuteReader(io.BufferedIOBase):
         owns_fp: bool = False,
         name: str = "",
         chunk_size: int = READ_CHUNK,
+        raw: Any = None,
         **decoder_options: Any,
     ) -> None:
+        """``raw``: the decoded bytes from elsewhere than one :class:`StreamDecoder`
+        (:class:`chute.parallel.gzengine.EngineRaw`)."""
         super().__init__()
         self._fp = fp
         self._owns = owns_fp
         self.name = name
         self.mode = "rb"
-        self._raw = _DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
+        self._raw = (
+            raw if raw is not None else _DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
+        )
         self._buffer = io.BufferedReader(self._raw, buffer_size=chunk_size)
         self._error: ChuteError | None = None  # met by read() after the bytes it returned
 
@@ -400,6 +405,7 @@ class ChuteReader(io.BufferedIOBase):
         if self.closed:
             return
         try:
+            self._raw.close()  # an engine's threads stop here
             if self._owns:
                 self._fp.close()
         finally:
@@ -686,6 +692,11 @@ def open(
     concatenable formats decodes after the old ones. Extra keyword arguments go to the
     codec (``block_size`` for gzip, ``checksum`` for zstd and lz4...).
 
+    ``threads`` (2 or more, 0 = every core) also reads a big gzip file that splits no other
+    way (one member, as ``gzip`` and pigz write) on the gzip engine's threads, when it is
+    installed and pays (:func:`chute.parallel.gzengine.usable`), with the bytes and errors
+    of one thread.
+
     zstd only, as ``compression.zstd.open`` takes them (whose keywords are a subset of
     these): ``zstd_dict`` is a dictionary (a ``ZstdDict``, bytes, or the path of a
     dictionary file; see :mod:`chute.codecs.zstd_dict`), for writing and reading;
@@ -715,6 +726,15 @@ def open(
             if seekable_reader is not None:
                 return seekable_reader
         # --- end of the seekable branch
+        raw = None
+        if plain and format in (None, "gzip") and threads is not None and threads != 1:
+            # any other gzip file, big and regular: the engine's threads (chute[gzip])
+            from ..parallel import gzengine
+            from ..parallel.pool import resolve_threads
+
+            n = resolve_threads(threads)
+            if gzengine.usable(fp, n):
+                raw = gzengine.EngineRaw(fp, n, format=format, chunk_size=chunk_size)
         binary = ChuteReader(
             fp,
             format=format,
@@ -725,6 +745,7 @@ def open(
             trailing=trailing,
             max_output=max_output,
             memory_limit=memory_limit,
+            raw=raw,
             **_zstd_keywords(zstd_dict, options),
         )
     else:

@@ -550,6 +550,10 @@ def parallel_decompress(
     after everything before it is written; from the first frame that is not one of
     those, the rest is decoded as one stream.
 
+    A big single-member gzip file (what ``gzip`` and pigz write) goes to the optional gzip
+    engine when :func:`chute.parallel.gzengine.usable` says it pays, with the bytes and
+    errors of one thread (:func:`chute.parallel.gzengine.decode`).
+
     Anything else (pipes, one-frame files, other formats, frames over 8 MiB compressed)
     goes through :func:`chute.streams.pump.decompress_stream`, with no error: with
     ``threads`` > 1 the caller decodes while a second thread writes to ``dst``
@@ -566,6 +570,11 @@ def parallel_decompress(
     if n > 1 and set(options) <= {"memory_limit"}:
         # the pieces of the other layouts decode without the caller's options; lz4 blocks have none
         plan = split(src, format, max_input=MAX_FRAME_INPUT, max_output=MAX_JOB_OUTPUT, members=not options)
+    if plan is None and n > 1 and format in (None, "gzip") and set(options) <= {"memory_limit"}:
+        from . import gzengine
+
+        if gzengine.usable(src, n):  # one gzip member (gzip, pigz): the engine's threads cut it
+            return gzengine.decode(src, dst, threads=n, format=format, chunk_size=chunk_size)
     if plan is None and n > 1:
         # one stream: the decoder and the writes to dst still take a core each
         from ..streams.writebehind import WriteBehind

@@ -1,0 +1,398 @@
+"""Any gzip file decoded on several cores, through an optional engine (rapidgzip).
+
+:mod:`chute.parallel.split` cuts only gzip that says where its members end (chute's own
+``MZ`` members, BGZF). A file written by ``gzip`` or pigz is one member with no such
+marks: its deflate stream can only be cut by guessing where blocks start and decoding
+from there speculatively, which rapidgzip (the ``chute[gzip]`` extra) does in C++ on its
+own threads. This module drives it under the guarantees of the one-thread path:
+
+* The engine checks the CRC32 and ISIZE of every member itself, and raises a mismatch,
+  a damaged block or an early end of the file before it returns the output of the chunk
+  (``engine_chunk`` of input) that holds it (measured: the engine never returned more
+  than one thread writes before its error; the property tests compare them byte for byte).
+* The engine's clean end is trusted only when it stopped exactly at the end of the file
+  (its compressed position, in bits, is the file's size). Anything else (an engine error,
+  a truncated file, which the engine ends quietly, zero padding or data after the last
+  member, which the engine refuses) hands the file to the one-thread decoder from the
+  start, which writes only what comes after the bytes already written and raises the
+  real error: the output and the error class are those of one thread, whatever the
+  engine made of the damage.
+
+``$CHUTE_GZIP_ENGINE``: ``auto`` (or unset) uses the engine, when it is installed, from
+:data:`MIN_THREADS` threads; ``rapidgzip`` from two threads; ``none`` never (the
+one-thread path: same bytes, same errors).
+"""
+
+from __future__ import annotations
+
+import _thread
+import io
+import os
+import stat
+
+from ..errors import ChuteError, CorruptStreamError
+from ..streams.pump import Stats
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
+__all__ = ["ENV", "MIN_THREADS", "MIN_INPUT", "EngineRaw", "EngineStats", "engine", "usable", "decode"]
+
+#: Environment variable choosing when the engine is used: ``auto`` (the default), ``rapidgzip``, ``none``.
+ENV = "CHUTE_GZIP_ENGINE"
+#: Fewest threads at which the engine is used unless ``$CHUTE_GZIP_ENGINE`` asks for it: it
+#: spends 1.8x the CPU time of one thread's inflate (ISA-L) on the same file (speculative
+#: decoding, then its own CRC32), so two threads gain nothing and three or more do
+#: (docs/gzip-engines.md has the figures).
+MIN_THREADS = 3
+#: Smallest compressed file handed to the engine: the size from which ``chute -d`` uses
+#: every core by default (a file of a few engine chunks keeps few threads busy).
+MIN_INPUT = 16 << 20
+#: Bytes asked of the engine per read.
+READ = 4 << 20
+#: Compressed bytes per chunk the engine's threads decode (rapidgzip's default).
+ENGINE_CHUNK = 4 << 20
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _choice() -> str:
+    choice = os.environ.get(ENV, "").strip().lower() or "auto"
+    if choice not in ("auto", "rapidgzip", "none"):
+        raise ChuteError(f"${ENV} must be 'auto', 'rapidgzip' or 'none', not {choice!r}")
+    return choice
+
+
+def engine() -> Any:
+    """The engine's module (``rapidgzip``), or ``None`` when it is not installed or
+    ``$CHUTE_GZIP_ENGINE`` is ``none``."""
+    if _choice() == "none":
+        return None
+    try:
+        import rapidgzip
+    except ImportError:
+        return None
+    return rapidgzip
+
+
+def usable(src: BinaryIO, threads: int, *, min_input: int = MIN_INPUT) -> bool:
+    """Whether ``src`` goes to the engine: the engine installed; ``threads`` at least
+    :data:`MIN_THREADS` (at least 2 when ``$CHUTE_GZIP_ENGINE`` is ``rapidgzip``); and
+    ``src`` a regular file of at least ``min_input`` bytes, read from its start, that starts
+    with a gzip header. Leaves the file position where it was."""
+    if threads < (2 if _choice() == "rapidgzip" else MIN_THREADS):
+        return False
+    try:
+        fd = src.fileno()
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size < min_input or src.tell() != 0:
+            return False
+        head = os.pread(fd, len(_GZIP_MAGIC), 0)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return head == _GZIP_MAGIC and engine() is not None
+
+
+#: Lines the engine writes to the process's stderr on its own (its note about a file that
+#: ends early, its decoders' complaints): the error one thread reports replaces them.
+_ENGINE_LINE = rb"^(Unexpected end of file when getting block at |\[[A-Za-z]*(Inflate|Gzip|Chunk)[A-Za-z]*\])"
+# re and threading stay off the import: `chute -d` of a one-member gzip imports this module
+# and usually decodes on one thread (start-up)
+_QUIET = _thread.allocate_lock()
+
+
+class _QuietStderr:
+    """Holds what the process writes to its standard error (file descriptor 2) in a
+    temporary file while the engine runs, then writes it back without the engine's own
+    lines (:data:`_ENGINE_LINE`): a damaged file gets one line, chute's. Other writers'
+    output is delayed, not lost. One decode at a time does this; others leave stderr as it is."""
+
+    def __init__(self) -> None:
+        self._saved: int | None = None
+        self._held: Any = None
+
+    def start(self) -> None:
+        if not _QUIET.acquire(blocking=False):
+            return
+        try:
+            import sys
+            import tempfile
+
+            sys.stderr.flush()
+            self._held = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+            self._saved = os.dup(2)
+            os.dup2(self._held.fileno(), 2)
+        except Exception:  # no stderr to hold (closed, replaced): leave it as it is
+            self._close()
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        try:
+            import sys
+
+            try:
+                sys.stderr.flush()
+            except (OSError, ValueError):
+                pass
+            os.dup2(self._saved, 2)
+            import re
+
+            engine_line = re.compile(_ENGINE_LINE)
+            self._held.seek(0)
+            kept = b"".join(line for line in self._held if not engine_line.match(line))
+            if kept:
+                os.write(2, kept)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        if self._saved is not None:
+            os.close(self._saved)
+            self._saved = None
+        if self._held is not None:
+            self._held.close()
+            self._held = None
+        _QUIET.release()
+
+
+class EngineStats(Stats):
+    """:class:`~chute.streams.pump.Stats` of :func:`decode`; ``engine`` is the name of the
+    engine whose output stood, ``None`` when one thread decoded the file."""
+
+    __slots__ = ("engine",)
+
+    def __init__(self) -> None:
+        super().__init__("gzip")
+        self.engine: str | None = None
+
+
+class _After:
+    """A writer that drops the first ``skip`` bytes written to it (already written by the
+    engine) and passes the rest to ``dst``."""
+
+    def __init__(self, dst: Any, skip: int) -> None:
+        self._dst = dst
+        self.skip = skip
+
+    def write(self, data: Any) -> int:
+        from ..streams._writeall import write_all
+
+        size = len(data)
+        if self.skip >= size:
+            self.skip -= size
+            return size
+        view = memoryview(data)[self.skip :]
+        self.skip = 0
+        write_all(self._dst, view)
+        return size
+
+    def flush(self) -> None:
+        flush = getattr(self._dst, "flush", None)
+        if flush is not None:
+            flush()
+
+
+def decode(
+    src: BinaryIO,
+    dst: BinaryIO | None,
+    *,
+    threads: int,
+    format: str | None = None,
+    chunk_size: int = 1 << 20,
+    engine_chunk: int = ENGINE_CHUNK,
+) -> Any:
+    """Decode the gzip file ``src`` (see :func:`usable`) into ``dst`` (``None`` only checks
+    it) with the engine on ``threads`` threads, each decoding ``engine_chunk`` compressed
+    bytes at a time; returns :class:`EngineStats`. ``format``: what the caller passed for
+    the one-thread path (``None`` detects, ``"gzip"`` insists), used if one thread takes over.
+
+    Raises what the one-thread path raises on the same file (the file is handed to it
+    when the engine does not end cleanly), after writing what it writes; write errors of
+    ``dst`` are raised as they come.
+    """
+    import time
+
+    from ..codecs._stream import StreamDecoder
+    from ..streams._writeall import write_all
+    from ..streams.pump import decompress_stream
+
+    rapidgzip = engine()
+    assert rapidgzip is not None, "decode() called without an engine"
+    size = os.fstat(src.fileno()).st_size
+    stats = EngineStats()
+    written = 0
+    clean = False
+    reader = None
+    quiet = _QuietStderr()
+    try:
+        quiet.start()
+        try:
+            reader = rapidgzip.RapidgzipFile(src, parallelization=threads, chunk_size=engine_chunk)
+        except Exception:
+            reader = None
+        buf = bytearray(READ)
+        view = memoryview(buf)
+        while reader is not None:
+            try:
+                got = reader.readinto(buf)
+                if not got:
+                    clean = reader.tell_compressed() == 8 * size
+                    break
+            except Exception:  # any engine error: one thread decides what it is
+                break
+            if dst is not None:
+                write_all(dst, view[:got] if got < READ else buf)
+            written += got
+    finally:
+        if reader is not None:
+            # a reader left open aborts the interpreter at exit (its threads outlive it)
+            reader.close()
+        quiet.stop()
+    if clean:
+        stats.bytes_in = size
+        stats.bytes_out = written
+        stats.engine = "rapidgzip"
+        stats.ended = time.monotonic()
+        return stats
+    src.seek(0)
+    after = _After(dst, written) if dst is not None else None
+    rest = decompress_stream(src, after, StreamDecoder(format), chunk_size=chunk_size, stats=stats)
+    if after is not None and after.skip:
+        raise CorruptStreamError(
+            f"gzip stream decodes to {rest.bytes_out} bytes, fewer than the {written} the parallel engine wrote"
+        )
+    return rest
+
+
+class EngineRaw(io.RawIOBase):
+    """The decoded bytes of the gzip file ``fp`` (see :func:`usable`), from the engine on
+    ``threads`` threads, as a raw stream for :class:`chute.api.fileobj.ChuteReader`.
+
+    The same guarantees as :func:`decode`: where the engine fails or does not end exactly
+    at the end of the file, one thread decodes the file from its start, skips what was
+    already returned, and returns the rest and its errors (bytes before an error first).
+    :meth:`rewind` starts again from the start (a backward seek); :meth:`close` stops the
+    engine's threads (also done when the object is collected, and at exit).
+    """
+
+    def __init__(self, fp: BinaryIO, threads: int, *, format: str | None = None, chunk_size: int = 128 << 10) -> None:
+        super().__init__()
+        self._fp = fp
+        self._threads = threads
+        self._format = format
+        self._chunk = chunk_size
+        self._size = os.fstat(fp.fileno()).st_size
+        self.pos = 0
+        self._engine: Any = None
+        self._finalizer: Any = None
+        self._one: Any = None  # one thread's StreamDecoder, once it has taken over
+        self._skip = 0  # bytes one thread decodes again before it returns anything
+        self._done = False
+        self._start_engine()
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def decoder(self) -> Any:
+        """What :class:`~chute.api.fileobj.ChuteReader` asks the format of."""
+        return self._one if self._one is not None else self
+
+    @property
+    def format(self) -> str:
+        return "gzip"
+
+    def _start_engine(self) -> None:
+        import weakref
+
+        rapidgzip = engine()
+        quiet = _QuietStderr()
+        quiet.start()
+        try:
+            reader = rapidgzip.RapidgzipFile(self._fp, parallelization=self._threads, chunk_size=ENGINE_CHUNK)
+        except Exception:
+            self._take_over()
+            return
+        finally:
+            quiet.stop()
+        self._engine = reader
+        # a reader left open aborts the interpreter at exit (its threads outlive it)
+        self._finalizer = weakref.finalize(self, reader.close)
+
+    def _stop_engine(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+            self._finalizer = self._engine = None
+
+    def _take_over(self) -> None:
+        from ..codecs._stream import StreamDecoder
+
+        self._stop_engine()
+        self._fp.seek(0)
+        self._one = StreamDecoder(self._format)
+        self._skip = self.pos
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        if not len(view) or self._done:
+            return 0
+        if self._engine is not None:
+            quiet = _QuietStderr()
+            quiet.start()
+            try:
+                got = self._engine.readinto(view)
+                clean = got or self._engine.tell_compressed() == 8 * self._size
+            except Exception:  # any engine error: one thread decides what it is
+                got, clean = 0, False
+            finally:
+                quiet.stop()
+            if got:
+                self.pos += got
+                return int(got)
+            if clean:
+                self._stop_engine()
+                self._done = True
+                return 0
+            self._take_over()
+        return self._one_thread(view)
+
+    def _one_thread(self, view: memoryview) -> int:
+        dec = self._one
+        while not dec.eof:
+            want = len(view) if not self._skip else min(self._skip, 4 << 20)
+            if dec.needs_input:
+                chunk = self._fp.read(self._chunk)
+                if not chunk:
+                    dec.end()
+                    break
+                out = dec.decompress(chunk, want)
+            else:
+                out = dec.decompress(b"", want)
+            if self._skip:
+                self._skip -= len(out)  # returned by the engine already
+            elif out:
+                view[: len(out)] = out
+                self.pos += len(out)
+                return len(out)
+        if self._skip:
+            raise CorruptStreamError(f"gzip stream decodes to fewer bytes than the {self.pos} the engine returned")
+        self._done = True
+        return 0
+
+    def tell(self) -> int:
+        return self.pos
+
+    def rewind(self) -> None:
+        self._stop_engine()
+        self._fp.seek(0)
+        self.pos = 0
+        self._one = None
+        self._skip = 0
+        self._done = False
+        self._start_engine()
+
+    def close(self) -> None:
+        self._stop_engine()
+        super().close()
