@@ -498,6 +498,9 @@ class Runner:
         import warnings
 
         from ..api.functions import copy
+        from ..parallel import gzengine
+
+        gzengine.hold_stderr = True  # this process is chute's own: the engine's lines may be held
 
         derived = None
         if name != "-" and not self.to_stdout and self.args.output is None:
@@ -646,6 +649,7 @@ class Runner:
         threads = pool_threads(self._decode_threads(size))
         if not gzengine.usable(src, threads):
             return False
+        gzengine.hold_stderr = True  # this process is chute's own: the engine's lines may be held
         gzengine.decode(src, None, threads=threads, format=fmt, chunk_size=self.read_size)
         return True
 

@@ -101,18 +101,29 @@ _ENGINE_LINE = rb"^(Unexpected end of file when getting block at |\[[A-Za-z]*(In
 # and usually decodes on one thread (start-up)
 _QUIET = _thread.allocate_lock()
 
+#: Set by the chute command (a process of its own): only there may a decode hold the process's
+#: file descriptor 2. A library caller's other threads (logging, progress) keep their stderr.
+hold_stderr = False
+
 
 class _QuietStderr:
     """Holds what the process writes to its standard error (file descriptor 2) in a
     temporary file while the engine runs, then writes it back without the engine's own
     lines (:data:`_ENGINE_LINE`): a damaged file gets one line, chute's. Other writers'
-    output is delayed, not lost. One decode at a time does this; others leave stderr as it is."""
+    output is delayed, not lost. Only in the chute command (:data:`hold_stderr`) and only when
+    stderr is not a terminal (where a progress line is drawn); one decode at a time does this,
+    others leave stderr as it is."""
 
     def __init__(self) -> None:
         self._saved: int | None = None
         self._held: Any = None
 
     def start(self) -> None:
+        try:
+            if not hold_stderr or os.isatty(2):
+                return
+        except OSError:
+            return
         if not _QUIET.acquire(blocking=False):
             return
         try:
