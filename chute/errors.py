@@ -19,6 +19,7 @@ __all__ = [
     "TruncatedStreamError",
     "LimitExceededError",
     "DictionaryError",
+    "IndexFileError",
     "ArchiveError",
     "UnsafeArchiveError",
     "ArchiveWarning",
@@ -84,6 +85,11 @@ class DictionaryError(CorruptStreamError):
     """A zstd frame needs a dictionary that was not given, or another one; or a file given
     as a dictionary is not one. (A corrupt stream to whoever lacks the dictionary: a damaged
     frame header may name a dictionary too.)"""
+
+
+class IndexFileError(ChuteError, ValueError):
+    """An index of a compressed file (a gzip sidecar index) is damaged, is not an index,
+    or belongs to another file (or to this file before it changed)."""
 
 
 class ArchiveError(ChuteError, ValueError):
