@@ -24,6 +24,7 @@ __all__ = [
     "UnsafeArchiveError",
     "ArchiveWarning",
     "UnverifiedDataWarning",
+    "IndexFileWarning",
 ]
 
 
@@ -111,3 +112,8 @@ class UnverifiedDataWarning(UserWarning):
     of a type the decoder does not know (``xz -d`` warns the same way and exits 2). A
     warning, not an error: turn it into one with ``warnings.simplefilter("error",
     UnverifiedDataWarning)``."""
+
+
+class IndexFileWarning(UserWarning):
+    """An index found beside a compressed file was refused (damaged, or made for another
+    file): the file is read without it, from its start."""

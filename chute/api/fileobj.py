@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import IO, Any, BinaryIO, Literal, cast, overload
 
     from ..codecs import Compressor
+    from ..parallel.gzindex import IndexedGzipReader
     from ..parallel.seekable import SeekableReader
 
     _File = str | bytes | os.PathLike[str] | IO[bytes]
@@ -263,6 +264,49 @@ class _DecodingRaw(io.RawIOBase):
         self._fp.seek(self._start)
         self._decoder = self._make_decoder()
         self.pos = 0
+
+
+def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) -> IndexedGzipReader | None:
+    """A reader through the gzip index ``index`` (a path), or the one beside ``file`` when
+    ``index`` is ``None``; ``None`` when there is none, or the one beside is refused (a
+    warning says why)."""
+    explicit = index is not None
+    if not explicit:
+        if not isinstance(file, (str, bytes, os.PathLike)):
+            return None
+        index = os.fsdecode(file) + ".idx"
+        if not os.path.isfile(index):
+            return None
+    from ..errors import IndexFileError
+    from ..parallel.gzindex import IndexedGzipReader, load_index
+
+    where = os.fsdecode(index)
+    try:
+        with builtins.open(index, "rb") as f:
+            data = f.read(_MAX_INDEX + 1)
+        if len(data) > _MAX_INDEX:
+            raise IndexFileError(f"larger than {_MAX_INDEX >> 20} MiB")
+        loaded = load_index(data, fp)
+    except (ChuteError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if explicit:
+            if owns:
+                fp.close()
+            if isinstance(exc, OSError):
+                raise
+            raise IndexFileError(f"{where}: {reason}") from None
+        import warnings
+
+        from ..errors import IndexFileWarning
+
+        warnings.warn(f"{where}: {reason}; reading {name or 'the file'} without it", IndexFileWarning, stacklevel=3)
+        return None
+    return IndexedGzipReader(fp, loaded, owns_fp=owns, name=name)
+
+
+#: The largest index :func:`open` reads (at the 4 MiB default spacing, 1 GiB indexes
+#: about 400 GiB of text).
+_MAX_INDEX = 1 << 30
 
 
 def _seekable(fp: Any) -> bool:
@@ -574,8 +618,9 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
-    ) -> ChuteReader | SeekableReader: ...
+    ) -> ChuteReader | SeekableReader | IndexedGzipReader: ...
 
     @overload
     def open(
@@ -597,6 +642,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
     ) -> ChuteWriter: ...
 
@@ -620,6 +666,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
     ) -> io.TextIOWrapper: ...
 
@@ -643,8 +690,9 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
-    ) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper: ...
+    ) -> ChuteReader | SeekableReader | IndexedGzipReader | ChuteWriter | io.TextIOWrapper: ...
 
 
 def open(
@@ -666,8 +714,9 @@ def open(
     memory_limit: int | None = None,
     flush_every: int | None = None,
     flush_interval: float | None = None,
+    index: str | os.PathLike[str] | bool | None = None,
     **codec_options: Any,
-) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper:
+) -> ChuteReader | SeekableReader | IndexedGzipReader | ChuteWriter | io.TextIOWrapper:
     """Open a compressed file for reading or writing, like ``gzip.open``.
 
     Returns a binary reader (:class:`ChuteReader`, or a
@@ -691,6 +740,13 @@ def open(
     dictionary file; see :mod:`chute.codecs.zstd_dict`), for writing and reading;
     ``options`` maps ``CompressionParameter`` (writing) or ``DecompressionParameter``
     (reading) to values.
+
+    gzip, reading: ``index`` is the path of an index written by ``chute index`` (see
+    docs/gzip-index.md), whose checkpoints make ``seek()`` cost one checkpoint's decode;
+    an index that is damaged or made for another file raises
+    :class:`~chute.errors.IndexFileError`. By default (``None``) the index beside a file
+    opened by path (``FILE.gz.idx``) is used when there is one, and one that is refused
+    only warns (the file is then read from its start); ``False`` ignores it.
     """
     text = mode in _TEXT_MODES
     bmode = _TEXT_MODES.get(mode) or _BINARY_MODES.get(mode)
@@ -703,6 +759,13 @@ def open(
         if level is not None or flush_every is not None or flush_interval is not None:
             raise ValueError("level, flush_every and flush_interval are for writing")
         fp, owns, name = _open_file(file, "rb")
+        if index is not None and index is not False and not isinstance(index, (str, os.PathLike)):
+            raise TypeError("index must be a path, None or False")
+        indexed = None
+        if format in (None, "gzip") and index is not False:
+            indexed = _open_indexed(fp, file, index, owns, name)
+        if indexed is not None:
+            return io.TextIOWrapper(indexed, io.text_encoding(encoding), errors, newline) if text else indexed
         # --- seekable files: a seek table or BGZF members -> O(1) seeks.
         plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
         plain = plain and zstd_dict is None and options is None

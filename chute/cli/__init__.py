@@ -2,7 +2,7 @@
 
 ``chute [OPTIONS] [FILE...]`` compresses or decompresses (see :mod:`chute.cli.compress`);
 a first argument naming a subcommand (``cat``, ``pack``, ``unpack``, ``ls``, ``precompress``,
-``bench``, ``train``, ``completion``, ``manpage``) runs that instead. Each subcommand is a module exposing
+``bench``, ``train``, ``index``, ``completion``, ``manpage``) runs that instead. Each subcommand is a module exposing
 ``build_parser(prog)`` (a :class:`chute.cli._args.Spec`: options are parsed without
 argparse, which would cost more start-up than the rest of ``chute --version``) and
 ``run(args) -> int``, imported only when used.
@@ -30,6 +30,7 @@ SUBCOMMANDS = {
     "precompress": "chute.cli.precompress",
     "bench": "chute.cli.bench",
     "train": "chute.cli.train",
+    "index": "chute.cli.index",
     "completion": "chute.cli.completion",
     "manpage": "chute.cli.manpage",
 }

@@ -289,9 +289,9 @@ def _walk_all(
 
 def _check_identity(fp: BinaryIO, base: int, size: int, index: fmt.GzipIndex, *, grown_ok: bool) -> None:
     if size < index.size or (size > index.size and not grown_ok):
-        raise IndexFileError(f"gzip index is for a file of {index.size} bytes, not {size}: rebuild it")
+        raise IndexFileError(f"gzip index is for a file of {index.size} bytes, not {size}")
     if read_identity(fp, base, index.size) != index.ident:
-        raise IndexFileError("gzip index was made for another file (or before this one changed): rebuild it")
+        raise IndexFileError("gzip index was made for another file, or for this one before it changed")
 
 
 def load_index(data: bytes, fp: BinaryIO) -> fmt.GzipIndex:
