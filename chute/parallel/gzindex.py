@@ -23,19 +23,32 @@ import os
 
 from ..codecs import gzindex as fmt
 from ..codecs._libz import WINDOW, Inflater
+from ..codecs.gzindex_foreign import Foreign, Point, gzip_header_size
+from ..codecs.gzindex_foreign import write as write_foreign
 from ..errors import IndexFileError, TrailingDataError, TruncatedStreamError, UnknownFormatError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
-__all__ = ["build_index", "extend_index", "load_index", "read_identity", "IndexedGzipReader", "index_path_for"]
+__all__ = [
+    "build_index",
+    "extend_index",
+    "load_index",
+    "import_index",
+    "export_index",
+    "read_identity",
+    "IndexedGzipReader",
+    "index_path_for",
+]
 
 #: Compressed bytes read from the file at a time.
 READ_STEP = 1 << 20
 #: Decoded bytes produced per inflate call at most.
 OUT_STEP = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
+#: Another tool's point at the end of a member's header is chute's checkpoint at its start.
+_HEADER_END = 2
 
 
 def index_path_for(path: str | os.PathLike[str]) -> str:
@@ -58,15 +71,29 @@ def read_identity(fp: BinaryIO, base: int, size: int) -> bytes:
 class _Walker:
     """Decodes a gzip file from one checkpoint to its end.
 
-    ``record``: a spacing, to record new checkpoints (building); else the index's later
-    checkpoints are checked as they are passed (reading).
+    ``record``: a spacing, to record new checkpoints (building); ``place``: the (bit, out)
+    places of another tool's points, to record checkpoints there (importing), each of which
+    must be a place where decoding can start; else the index's later checkpoints are
+    checked as they are passed (reading).
     """
 
-    def __init__(self, fp: BinaryIO, base: int, index: fmt.GzipIndex, start: int, *, record: int | None = None) -> None:
+    def __init__(
+        self,
+        fp: BinaryIO,
+        base: int,
+        index: fmt.GzipIndex,
+        start: int,
+        *,
+        record: int | None = None,
+        place: list[tuple[int, int]] | None = None,
+    ) -> None:
         self._fp = fp
         self._base = base
         self._index = index
         self._record = record
+        self._place = place  # (bit, out) of another tool's points: checkpoints go there
+        self._place_i = 0
+        self._member_bit = 0
         cps = index.checkpoints
         cp = cps[start]
         self._next = start + 1  # next checkpoint to check (reading) ...
@@ -133,6 +160,7 @@ class _Walker:
                 raise UnknownFormatError("not a gzip file")
             self._check_padding()
             return False
+        self._member_bit = self._in_pos * 8
         self._at_checkpoint(self._in_pos * 8, fmt.MEMBER)
         if self._inf is None:
             self._inf = Inflater(31)
@@ -173,6 +201,9 @@ class _Walker:
     # ------------------------------------------------------------------ checkpoints
     def _at_checkpoint(self, bit: int, kind: int) -> None:
         """At a place a checkpoint could be: record one (building) or check the index's."""
+        if self._place is not None:
+            self._place_at(bit, kind)
+            return
         if self._record is not None:
             if self.out - self._last_out >= self._record or (kind == fmt.MEMBER and bit == 0):
                 if bit == 0 and self.found:
@@ -192,6 +223,30 @@ class _Walker:
             if seen is not None and self._index.window(self._next) != seen:
                 raise IndexFileError(f"gzip index does not match the file (window of checkpoint {self._next})")
             self._next += 1
+
+    def _place_at(self, bit: int, kind: int) -> None:
+        want, i = self._place, self._place_i
+        assert want is not None
+        if i < len(want) and want[i][0] < bit:
+            raise IndexFileError(f"index does not match the file (point {i} is not where decoding can start)")
+        matched = False
+        while i < len(want) and want[i] == (bit, self.out):
+            matched, i = True, i + 1
+        self._place_i = i
+        if not matched and bit != 0:
+            return
+        if kind != fmt.INSIDE:  # a member's start, or the end of its header: the same place for chute
+            if not self.found or self.found[-1].bit != self._member_bit:
+                self.found.append(fmt.Checkpoint(self._member_bit, self.out))
+            return
+        size = min(WINDOW, self.out - self._member_out)
+        window = fmt.compress_window(self._view[self._pos - size : self._pos]) if size else b""
+        self.found.append(fmt.Checkpoint(bit, self.out, kind, size, window))
+
+    def placed_all(self) -> int | None:
+        """Importing: the first point that was never met, or ``None``."""
+        assert self._place is not None
+        return self._place_i if self._place_i < len(self._place) else None
 
     # ------------------------------------------------------------------ decoding
     def read(self, limit: int) -> bytes:
@@ -221,6 +276,8 @@ class _Walker:
                 self._end_member()
             elif inf.boundary and self.out > self._member_out:
                 self._at_checkpoint(self._next_in * 8 - inf.bits, fmt.INSIDE)
+            elif inf.boundary and self._place is not None:
+                self._at_checkpoint(self._next_in * 8 - inf.bits, _HEADER_END)
             if made:
                 return bytes(self._view[start : start + made])
         return b""
@@ -305,6 +362,55 @@ def load_index(data: bytes, fp: BinaryIO) -> fmt.GzipIndex:
     finally:
         fp.seek(base)
     return index
+
+
+def import_index(fp: BinaryIO, foreign: Foreign) -> fmt.GzipIndex:
+    """A chute index of the gzip file ``fp`` with checkpoints where ``foreign`` (another
+    tool's index of it) has its points. The file is decoded once, every point must be a
+    place where decoding can start, and the windows are taken from the decoded output, so
+    nothing of the other index is trusted but its positions."""
+    base = fp.tell()
+    size = fp.seek(0, io.SEEK_END) - base
+    fp.seek(base)
+    if foreign.size not in (None, 0, size):
+        raise IndexFileError(f"{foreign.format} index is for a file of {foreign.size} bytes, not {size}")
+    wanted = sorted({(p.bit, p.out) for p in foreign.points if p.bit < size * 8})
+    start = fmt.GzipIndex(fmt.DEFAULT_SPACING, 1, 0, b"", [fmt.Checkpoint(0, 0)])
+    walker = _Walker(fp, base, start, 0, place=wanted)
+    try:
+        while walker.read(OUT_STEP):
+            pass
+    finally:
+        walker.close()
+    missed = walker.placed_all()
+    if missed is not None:
+        raise IndexFileError(f"{foreign.format} index does not match the file (point {missed} lies past its end)")
+    if foreign.out_size not in (None, 0, walker.out):
+        raise IndexFileError(f"{foreign.format} index is for {foreign.out_size} decoded bytes, not {walker.out}")
+    spacing = foreign.spacing if foreign.spacing and fmt.MIN_SPACING <= foreign.spacing <= fmt.MAX_SPACING else None
+    return fmt.GzipIndex(
+        spacing or fmt.DEFAULT_SPACING, walker.end, walker.out, read_identity(fp, base, walker.end), walker.found
+    )
+
+
+def export_index(fp: BinaryIO, index: fmt.GzipIndex, format: str) -> bytes:
+    """``index`` (of the gzip file ``fp``) in another tool's format: indexed_gzip's or
+    gztool's. Their points at the start of a member sit after its header, which is read
+    from ``fp``."""
+    base = fp.tell()
+    points = []
+    for i, cp in enumerate(index.checkpoints):
+        if cp.kind == fmt.MEMBER:
+            fp.seek(base + cp.bit // 8)
+            head = fp.read(64 << 10)
+            hsize = gzip_header_size(head)
+            if hsize is None:
+                raise IndexFileError(f"no gzip header where checkpoint {i} says a member starts")
+            points.append(Point(cp.bit + 8 * hsize, cp.out))
+        else:
+            points.append(Point(cp.bit, cp.out, index.window(i) or None))
+    fp.seek(base)
+    return write_foreign(Foreign(format, points, index.size, index.out_size, index.spacing))
 
 
 class _IndexedRaw(io.RawIOBase):
