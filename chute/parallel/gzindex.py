@@ -380,6 +380,8 @@ def import_index(fp: BinaryIO, foreign: Foreign) -> fmt.GzipIndex:
     try:
         while walker.read(OUT_STEP):
             pass
+    except IndexFileError as exc:
+        raise IndexFileError(f"{foreign.format} {exc}") from None
     finally:
         walker.close()
     missed = walker.placed_all()

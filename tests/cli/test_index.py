@@ -119,3 +119,36 @@ def test_index_to_standard_output(big: Path) -> None:
     done = run("index", "-q", "-o", "-", big)
     assert done.returncode == 0 and not done.stderr
     assert fmt.parse(done.stdout).size == big.stat().st_size
+
+
+def test_import_and_export(big: Path, tmp_path: Path) -> None:
+    plain = gunzip(big)
+    gzt = tmp_path / "log.gzi"
+    subprocess.run([tool_path("gztool"), "-s", "1", "-I", str(gzt), "-i", str(big)], capture_output=True, check=True)
+    done = run("index", "--import", gzt, big)
+    assert done.returncode == 0 and b"imported" in done.stderr, done.stderr
+    assert run("cat", "--range", "2000000:2000100", big).stdout == plain[2_000_000:2_000_100]
+    done = run("index", "--export", tmp_path / "out.gzi", "--format", "gztool", big)
+    assert done.returncode == 0, done.stderr
+    got = subprocess.run(
+        [tool_path("gztool"), "-I", str(tmp_path / "out.gzi"), "-b", "3500000", str(big)],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert got == plain[3_500_000:]
+
+
+def test_import_errors_name_the_index(big: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.idx"
+    junk.write_bytes(b"this is no index")
+    done = run("index", "--import", junk, big)
+    assert done.returncode == 1 and done.stderr.decode().startswith(f"chute: {junk}: not an index")
+    other = tmp_path / "other.gz"
+    other.write_bytes(gz(text_like(2 << 20, 8)))
+    gzt = tmp_path / "other.gzi"
+    subprocess.run([tool_path("gztool"), "-s", "1", "-I", str(gzt), "-i", str(other)], capture_output=True, check=True)
+    done = run("index", "--import", gzt, big)
+    assert done.returncode == 1 and done.stderr.decode().startswith(f"chute: {gzt}: gztool index ")
+    assert not big.with_name("log.gz.idx").exists()
+    done = run("index", "--export", tmp_path / "x", big)
+    assert done.returncode == 1 and b"--format" in done.stderr
