@@ -282,10 +282,12 @@ def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) ->
 
     where = os.fsdecode(index)
     try:
+        from ..codecs.gzindex import MAX_INDEX_BYTES
+
         with builtins.open(index, "rb") as f:
-            data = f.read(_MAX_INDEX + 1)
-        if len(data) > _MAX_INDEX:
-            raise IndexFileError(f"larger than {_MAX_INDEX >> 20} MiB")
+            data = f.read(MAX_INDEX_BYTES + 1)
+        if len(data) > MAX_INDEX_BYTES:
+            raise IndexFileError(f"larger than {MAX_INDEX_BYTES >> 20} MiB")
         loaded = load_index(data, fp)
     except (ChuteError, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -302,11 +304,6 @@ def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) ->
         warnings.warn(f"{where}: {reason}; reading {name or 'the file'} without it", IndexFileWarning, stacklevel=3)
         return None
     return IndexedGzipReader(fp, loaded, owns_fp=owns, name=name)
-
-
-#: The largest index :func:`open` reads (at the 4 MiB default spacing, 1 GiB indexes
-#: about 400 GiB of text).
-_MAX_INDEX = 1 << 30
 
 
 def _seekable(fp: Any) -> bool:
@@ -746,7 +743,9 @@ def open(
     an index that is damaged or made for another file raises
     :class:`~chute.errors.IndexFileError`. By default (``None``) the index beside a file
     opened by path (``FILE.gz.idx``) is used when there is one, and one that is refused
-    only warns (the file is then read from its start); ``False`` ignores it.
+    only warns (the file is then read from its start); ``False`` ignores it. The index is
+    used with the default reading options only (``members``, ``trailing``, ``max_output``
+    and ``memory_limit`` read the file without it).
     """
     text = mode in _TEXT_MODES
     bmode = _TEXT_MODES.get(mode) or _BINARY_MODES.get(mode)
@@ -758,17 +757,21 @@ def open(
     if bmode == "rb":
         if level is not None or flush_every is not None or flush_interval is not None:
             raise ValueError("level, flush_every and flush_interval are for writing")
+        plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
+        plain = plain and zstd_dict is None and options is None
+        if index is not None and index is not False:
+            if not isinstance(index, (str, os.PathLike)):
+                raise TypeError("index must be a path, None or False")
+            if not plain or format not in (None, "gzip"):
+                raise ValueError("index= reads gzip with the default options only (no members, trailing, limits)")
         fp, owns, name = _open_file(file, "rb")
-        if index is not None and index is not False and not isinstance(index, (str, os.PathLike)):
-            raise TypeError("index must be a path, None or False")
+        # --- a gzip index (given, or beside the file) -> seeks cost one checkpoint's decode
         indexed = None
-        if format in (None, "gzip") and index is not False:
+        if plain and format in (None, "gzip") and index is not False:
             indexed = _open_indexed(fp, file, index, owns, name)
         if indexed is not None:
             return io.TextIOWrapper(indexed, io.text_encoding(encoding), errors, newline) if text else indexed
         # --- seekable files: a seek table or BGZF members -> O(1) seeks.
-        plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
-        plain = plain and zstd_dict is None and options is None
         if plain and format in (None, "zstd", "gzip"):
             from ..parallel.seekable import open_seekable
 

@@ -138,17 +138,20 @@ _MAX_FOREIGN = 4 << 30
 def _existing(path: str, index_path: str, fp: object, force: bool) -> GzipIndex | None:
     """The index already at ``index_path`` if it belongs to ``path`` (perhaps before it
     grew); ``None`` if there is none (or it is refused and ``force`` rebuilds it)."""
-    from ..errors import ChuteError
+    from ..codecs.gzindex import MAX_INDEX_BYTES
+    from ..errors import ChuteError, IndexFileError
     from ..parallel.gzindex import load_index
 
     try:
         with open(index_path, "rb") as f:
-            data = f.read()
+            data = f.read(MAX_INDEX_BYTES + 1)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise CliError(display_name(index_path), exc.strerror or str(exc)) from None
     try:
+        if len(data) > MAX_INDEX_BYTES:
+            raise IndexFileError(f"larger than {MAX_INDEX_BYTES >> 20} MiB")
         return load_index(data, fp)  # type: ignore[arg-type]
     except ChuteError as exc:
         if force:

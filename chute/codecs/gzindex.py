@@ -34,6 +34,7 @@ __all__ = [
     "MIN_SPACING",
     "MAX_SPACING",
     "MAX_CHECKPOINTS",
+    "MAX_INDEX_BYTES",
     "WINDOW",
     "MEMBER",
     "INSIDE",
@@ -51,6 +52,9 @@ MAX_SPACING = 1 << 30
 #: At the smallest spacing, 2^24 checkpoints index 1 TiB of output (4 MiB: 64 TiB).
 MAX_CHECKPOINTS = 1 << 24
 WINDOW = 32 << 10
+#: The largest index file read (at the 4 MiB default spacing, 1 GiB indexes about 400 GiB
+#: of text).
+MAX_INDEX_BYTES = 1 << 30
 
 #: Kinds of checkpoint: at the first byte of a gzip member (its header is decoded there,
 #: and its CRC32 and size are checked) ...

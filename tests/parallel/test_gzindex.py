@@ -285,3 +285,15 @@ def test_a_grown_file_reads_past_its_index(indexed) -> None:
         assert f.read() == plain[-5:] + more
         with pytest.raises(io.UnsupportedOperation):
             f.seek(-1, io.SEEK_END)
+
+
+def test_index_is_for_the_default_options_only(indexed) -> None:
+    path, plain = indexed
+    with chute.open(path, max_output=10) as f:  # the limit holds: no sidecar, the plain reader
+        assert not isinstance(f, IndexedGzipReader)
+        with pytest.raises(chute.LimitExceededError):
+            f.read()
+    with pytest.raises(ValueError, match="default options"):
+        chute.open(path, index=path.with_name("data.gz.idx"), max_output=10)
+    with pytest.raises(ValueError, match="default options"):
+        chute.open(path, index=path.with_name("data.gz.idx"), format="zstd")
