@@ -288,7 +288,7 @@ def test_a_grown_file_reads_past_its_index(indexed) -> None:
 
 
 def test_index_is_for_the_default_options_only(indexed) -> None:
-    path, plain = indexed
+    path, _ = indexed
     with chute.open(path, max_output=10) as f:  # the limit holds: no sidecar, the plain reader
         assert not isinstance(f, IndexedGzipReader)
         with pytest.raises(chute.LimitExceededError):
@@ -297,3 +297,25 @@ def test_index_is_for_the_default_options_only(indexed) -> None:
         chute.open(path, index=path.with_name("data.gz.idx"), max_output=10)
     with pytest.raises(ValueError, match="default options"):
         chute.open(path, index=path.with_name("data.gz.idx"), format="zstd")
+
+
+@settings(max_examples=15, deadline=None)
+@given(layouts(), st.integers(1, 5000), st.integers(1, 70_000), st.integers(0, 1 << 20))
+def test_any_read_and_output_step(layout: tuple[bytes, bytes], read_step: int, out_step: int, at: int) -> None:
+    """Input read and output made in steps of any size: members, trailers and checkpoints
+    then fall across every kind of step boundary."""
+    from chute.parallel import gzindex as module
+
+    blob, plain = layout
+    reference = fmt.serialize(build_index(io.BytesIO(blob), spacing=SPACING))
+    saved = module.READ_STEP, module.OUT_STEP
+    module.READ_STEP, module.OUT_STEP = read_step, out_step
+    try:
+        index = index_of(blob)
+        assert fmt.serialize(index) == reference  # the checkpoints are the stream's, not the steps'
+        with IndexedGzipReader(io.BytesIO(blob), index) as f:
+            at = min(at, len(plain))
+            f.seek(at)
+            assert f.read() == plain[at:]
+    finally:
+        module.READ_STEP, module.OUT_STEP = saved
