@@ -303,7 +303,7 @@ def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) ->
 
         warnings.warn(f"{where}: {reason}; reading {name or 'the file'} without it", IndexFileWarning, stacklevel=3)
         return None
-    return IndexedGzipReader(fp, loaded, owns_fp=owns, name=name)
+    return IndexedGzipReader(fp, loaded, owns_fp=owns, name=name, index_name=where)
 
 
 def _seekable(fp: Any) -> bool:

@@ -288,12 +288,8 @@ class _Walker:
         if self._record is None and self._next < len(cps):
             raise IndexFileError(f"gzip index does not match the file (checkpoint {self._next} after its end)")
 
-    def size(self) -> int:
-        """Compressed bytes walked so far."""
-        return self._in_pos
 
-
-def build_index(fp: BinaryIO, *, spacing: int = fmt.DEFAULT_SPACING, progress: Any = None) -> fmt.GzipIndex:
+def build_index(fp: BinaryIO, *, spacing: int = fmt.DEFAULT_SPACING) -> fmt.GzipIndex:
     """Index the gzip file ``fp`` (from its current position to its end) with a checkpoint
     every ``spacing`` decoded bytes. Decodes the whole file once, checking every member;
     an invalid file raises the error its plain decode would."""
@@ -301,10 +297,10 @@ def build_index(fp: BinaryIO, *, spacing: int = fmt.DEFAULT_SPACING, progress: A
         raise ValueError(f"spacing must be {fmt.MIN_SPACING} to {fmt.MAX_SPACING} bytes")
     base = fp.tell()
     start = fmt.GzipIndex(spacing, 1, 0, b"", [fmt.Checkpoint(0, 0)])
-    return _walk_all(fp, base, start, 0, spacing, [], progress)
+    return _walk_all(fp, base, start, 0, spacing, [])
 
 
-def extend_index(fp: BinaryIO, index: fmt.GzipIndex, *, progress: Any = None) -> fmt.GzipIndex | None:
+def extend_index(fp: BinaryIO, index: fmt.GzipIndex) -> fmt.GzipIndex | None:
     """``index`` continued over the bytes ``fp`` gained since it was built, decoding from
     its last checkpoint only; ``None`` if the file has not changed.
     :class:`~chute.errors.IndexFileError` if the indexed prefix changed."""
@@ -314,7 +310,7 @@ def extend_index(fp: BinaryIO, index: fmt.GzipIndex, *, progress: Any = None) ->
     if size == index.size:
         return None
     last = len(index.checkpoints) - 1
-    return _walk_all(fp, base, index, last, index.spacing, index.checkpoints[:last], progress)
+    return _walk_all(fp, base, index, last, index.spacing, index.checkpoints[:last])
 
 
 def _walk_all(
@@ -324,15 +320,13 @@ def _walk_all(
     start: int,
     spacing: int,
     kept: list[fmt.Checkpoint],
-    progress: Any,
 ) -> fmt.GzipIndex:
     walker = _Walker(fp, base, index, start, record=spacing)
     if start or index.checkpoints[start].kind != fmt.MEMBER:
         walker.found.append(index.checkpoints[start])  # resumed: the checkpoint stays
     try:
         while walker.read(OUT_STEP):
-            if progress is not None:
-                progress(walker.size(), walker.out)
+            pass
     finally:
         walker.close()
     size = walker.end
@@ -416,8 +410,9 @@ def export_index(fp: BinaryIO, index: fmt.GzipIndex, format: str) -> bytes:
 
 
 class _IndexedRaw(io.RawIOBase):
-    def __init__(self, fp: BinaryIO, index: fmt.GzipIndex, owns: bool) -> None:
+    def __init__(self, fp: BinaryIO, index: fmt.GzipIndex, owns: bool, index_name: str) -> None:
         super().__init__()
+        self._index_name = index_name
         self._fp = fp
         self._base = fp.tell()
         self.index = index
@@ -467,6 +462,14 @@ class _IndexedRaw(io.RawIOBase):
         return w
 
     def readinto(self, b: Any) -> int:
+        try:
+            return self._readinto(b)
+        except IndexFileError as exc:
+            if not self._index_name:
+                raise
+            raise IndexFileError(f"{self._index_name}: {exc}") from None
+
+    def _readinto(self, b: Any) -> int:
         view = memoryview(b).cast("B")
         if not len(view):
             return 0
@@ -493,10 +496,14 @@ class _IndexedRaw(io.RawIOBase):
 
 class IndexedGzipReader(io.BufferedReader):
     """A decompressing reader over a gzip file with an index: ``seek()`` anywhere costs
-    the decode of at most one checkpoint's span (``spacing`` bytes of output)."""
+    the decode of at most one checkpoint's span (``spacing`` bytes of output). An index
+    found not to match the file while reading raises
+    :class:`~chute.errors.IndexFileError`, naming ``index_name`` if given."""
 
-    def __init__(self, fp: BinaryIO, index: fmt.GzipIndex, *, owns_fp: bool = False, name: str = "") -> None:
-        super().__init__(_IndexedRaw(fp, index, owns_fp), buffer_size=64 << 10)
+    def __init__(
+        self, fp: BinaryIO, index: fmt.GzipIndex, *, owns_fp: bool = False, name: str = "", index_name: str = ""
+    ) -> None:
+        super().__init__(_IndexedRaw(fp, index, owns_fp, index_name), buffer_size=64 << 10)
         self._index = index
         self._name = name
 

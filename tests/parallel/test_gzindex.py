@@ -319,3 +319,22 @@ def test_any_read_and_output_step(layout: tuple[bytes, bytes], read_step: int, o
             assert f.read() == plain[at:]
     finally:
         module.READ_STEP, module.OUT_STEP = saved
+
+
+def test_a_forged_checkpoint_is_met_while_reading_and_names_the_index(indexed) -> None:
+    """An index with its digest and identity right but one checkpoint moved (made by hand:
+    random damage is refused by the digest already)."""
+    path, plain = indexed
+    sidecar = path.with_name("data.gz.idx")
+    index = fmt.parse(sidecar.read_bytes())
+    i = next(i for i, cp in enumerate(index.checkpoints) if cp.kind == fmt.INSIDE and i + 1 < len(index.checkpoints))
+    cp = index.checkpoints[i]
+    index.checkpoints[i] = fmt.Checkpoint(cp.bit, cp.out + 1, cp.kind, cp.window_size, cp.window)
+    sidecar.write_bytes(fmt.serialize(index))
+    with chute.open(path) as f:
+        assert isinstance(f, IndexedGzipReader)
+        got = b""
+        with pytest.raises(IndexFileError, match=r"data\.gz\.idx: gzip index does not match the file"):
+            while chunk := f.read(1 << 16):
+                got += chunk
+        assert plain.startswith(got)
