@@ -140,6 +140,7 @@ def copy(
                 )
             elif threads is not None and threads != 1 and progress is None and "zstd_dict" not in options:
                 from ..parallel.jobs import parallel_decompress
+
                 from ..parallel.pool import resolve_threads
 
                 workers = resolve_threads(threads)
