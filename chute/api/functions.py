@@ -29,8 +29,6 @@ __all__ = ["compress", "decompress", "copy", "detect", "read_range"]
 INPUT_STEP = 1 << 20
 #: ... and the most output it asks for per call.
 OUTPUT_STEP = 4 << 20
-#: Workers from which a gzip file with an index is decoded in spans between checkpoints.
-SPAN_WORKERS = 3
 
 
 def compress(
@@ -119,9 +117,7 @@ def copy(
     ``compress="zstd"`` (or any format; ``True`` picks one from ``dst``'s suffix, else
     zstd) compresses; ``decompress=True`` decodes, detecting the format unless
     ``format`` names it. ``chunk_size``: bytes per read, 128 KiB by default (when
-    compressing on threads, one block: 1-8 MiB by format; lz4 4 MiB). Decoding on 3 threads
-    or more, a gzip file with an index beside it (``FILE.gz.idx``, see ``chute index``) is
-    decoded in spans between its checkpoints, one per worker. Returns
+    compressing on threads, one block: 1-8 MiB by format; lz4 4 MiB). Returns
     :class:`~chute.streams.pump.Stats`.
     """
     if bool(compress) == bool(decompress):
@@ -141,20 +137,8 @@ def copy(
             elif threads is not None and threads != 1 and progress is None and "zstd_dict" not in options:
                 from ..parallel.jobs import parallel_decompress
 
-                from ..parallel.pool import resolve_threads
-
-                workers = resolve_threads(threads)
-                # spans decode with zlib, ~2.4x the CPU of one ISA-L decode (docs/gzip-index.md):
-                # worth it from 3 workers on
-                spans = workers >= SPAN_WORKERS and format in (None, "gzip") and not options
-                index = _gzip_index_beside(s) if spans else None
-                if index is not None:
-                    from ..parallel.gzindex import decode_with_index
-
-                    stats = decode_with_index(s, d, index, threads=workers)
-                else:
-                    read_size = chunk_size or DEFAULT_CHUNK
-                    stats = parallel_decompress(s, d, threads=threads, format=format, chunk_size=read_size, **options)
+                read_size = chunk_size or DEFAULT_CHUNK
+                stats = parallel_decompress(s, d, threads=threads, format=format, chunk_size=read_size, **options)
             else:
                 dec = StreamDecoder(format, **options)
                 stats = decompress_stream(s, d, dec, chunk_size=chunk_size or DEFAULT_CHUNK, progress=progress)
@@ -166,28 +150,6 @@ def copy(
     finally:
         if own_s:
             s.close()
-
-
-def _gzip_index_beside(src: Any) -> Any:
-    """The gzip index beside the file ``src`` (``NAME.idx``), if there is one and it
-    belongs to the file; ``None`` otherwise (an index that is refused is only not used:
-    decoding from the start gives the same bytes)."""
-    name = getattr(src, "name", None)
-    if not isinstance(name, str) or not os.path.isfile(name + ".idx"):
-        return None
-    from ..codecs.gzindex import MAX_INDEX_BYTES
-    from ..errors import ChuteError
-    from ..parallel.gzindex import load_index
-
-    try:
-        src.fileno()
-        with open(name + ".idx", "rb") as f:
-            data = f.read(MAX_INDEX_BYTES + 1)
-        if len(data) > MAX_INDEX_BYTES:
-            return None
-        return load_index(data, src)
-    except (ChuteError, OSError, ValueError):
-        return None
 
 
 def read_range(path: str | os.PathLike[str], start: int, end: int | None, out: BinaryIO) -> int:

@@ -4,9 +4,7 @@ Starting to decode in the middle of a deflate stream needs three calls the ``zli
 does not expose: ``inflatePrime`` (the stream resumes at a bit, not a byte),
 ``inflateSetDictionary`` on a raw stream (the 32 KiB of output before that point) and
 ``inflate(Z_BLOCK)`` (stop at each block boundary, where such a point can be recorded).
-:class:`Inflater` wraps exactly those, and :func:`crc32_combine` checks a member decoded
-in pieces. It is sans-IO: bytes in, bytes out. ctypes releases the GIL during each call,
-so inflaters on several threads decode at once.
+:class:`Inflater` wraps exactly those. It is sans-IO: bytes in, bytes out.
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["Inflater", "available", "crc32_combine", "WINDOW"]
+__all__ = ["Inflater", "available", "WINDOW"]
 
 #: The deflate window: the most output a back-reference reaches.
 WINDOW = 32 << 10
@@ -77,8 +75,6 @@ def _load() -> Any:
         lib.inflateReset2.argtypes = [ptr, ctypes.c_int]
         lib.inflatePrime.argtypes = [ptr, ctypes.c_int, ctypes.c_int]
         lib.inflateSetDictionary.argtypes = [ptr, ctypes.c_char_p, ctypes.c_uint]
-        lib.crc32_combine64.argtypes = [ctypes.c_ulong, ctypes.c_ulong, ctypes.c_int64]
-        lib.crc32_combine64.restype = ctypes.c_ulong
         _version = version
         _lib = lib
         return lib
@@ -93,12 +89,6 @@ def available() -> bool:
     except ChuteError:
         return False
     return True
-
-
-def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """The CRC32 of two pieces of data laid end to end, from the CRC32 of each and the
-    length of the second."""
-    return int(_load().crc32_combine64(crc1, crc2, len2))
 
 
 class Inflater:

@@ -20,9 +20,6 @@ import bisect
 import ctypes
 import io
 import os
-import struct
-import time
-import zlib
 
 from ..codecs import gzindex as fmt
 from ..codecs._libz import WINDOW, Inflater
@@ -40,7 +37,6 @@ __all__ = [
     "load_index",
     "import_index",
     "export_index",
-    "decode_with_index",
     "read_identity",
     "IndexedGzipReader",
     "index_path_for",
@@ -53,8 +49,6 @@ OUT_STEP = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 #: Another tool's point at the end of a member's header is chute's checkpoint at its start.
 _HEADER_END = 2
-#: A member segment whose CRC32 zlib checked (it was decoded from its header).
-_CHECKED = -1
 
 
 def index_path_for(path: str | os.PathLike[str]) -> str:
@@ -92,15 +86,8 @@ class _Walker:
         *,
         record: int | None = None,
         place: list[tuple[int, int]] | None = None,
-        read_at: Any = None,
-        crcs: bool = False,
     ) -> None:
         self._fp = fp
-        if read_at is not None:
-            self._read_at = read_at  # type: ignore[method-assign]
-        # crcs: the CRC32 and length of each member's output, for spans decoded apart
-        # (decode_with_index): [crc, length, trailer crc, trailer size, starts here]
-        self.segments: list[list[Any]] | None = [] if crcs else None
         self._base = base
         self._index = index
         self._record = record
@@ -144,8 +131,6 @@ class _Walker:
             self._inf = inf
             self._in_member = True
             self._raw_member = True
-            if self.segments is not None:
-                self.segments.append([0, 0, None, None, False])
 
     def close(self) -> None:
         if self._inf is not None:
@@ -186,8 +171,6 @@ class _Walker:
         self._member_out = self.out
         self._in_member = True
         self._raw_member = False
-        if self.segments is not None:
-            self.segments.append([0, 0, None, None, True])
         return True
 
     def _check_padding(self) -> None:
@@ -210,14 +193,9 @@ class _Walker:
     def _end_member(self) -> None:
         self._in_pos = self._next_in
         if self._raw_member:  # zlib decoded raw deflate: the 8-byte trailer is ours to skip
-            trailer = self._read_at(self._in_pos, 8)
-            if len(trailer) != 8:
+            if len(self._read_at(self._in_pos, 8)) != 8:
                 raise TruncatedStreamError("gzip file ends inside a member trailer")
             self._in_pos += 8
-            if self.segments is not None:
-                self.segments[-1][2:4] = struct.unpack("<II", trailer)
-        elif self.segments is not None:
-            self.segments[-1][2] = _CHECKED  # decoded from its header: zlib checked its CRC32
         self._in_member = False
 
     # ------------------------------------------------------------------ checkpoints
@@ -277,7 +255,15 @@ class _Walker:
             if not self._in_member and not self._start_member():
                 self._finish()
                 break
-            inf = self._feed()
+            inf = self._inf
+            assert inf is not None
+            if inf.unconsumed == 0:
+                self._feed_pos = self._next_in
+                data = self._read_at(self._feed_pos, READ_STEP)
+                if not data:
+                    raise TruncatedStreamError("gzip file ends inside a member")
+                self._feed_len = len(data)
+                inf.feed(bytearray(data))
             if self._pos + min(limit, OUT_STEP) > len(self._buf):
                 keep = min(WINDOW, self._pos)
                 ctypes.memmove(self._buf, ctypes.addressof(self._buf) + self._pos - keep, keep)
@@ -293,44 +279,8 @@ class _Walker:
             elif inf.boundary and self._place is not None:
                 self._at_checkpoint(self._next_in * 8 - inf.bits, _HEADER_END)
             if made:
-                piece = self._view[start : start + made]
-                if self.segments is not None:
-                    seg = self.segments[-1]
-                    seg[0] = zlib.crc32(piece, seg[0])
-                    seg[1] += made
-                return bytes(piece)
+                return bytes(self._view[start : start + made])
         return b""
-
-    def _feed(self) -> Inflater:
-        """The inflater, with input."""
-        inf = self._inf
-        assert inf is not None
-        if inf.unconsumed == 0:
-            self._feed_pos = self._next_in
-            data = self._read_at(self._feed_pos, READ_STEP)
-            if not data:
-                raise TruncatedStreamError("gzip file ends inside a member")
-            self._feed_len = len(data)
-            inf.feed(bytearray(data))
-        return inf
-
-    def pass_checkpoint(self, target: int) -> None:
-        """With the output at checkpoint ``target``'s offset: decode, with no output, up to
-        it, so that it is checked (a span decoded apart ends there)."""
-        while self._next <= target:
-            if not self._in_member:
-                if not self._start_member():
-                    self._finish()
-                continue
-            inf = self._feed()
-            before = inf.unconsumed
-            inf.inflate(self._buf, self._pos, 0, block=True)
-            if inf.eof:
-                self._end_member()
-            elif inf.boundary and self.out > self._member_out:
-                self._at_checkpoint(self._next_in * 8 - inf.bits, fmt.INSIDE)
-            elif inf.unconsumed == before and not inf.boundary:  # output due before the checkpoint
-                raise IndexFileError(f"gzip index does not match the file (checkpoint {target})")
 
     def _finish(self) -> None:
         self.done = True
@@ -457,123 +407,6 @@ def export_index(fp: BinaryIO, index: fmt.GzipIndex, format: str) -> bytes:
             points.append(Point(cp.bit, cp.out, index.window(i) or None))
     fp.seek(base)
     return write_foreign(Foreign(format, points, index.size, index.out_size, index.spacing))
-
-
-def decode_with_index(fp: BinaryIO, dst: BinaryIO, index: fmt.GzipIndex, *, threads: int) -> Any:
-    """Decode the gzip file ``fp`` (a real file: its descriptor is read at offsets) to
-    ``dst`` with ``threads`` workers, each decoding the span between two checkpoints of
-    ``index``; at most ``2 x threads`` spans (of ``index.spacing`` output bytes) in flight.
-
-    Every member's CRC32 and size are checked, those cut across spans too (their CRCs are
-    combined), and every checkpoint is checked when the span before it ends. A span that
-    fails is decoded again on this thread, after the spans before it are written, so the
-    error and the bytes written before it are those of a decode in one thread. Returns
-    :class:`~chute.streams.pump.Stats`."""
-    from collections import deque
-
-    from ..codecs._libz import crc32_combine
-    from ..errors import ChecksumError, ChuteError
-    from ..streams._writeall import write_all
-    from ..streams.pump import Stats
-    from .pool import Pool
-
-    fd = fp.fileno()
-    base = fp.tell()
-    cps = index.checkpoints
-
-    def read_at(pos: int, n: int) -> bytes:
-        return os.pread(fd, n, base + pos)
-
-    def span(i: int) -> tuple[list[bytes], list[list[Any]]]:
-        walker = _Walker(fp, base, index, i, read_at=read_at, crcs=True)
-        pieces: list[bytes] = []
-        try:
-            if i + 1 < len(cps):
-                end = cps[i + 1].out
-                while walker.out < end:
-                    piece = walker.read(min(OUT_STEP, end - walker.out))
-                    if not piece:
-                        raise IndexFileError(f"gzip index does not match the file (checkpoint {i + 1} after its end)")
-                    pieces.append(piece)
-                walker.pass_checkpoint(i + 1)
-            else:
-                while piece := walker.read(OUT_STEP):
-                    pieces.append(piece)
-        finally:
-            walker.close()
-        assert walker.segments is not None
-        return pieces, walker.segments
-
-    stats = Stats(format="gzip")
-    pool = Pool(span, threads)
-    pending: deque[tuple[int, Any]] = deque()
-    member: tuple[int, int] | None = None  # CRC32 and length of the member cut at the last span's end
-    failed: int | None = None
-    try:
-        i = 0
-        while i < len(cps) or pending:
-            if i < len(cps) and len(pending) < 2 * threads:
-                pending.append((i, pool.submit(i)))
-                i += 1
-                continue
-            k, job = pending.popleft()
-            try:
-                pieces, segments = job.wait()
-            except ChuteError:
-                failed = k
-                break
-            member, cut = _check_members(segments, member, crc32_combine)
-            if cut is not None:  # a member's CRC32 or size is wrong: its bytes, then the error
-                _write_upto(dst, pieces, cut, write_all, stats)
-                raise ChecksumError("gzip member fails its check (CRC32 or size)")
-            for piece in pieces:
-                write_all(dst, piece)
-                stats.bytes_out += len(piece)
-    finally:
-        pending.clear()
-        pool.close()
-    if failed is not None:  # one thread, from that checkpoint: its bytes, then its error
-        walker = _Walker(fp, base, index, failed)
-        try:
-            while piece := walker.read(OUT_STEP):
-                write_all(dst, piece)
-                stats.bytes_out += len(piece)
-        finally:
-            walker.close()
-        raise IndexFileError(f"gzip index does not match the file (span from checkpoint {failed})")
-    stats.bytes_in = index.size
-    stats.ended = time.monotonic()
-    return stats
-
-
-def _check_members(
-    segments: list[list[Any]], member: tuple[int, int] | None, combine: Any
-) -> tuple[tuple[int, int] | None, int | None]:
-    """Check the members of one span (its :attr:`_Walker.segments`) given the member cut at
-    the end of the span before (CRC32, length); return the member cut at this span's end,
-    and the output offset in the span where a member that fails its check ends."""
-    at = 0
-    for j, (crc, length, trailer_crc, trailer_size, starts) in enumerate(segments):
-        at += length
-        if not starts and member is not None:  # the rest of the member the span before ended in
-            crc, length = combine(member[0], crc, length), member[1] + length
-        member = None
-        if trailer_crc is None:
-            # goes on in the next span; unless it starts just where the next span starts
-            if not (starts and length == 0 and j == len(segments) - 1):
-                member = (crc, length)
-        elif trailer_crc != _CHECKED and (crc != trailer_crc or length % (1 << 32) != trailer_size):
-            return None, at
-    return member, None
-
-
-def _write_upto(dst: BinaryIO, pieces: list[bytes], n: int, write_all: Any, stats: Any) -> None:
-    for piece in pieces:
-        if n <= 0:
-            break
-        write_all(dst, piece[:n])
-        stats.bytes_out += min(n, len(piece))
-        n -= len(piece)
 
 
 class _IndexedRaw(io.RawIOBase):
