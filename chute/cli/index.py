@@ -1,8 +1,8 @@
 """``chute index FILE.gz...``: write a sidecar index for random reads in any gzip file.
 
 The index (``FILE.gz.idx`` unless ``-o`` names another) holds a checkpoint every
-``--spacing`` bytes of output; ``chute.open``, ``chute cat --range`` and ``chute -d`` then
-start decoding at the checkpoint before the bytes they want. Run again on a file that
+``--spacing`` bytes of output; ``chute.open`` and ``chute cat --range`` then start
+decoding at the checkpoint before the bytes they want. Run again on a file that
 grew (more members appended), it extends the index from its last checkpoint; on a file
 that did not change, it leaves the index alone. ``--import`` makes the index from one of
 indexed_gzip, gztool or bgzip (``.gzi``) and ``--export`` writes it for the first two.
