@@ -282,12 +282,14 @@ def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) ->
 
     where = os.fsdecode(index)
     try:
-        from ..codecs.gzindex import MAX_INDEX_BYTES
+        from ..codecs.gzindex import MAGIC, MAX_INDEX_BYTES
 
         with builtins.open(index, "rb") as f:
             data = f.read(MAX_INDEX_BYTES + 1)
         if len(data) > MAX_INDEX_BYTES:
             raise IndexFileError(f"larger than {MAX_INDEX_BYTES >> 20} MiB")
+        if not explicit and not data.startswith(MAGIC):
+            return None  # another tool's file that happens to be named so: not ours to judge
         loaded = load_index(data, fp)
     except (ChuteError, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -743,7 +745,8 @@ def open(
     an index that is damaged or made for another file raises
     :class:`~chute.errors.IndexFileError`. By default (``None``) the index beside a file
     opened by path (``FILE.gz.idx``) is used when there is one, and one that is refused
-    only warns (the file is then read from its start); ``False`` ignores it. The index is
+    only warns (the file is then read from its start; a file there that is no chute index
+    at all is ignored); ``False`` ignores it. The index is
     used with the default reading options only (``members``, ``trailing``, ``max_output``
     and ``memory_limit`` read the file without it).
     """

@@ -345,3 +345,13 @@ def test_a_forged_checkpoint_is_met_while_reading_and_names_the_index(indexed) -
             while chunk := f.read(1 << 16):
                 got += chunk
         assert plain.startswith(got)
+
+
+def test_another_tools_file_named_like_the_sidecar_is_ignored(indexed) -> None:
+    path, plain = indexed
+    path.with_name("data.gz.idx").write_bytes(b"an index of some other program\n")
+    with chute.open(path) as f:  # no warning (they are errors here)
+        assert not isinstance(f, IndexedGzipReader)
+        assert f.read() == plain
+    with pytest.raises(IndexFileError, match="not a chute gzip index"):
+        chute.open(path, index=path.with_name("data.gz.idx"))
