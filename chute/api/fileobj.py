@@ -303,7 +303,12 @@ def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) ->
 
         from ..errors import IndexFileWarning
 
-        warnings.warn(f"{where}: {reason}; reading {name or 'the file'} without it", IndexFileWarning, stacklevel=3)
+        try:
+            warnings.warn(f"{where}: {reason}; reading {name or 'the file'} without it", IndexFileWarning, stacklevel=3)
+        except BaseException:  # warnings turned into errors: the file is not handed back
+            if owns:
+                fp.close()
+            raise
         return None
     return IndexedGzipReader(fp, loaded, owns_fp=owns, name=name, index_name=where)
 
