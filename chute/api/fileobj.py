@@ -277,10 +277,17 @@ def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) ->
         index = os.fsdecode(file) + ".idx"
         if not os.path.isfile(index):
             return None
+    from ..codecs._libz import available
     from ..errors import IndexFileError
     from ..parallel.gzindex import IndexedGzipReader, load_index
 
     where = os.fsdecode(index)
+    if not available():  # no system zlib to start at a checkpoint with
+        if not explicit:
+            return None
+        if owns:
+            fp.close()
+        raise IndexFileError(f"{where}: reading through a gzip index needs the system zlib (libz), not found")
     try:
         from ..codecs.gzindex import MAGIC, MAX_INDEX_BYTES
 

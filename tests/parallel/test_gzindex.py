@@ -355,3 +355,16 @@ def test_another_tools_file_named_like_the_sidecar_is_ignored(indexed) -> None:
         assert f.read() == plain
     with pytest.raises(IndexFileError, match="not a chute gzip index"):
         chute.open(path, index=path.with_name("data.gz.idx"))
+
+
+def test_without_the_system_zlib_the_sidecar_is_skipped(indexed, monkeypatch) -> None:
+    """No libz to load (simulated: it is on every machine the tests run on)."""
+    from chute.codecs import _libz
+
+    monkeypatch.setattr(_libz, "_lib", None)
+    monkeypatch.setattr(_libz, "_missing", "gzip indexes need the system zlib library (libz), which was not found")
+    path, plain = indexed
+    with chute.open(path) as f:
+        assert not isinstance(f, IndexedGzipReader) and f.read() == plain
+    with pytest.raises(IndexFileError, match="needs the system zlib"):
+        chute.open(path, index=path.with_name("data.gz.idx"))
