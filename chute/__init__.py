@@ -43,6 +43,7 @@ __all__ = [
     "TrailingDataError",
     "TruncatedStreamError",
     "LimitExceededError",
+    "IndexFileError",
     "ArchiveError",
     "UnsafeArchiveError",
 ]
@@ -67,6 +68,7 @@ _LAZY = {
     "TrailingDataError": "errors",
     "TruncatedStreamError": "errors",
     "LimitExceededError": "errors",
+    "IndexFileError": "errors",
     "ArchiveError": "errors",
     "UnsafeArchiveError": "errors",
     "DictionaryError": "errors",
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
         CorruptStreamError,
         DictionaryError,
         FormatError,
+        IndexFileError,
         LimitExceededError,
         TrailingDataError,
         TruncatedStreamError,

@@ -19,10 +19,12 @@ __all__ = [
     "TruncatedStreamError",
     "LimitExceededError",
     "DictionaryError",
+    "IndexFileError",
     "ArchiveError",
     "UnsafeArchiveError",
     "ArchiveWarning",
     "UnverifiedDataWarning",
+    "IndexFileWarning",
 ]
 
 
@@ -86,6 +88,11 @@ class DictionaryError(CorruptStreamError):
     frame header may name a dictionary too.)"""
 
 
+class IndexFileError(ChuteError, ValueError):
+    """An index of a compressed file (a gzip sidecar index) is damaged, is not an index,
+    or belongs to another file (or to this file before it changed)."""
+
+
 class ArchiveError(ChuteError, ValueError):
     """An archive is malformed."""
 
@@ -105,3 +112,8 @@ class UnverifiedDataWarning(UserWarning):
     of a type the decoder does not know (``xz -d`` warns the same way and exits 2). A
     warning, not an error: turn it into one with ``warnings.simplefilter("error",
     UnverifiedDataWarning)``."""
+
+
+class IndexFileWarning(UserWarning):
+    """An index found beside a compressed file was refused (damaged, or made for another
+    file): the file is read without it, from its start."""

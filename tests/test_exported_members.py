@@ -31,6 +31,7 @@ EXPECTED = {
     "TrailingDataError",
     "TruncatedStreamError",
     "LimitExceededError",
+    "IndexFileError",
     "ArchiveError",
     "UnsafeArchiveError",
     "DictionaryError",

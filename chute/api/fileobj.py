@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import IO, Any, BinaryIO, Literal, cast, overload
 
     from ..codecs import Compressor
+    from ..parallel.gzindex import IndexedGzipReader
     from ..parallel.seekable import SeekableReader
 
     _File = str | bytes | os.PathLike[str] | IO[bytes]
@@ -263,6 +264,60 @@ class _DecodingRaw(io.RawIOBase):
         self._fp.seek(self._start)
         self._decoder = self._make_decoder()
         self.pos = 0
+
+
+def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) -> IndexedGzipReader | None:
+    """A reader through the gzip index ``index`` (a path), or the one beside ``file`` when
+    ``index`` is ``None``; ``None`` when there is none, or the one beside is refused (a
+    warning says why)."""
+    explicit = index is not None
+    if not explicit:
+        if not isinstance(file, (str, bytes, os.PathLike)):
+            return None
+        index = os.fsdecode(file) + ".idx"
+        if not os.path.isfile(index):
+            return None
+    from ..codecs._libz import available
+    from ..errors import IndexFileError
+    from ..parallel.gzindex import IndexedGzipReader, load_index
+
+    where = os.fsdecode(index)
+    if not available():  # no system zlib to start at a checkpoint with
+        if not explicit:
+            return None
+        if owns:
+            fp.close()
+        raise IndexFileError(f"{where}: reading through a gzip index needs the system zlib (libz), not found")
+    try:
+        from ..codecs.gzindex import MAGIC, MAX_INDEX_BYTES
+
+        with builtins.open(index, "rb") as f:
+            data = f.read(MAX_INDEX_BYTES + 1)
+        if len(data) > MAX_INDEX_BYTES:
+            raise IndexFileError(f"larger than {MAX_INDEX_BYTES >> 20} MiB")
+        if not explicit and not data.startswith(MAGIC):
+            return None  # another tool's file that happens to be named so: not ours to judge
+        loaded = load_index(data, fp)
+    except (ChuteError, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if explicit:
+            if owns:
+                fp.close()
+            if isinstance(exc, OSError):
+                raise
+            raise IndexFileError(f"{where}: {reason}") from None
+        import warnings
+
+        from ..errors import IndexFileWarning
+
+        try:
+            warnings.warn(f"{where}: {reason}; reading {name or 'the file'} without it", IndexFileWarning, stacklevel=3)
+        except BaseException:  # warnings turned into errors: the file is not handed back
+            if owns:
+                fp.close()
+            raise
+        return None
+    return IndexedGzipReader(fp, loaded, owns_fp=owns, name=name, index_name=where)
 
 
 def _seekable(fp: Any) -> bool:
@@ -580,8 +635,9 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
-    ) -> ChuteReader | SeekableReader: ...
+    ) -> ChuteReader | SeekableReader | IndexedGzipReader: ...
 
     @overload
     def open(
@@ -603,6 +659,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
     ) -> ChuteWriter: ...
 
@@ -626,6 +683,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
     ) -> io.TextIOWrapper: ...
 
@@ -649,8 +707,9 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         memory_limit: int | None = None,
         flush_every: int | None = None,
         flush_interval: float | None = None,
+        index: str | os.PathLike[str] | bool | None = None,
         **codec_options: Any,
-    ) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper: ...
+    ) -> ChuteReader | SeekableReader | IndexedGzipReader | ChuteWriter | io.TextIOWrapper: ...
 
 
 def open(
@@ -672,8 +731,9 @@ def open(
     memory_limit: int | None = None,
     flush_every: int | None = None,
     flush_interval: float | None = None,
+    index: str | os.PathLike[str] | bool | None = None,
     **codec_options: Any,
-) -> ChuteReader | SeekableReader | ChuteWriter | io.TextIOWrapper:
+) -> ChuteReader | SeekableReader | IndexedGzipReader | ChuteWriter | io.TextIOWrapper:
     """Open a compressed file for reading or writing, like ``gzip.open``.
 
     Returns a binary reader (:class:`ChuteReader`, or a
@@ -702,6 +762,16 @@ def open(
     dictionary file; see :mod:`chute.codecs.zstd_dict`), for writing and reading;
     ``options`` maps ``CompressionParameter`` (writing) or ``DecompressionParameter``
     (reading) to values.
+
+    gzip, reading: ``index`` is the path of an index written by ``chute index`` (see
+    docs/gzip-index.md), whose checkpoints make ``seek()`` cost one checkpoint's decode;
+    an index that is damaged or made for another file raises
+    :class:`~chute.errors.IndexFileError`. By default (``None``) the index beside a file
+    opened by path (``FILE.gz.idx``) is used when there is one, and one that is refused
+    only warns (the file is then read from its start; a file there that is no chute index
+    at all is ignored); ``False`` ignores it. The index is
+    used with the default reading options only (``members``, ``trailing``, ``max_output``
+    and ``memory_limit`` read the file without it).
     """
     text = mode in _TEXT_MODES
     bmode = _TEXT_MODES.get(mode) or _BINARY_MODES.get(mode)
@@ -713,10 +783,21 @@ def open(
     if bmode == "rb":
         if level is not None or flush_every is not None or flush_interval is not None:
             raise ValueError("level, flush_every and flush_interval are for writing")
-        fp, owns, name = _open_file(file, "rb")
-        # --- seekable files: a seek table or BGZF members -> O(1) seeks.
         plain = members == "all" and trailing == "error" and max_output is None and memory_limit is None
         plain = plain and zstd_dict is None and options is None
+        if index is not None and index is not False:
+            if not isinstance(index, (str, os.PathLike)):
+                raise TypeError("index must be a path, None or False")
+            if not plain or format not in (None, "gzip"):
+                raise ValueError("index= reads gzip with the default options only (no members, trailing, limits)")
+        fp, owns, name = _open_file(file, "rb")
+        # --- a gzip index (given, or beside the file) -> seeks cost one checkpoint's decode
+        indexed = None
+        if plain and format in (None, "gzip") and index is not False:
+            indexed = _open_indexed(fp, file, index, owns, name)
+        if indexed is not None:
+            return io.TextIOWrapper(indexed, io.text_encoding(encoding), errors, newline) if text else indexed
+        # --- seekable files: a seek table or BGZF members -> O(1) seeks.
         if plain and format in (None, "zstd", "gzip"):
             from ..parallel.seekable import open_seekable
 

@@ -2,7 +2,7 @@
 
 ``chute [OPTIONS] [FILE...]`` compresses or decompresses (see :mod:`chute.cli.compress`);
 a first argument naming a subcommand (``cat``, ``pack``, ``unpack``, ``ls``, ``precompress``,
-``bench``, ``batch``, ``train``, ``completion``, ``manpage``) runs that instead. Each subcommand is a module exposing
+``bench``, ``batch``, ``train``, ``index``, ``completion``, ``manpage``) runs that instead. Each subcommand is a module exposing
 ``build_parser(prog)`` (a :class:`chute.cli._args.Spec`: options are parsed without
 argparse, which would cost more start-up than the rest of ``chute --version``) and
 ``run(args) -> int``, imported only when used.
@@ -31,6 +31,7 @@ SUBCOMMANDS = {
     "bench": "chute.cli.bench",
     "batch": "chute.cli.batch",
     "train": "chute.cli.train",
+    "index": "chute.cli.index",
     "completion": "chute.cli.completion",
     "manpage": "chute.cli.manpage",
 }

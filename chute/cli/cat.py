@@ -2,14 +2,15 @@
 
 ``--follow`` keeps reading a growing compressed file (like ``tail -f``); ``--range
 START:END`` prints only that byte range of the decompressed data, without decoding the
-rest when the file is seekable (chute ``--seekable`` output).
+rest when the file is seekable (chute ``--seekable`` output, or a gzip file with an index
+beside it: see ``chute index``).
 """
 
 from __future__ import annotations
 
 import sys
 
-from ..errors import ChuteError
+from ..errors import ChuteError, IndexFileWarning
 from ._args import ArgumentTypeError, Spec
 from ._common import CliError, display_name, parse_size
 
@@ -69,11 +70,21 @@ def run(args: Namespace) -> int:
         from ..api.functions import read_range
 
         start, end = args.range
-        try:
-            read_range(files[0], start, end, sys.stdout.buffer)
-        except ChuteError as exc:
-            raise CliError(display_name(files[0]), str(exc)) from None
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            # a sidecar gzip index that is refused: the range is read from the start
+            warnings.simplefilter("always", IndexFileWarning)
+            try:
+                read_range(files[0], start, end, sys.stdout.buffer)
+            except ChuteError as exc:
+                raise CliError(display_name(files[0]), str(exc)) from None
         sys.stdout.buffer.flush()
+        notes = [str(w.message) for w in caught if issubclass(w.category, IndexFileWarning)]
+        if notes:  # the bytes are right, only slower to come: a warning, exit status 2
+            if not args.quiet:
+                sys.stderr.write(f"chute: {notes[0]}\n")
+            return 2
         return 0
     from .compress import run_main
 

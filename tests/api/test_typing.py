@@ -15,16 +15,20 @@ import io
 from typing import assert_type
 
 import chute
+from chute.parallel.gzindex import IndexedGzipReader
 from chute.parallel.seekable import SeekableReader
 
-assert_type(chute.open("a.zst"), chute.ChuteReader | SeekableReader)
-assert_type(chute.open("a.zst", "rb"), chute.ChuteReader | SeekableReader)
+assert_type(chute.open("a.zst"), chute.ChuteReader | SeekableReader | IndexedGzipReader)
+assert_type(chute.open("a.zst", "rb"), chute.ChuteReader | SeekableReader | IndexedGzipReader)
 assert_type(chute.open("a.zst", "wb", level=3), chute.ChuteWriter)
 assert_type(chute.open("a.zst", "ab"), chute.ChuteWriter)
 assert_type(chute.open("a.zst", "rt", encoding="utf-8"), io.TextIOWrapper)
 assert_type(chute.open("a.zst", "wt"), io.TextIOWrapper)
 mode = "r" + "b"
-assert_type(chute.open("a.zst", mode), chute.ChuteReader | SeekableReader | chute.ChuteWriter | io.TextIOWrapper)
+assert_type(
+    chute.open("a.zst", mode),
+    chute.ChuteReader | SeekableReader | IndexedGzipReader | chute.ChuteWriter | io.TextIOWrapper,
+)
 
 with chute.open("a.zst", "wb") as out:
     out.write(b"data")
