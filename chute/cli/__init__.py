@@ -2,10 +2,10 @@
 
 ``chute [OPTIONS] [FILE...]`` compresses or decompresses (see :mod:`chute.cli.compress`);
 a first argument naming a subcommand (``cat``, ``pack``, ``unpack``, ``ls``, ``precompress``,
-``bench``, ``batch``, ``train``, ``index``, ``completion``, ``manpage``) runs that instead. Each subcommand is a module exposing
-``build_parser(prog)`` (a :class:`chute.cli._args.Spec`: options are parsed without
-argparse, which would cost more start-up than the rest of ``chute --version``) and
-``run(args) -> int``, imported only when used.
+``bench``, ``batch``, ``train``, ``index``, ``completion``, ``manpage``) runs that instead.
+Each subcommand is a module exposing ``build_parser(prog)`` (a :class:`chute.cli._args.Spec`:
+options are parsed without argparse, which would cost more start-up than the rest of
+``chute --version``) and ``run(args) -> int``, imported only when used.
 
 Errors print one line, ``chute: NAME: reason``, and exit 1; warnings exit 2; a reader
 that closes the pipe ends chute quietly; Ctrl-C exits 130 with no partial output left.
