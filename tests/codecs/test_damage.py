@@ -41,7 +41,6 @@ SLACK = {
 }
 
 
-
 def damaged(fmt: str, where: float = 0.6) -> bytes:
     cmd = TOOLS[fmt]
     blob = bytearray(subprocess.run([tool(cmd[0]), *cmd[1:], "-c"], input=DATA, capture_output=True).stdout)

@@ -26,7 +26,6 @@ from chute.errors import ChuteError, TrailingDataError
 CHUTE = [sys.executable, "-m", "chute"]
 
 
-
 def decode_all(blob: bytes, fmt: str | None, sizes: list[int], max_length: int) -> tuple[bytes, Exception | None]:
     """Feed ``blob`` in pieces, as a pump does; (everything delivered, the error or None)."""
     dec = StreamDecoder(fmt)
