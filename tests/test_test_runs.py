@@ -55,3 +55,30 @@ def test_ci_fails_on_a_missing_tool_but_not_on_a_platform_skip(tmp_path: Path) -
     assert "1 failed, 2 passed, 1 skipped" in out, out
     assert "FAILED test_sample.py::test_tool_missing" in out, out
     assert "skipped in CI, where every reference tool is installed: frobnicate is not installed" in out, out
+
+
+PROPERTY = """
+from hypothesis import given, settings, strategies as st
+
+@settings(max_examples=48, database=None)
+@given(st.binary(min_size=8))
+def test_property(data):
+    with open("examples.txt", "a") as f:
+        f.write("x")
+"""
+
+
+def examples_run(tmp_path: Path, **env: str) -> int:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "test_property.py").write_text(PROPERTY)
+    run(tmp_path, **env)
+    return len((tmp_path / "examples.txt").read_text())
+
+
+def test_the_quick_run_tries_a_quarter_of_each_property_tests_examples(tmp_path: Path) -> None:
+    assert examples_run(tmp_path) == 12
+
+
+def test_all_and_ci_try_every_example(tmp_path: Path) -> None:
+    assert examples_run(tmp_path / "all", CHUTE_TEST_ALL="1") == 48
+    assert examples_run(tmp_path / "ci", CI="true") == 48
