@@ -52,8 +52,16 @@ def _left(out: Path) -> list[str]:
     return [str(p) for p in out.rglob(".chute-*")] if out.exists() else []
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
-@pytest.mark.parametrize("source", ["file", "pipe", "zstd-pipe"])
+#: The quick run's cases: both signals, a file and the pipe decoded on a second thread.
+QUICK = {("file", "TERM"), ("zstd-pipe", "INT")}
+CASES = [
+    pytest.param(source, sig, id=f"{source}-{name}", marks=() if (source, name) in QUICK else pytest.mark.slow)
+    for source in ("file", "pipe", "zstd-pipe")
+    for name, sig in (("TERM", signal.SIGTERM), ("INT", signal.SIGINT))
+]
+
+
+@pytest.mark.parametrize(("source", "sig"), CASES)
 def test_signal_at_random_points_leaves_no_temp_file(tmp_path: Path, archive: Path, source: str, sig: int) -> None:
     """``zstd-pipe``: a .tar.zst on standard input, decoded on the read-ahead thread while
     the main thread writes the files straight from its chunks."""
