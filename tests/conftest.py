@@ -4,10 +4,12 @@ Test modules import these by name (``from conftest import payloads``): pytest pu
 folder on ``sys.path`` before it imports the test modules.
 
 The default run is the quick one: tests marked ``slow`` (large files, real browsers, long
-property runs) are deselected. ``CHUTE_TEST_ALL=1`` (``scripts/test --all``) or ``CI=true``
-runs everything. Outside CI a missing reference tool skips its tests with a one-line
-reason; in CI every tool is installed, so a skip is a failure, except the few skips listed
-in :data:`PLATFORM_SKIPS`, which depend on the machine rather than on what is installed.
+property runs, the heavy cases of sweeps over formats and levels) are deselected, and each
+property test tries a quarter of its examples (:data:`QUICK_EXAMPLES`). ``CHUTE_TEST_ALL=1``
+(``scripts/test --all``) or ``CI=true`` runs everything, every example. Outside CI a
+missing reference tool skips its tests with a one-line reason; in CI every tool is
+installed, so a skip is a failure, except the few skips listed in :data:`PLATFORM_SKIPS`,
+which depend on the machine rather than on what is installed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import random
 import shutil
 
 import pytest
+from hypothesis import settings
 from hypothesis import strategies as st
 
 _WORDS = (
@@ -53,13 +56,40 @@ def run_all() -> bool:
     return in_ci() or os.environ.get("CHUTE_TEST_ALL", "") not in ("", "0")
 
 
+#: The quick run tries 1/QUICK_EXAMPLES of each property test's examples (at least MIN_EXAMPLES).
+QUICK_EXAMPLES = 4
+MIN_EXAMPLES = 10
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if run_all() or config.getoption("markexpr"):
-        return  # everything, or the caller chose with -m
+    if run_all():
+        return
+    fewer_examples(items)
+    if config.getoption("markexpr"):
+        return  # the caller chose with -m
     slow = [item for item in items if item.get_closest_marker("slow") is not None]
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+
+
+def fewer_examples(items: list[pytest.Item]) -> None:
+    """Give each hypothesis test among ``items`` a quarter of its ``max_examples``.
+
+    Nearly every property test sets its own ``max_examples``, which a settings profile
+    cannot lower; hypothesis reads the test's settings from this attribute when it runs.
+    """
+    seen: set[int] = set()
+    for item in items:
+        test = getattr(item, "obj", None)
+        test = getattr(test, "__func__", test)  # a method's function
+        if not getattr(test, "is_hypothesis_test", False) or id(test) in seen:
+            continue
+        seen.add(id(test))  # one function for every parameter set
+        own = test._hypothesis_internal_use_settings  # type: ignore[union-attr]
+        quick = max(MIN_EXAMPLES, own.max_examples // QUICK_EXAMPLES)
+        if quick < own.max_examples:
+            test._hypothesis_internal_use_settings = settings(own, max_examples=quick)  # type: ignore[union-attr]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -67,7 +97,10 @@ def pytest_report_header(config: pytest.Config) -> str:
         return "chute: CI run: every test; a skip not in conftest.PLATFORM_SKIPS fails"
     if run_all():
         return "chute: full run (CHUTE_TEST_ALL)"
-    return "chute: quick run: tests marked slow are deselected (scripts/test --all runs them)"
+    return (
+        "chute: quick run: tests marked slow are deselected, property tests try a quarter of "
+        "their examples (scripts/test --all runs everything)"
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -81,6 +114,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.outcome = "failed"
             report.longrepr = f"skipped in CI, where every reference tool is installed: {reason}"
     return None
+
+
+def slow_case(*values: object) -> object:
+    """One parameter set of a parametrized test, left out of the quick run: the heavy cases
+    of a sweep whose other cases stay in it (``@pytest.mark.parametrize("fmt", ["gzip",
+    slow_case("xz")])``)."""
+    return pytest.param(*values, marks=pytest.mark.slow)
 
 
 def have_tool(name: str) -> bool:

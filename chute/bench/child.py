@@ -199,7 +199,9 @@ def main() -> None:
     job = json.load(sys.stdin)
     try:
         result = measure_streams(job)
-    except (ChuteError, OSError, MemoryError) as exc:
+    except MemoryError as exc:  # often without a message: the allocation that failed has none
+        result = {"error": str(exc) or "out of memory"}
+    except (ChuteError, OSError) as exc:
         result = {"error": str(exc)}
     json.dump(result, sys.stdout)
     sys.stdout.flush()

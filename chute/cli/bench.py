@@ -16,7 +16,7 @@ import sys
 import time
 
 from ._args import ArgumentTypeError, Spec
-from ._common import CliError, open_output, parse_size
+from ._common import CliError, display_name, open_output, parse_size
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,7 +120,10 @@ def run(args: Namespace) -> int:
     from ..errors import ChuteError
 
     if args.formats:
-        measure.check_formats(args.formats)
+        try:
+            measure.check_formats(args.formats)
+        except ChuteError as exc:
+            raise CliError("--formats", str(exc)) from None
     if args.slice is not None and args.slice < inputs.SLICE:
         raise CliError("--slice", "slices are 1M or more")
     if args.records or args.delimiter is not None:
@@ -185,7 +188,7 @@ def run(args: Namespace) -> int:
     for r in failed:
         sys.stderr.write(f"chute: {r.candidate.label}: {r.error}\n")
     if len(failed) == len(results):
-        raise ChuteError("every candidate failed")
+        raise CliError(_names(args.paths), "every candidate failed")
     return 1 if failed else 0
 
 
@@ -193,6 +196,7 @@ def _run_records(args: Namespace) -> int:
     import json
 
     from ..bench import inputs, records, report
+    from ..errors import ChuteError
 
     if args.formats and [f.lower() for f in args.formats] not in (["zstd"], ["zst"]):
         raise CliError("--records", "records are measured with zstd only (dictionaries are zstd's)")
@@ -210,7 +214,10 @@ def _run_records(args: Namespace) -> int:
         out.flush()
         delimiter = args.delimiter if args.delimiter is not None else b"\n"
         levels = args.levels or list(records.DEFAULT_RECORD_LEVELS)
-        rep = records.measure_records(plan, levels, delimiter=delimiter, dict_size=args.dict_size or 110 << 10)
+        try:
+            rep = records.measure_records(plan, levels, delimiter=delimiter, dict_size=args.dict_size or 110 << 10)
+        except ChuteError as exc:  # too few records to train: the inputs' fault
+            raise CliError(_names(args.paths), str(exc).removeprefix("--records: ")) from None
     finally:
         plan.cleanup()
     target = _target(args.paths)
@@ -231,6 +238,11 @@ def _run_records(args: Namespace) -> int:
         doc = {**report.environment(), "settings": settings, "records": rep.as_dict()}
         _write(args.json, json.dumps(doc, indent=1) + "\n", args.force)
     return 0
+
+
+def _names(paths: list[str]) -> str:
+    """The inputs, as an error line names them."""
+    return ", ".join(display_name(p) for p in paths)
 
 
 def _target(paths: list[str]) -> str:

@@ -180,5 +180,3 @@ def open_seekable(
     if index is None:
         return None
     return SeekableReader(fp, index, owns_fp=owns_fp, name=name)
-
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def test_standard_input_sampled_and_json_on_stdout(tmp_path: Path) -> None:
     "args, message",
     [
         (["nope"], b"chute: nope: no such file or folder\n"),
-        (["{f}", "--formats", "zip"], b"chute: unknown format 'zip'"),
+        (["{f}", "--formats", "zip"], b"chute: --formats: unknown format 'zip'"),
         (["{f}", "--levels=30"], b"chute: --levels: no level given"),
         (["{f}", "--goal", "fast"], b"unknown goal 'fast'"),
         (["{f}", "--slice", "64K"], b"chute: --slice: slices are 1M or more\n"),
@@ -86,6 +87,31 @@ def test_standard_input_sampled_and_json_on_stdout(tmp_path: Path) -> None:
 def test_errors_are_one_line(data: Path, args: list[str], message: bytes) -> None:
     r = bench(*(a.format(f=data) for a in args))
     assert r.returncode == 1 and message in r.stderr and r.stderr.count(b"\n") == 1 and b"Traceback" not in r.stderr
+
+
+def test_every_candidate_failing_names_the_input(data: Path) -> None:
+    """Compressing at xz -9 needs 674 MiB: under a 300 MB address-space limit every
+    measuring process runs out of memory, while chute bench itself has enough."""
+    limit = 300_000_000
+
+    def low_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    r = subprocess.run(
+        [*CHUTE, "bench", str(data), "--formats", "xz", "--levels=9", "--no-chart"],
+        capture_output=True,
+        timeout=300,
+        preexec_fn=low_memory,
+    )
+    assert r.returncode == 1 and b"Traceback" not in r.stderr
+    assert r.stderr.splitlines() == [b"chute: xz -9: out of memory", f"chute: {data}: every candidate failed".encode()]
+
+
+def test_too_few_records_names_the_input(tmp_path: Path) -> None:
+    (tmp_path / "few").write_bytes(b"one\ntwo\nthree\n")
+    r = bench(str(tmp_path / "few"), "--records")
+    assert r.returncode == 1 and r.stderr.startswith(f"chute: {tmp_path / 'few'}: too few samples (3)".encode())
+    assert r.stderr.count(b"\n") == 1
 
 
 def test_existing_output_is_refused_without_force(data: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ the output of the call that fails, so chute asks them for little at a time).
 
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 import sys
@@ -41,7 +42,7 @@ SLACK = {
 }
 
 
-
+@functools.cache  # the tools write the same bytes each time; xz takes seconds
 def damaged(fmt: str, where: float = 0.6) -> bytes:
     cmd = TOOLS[fmt]
     blob = bytearray(subprocess.run([tool(cmd[0]), *cmd[1:], "-c"], input=DATA, capture_output=True).stdout)

@@ -24,7 +24,6 @@ from chute.errors import CorruptStreamError, TrailingDataError, TruncatedStreamE
 CHUTE = [sys.executable, "-m", "chute"]
 
 
-
 def written_by(cmd: list[str], data: bytes) -> bytes:
     return subprocess.run([tool(cmd[0]), *cmd[1:]], input=data, capture_output=True, check=True).stdout
 
