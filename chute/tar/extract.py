@@ -829,7 +829,7 @@ def _is_empty(fd: int) -> bool:
     try:
         with os.scandir(fd) as entries:
             return next(entries, None) is None
-    except (OSError, TypeError):  # TypeError: no scandir by descriptor on this system
+    except (OSError, TypeError, NotImplementedError):  # no scandir by descriptor on this system
         return False
 
 
