@@ -72,8 +72,8 @@ def new_compressor(
 
     ``threads``: ``None`` compresses in the caller's thread; N >= 1 uses N worker
     threads; 0 uses every usable core. zstd with one thread uses libzstd's worker
-    (``zstd -T1``: compression overlaps the caller's I/O), and lz4 one worker of
-    :mod:`chute.parallel.jobs` for the same reason; N > 1 goes through
+    (``zstd -T1``: compression overlaps the caller's I/O), and lz4 the frames of
+    :mod:`chute.parallel.jobs`, compressed in the caller's thread; N > 1 goes through
     :mod:`chute.parallel.jobs` (independent frames of 8 MiB), as every splittable format
     does, except zstd with tuning options (window, long distance, job size), which
     keeps libzstd's workers.
@@ -102,8 +102,8 @@ def new_compressor(
         return parallel_compressor(codec, level, threads=n, **options)
     lz4_worker = codec.name == "lz4" and threads == 1 and set(options) <= {"checksum"}
     if (threads is not None and threads != 1) or options.get("seekable") or lz4_worker:
-        # lz4 with one thread compresses on one worker too, as zstd -T1 does: reading and
-        # writing in the caller's thread then overlap the compression (4 MiB frames)
+        # lz4 with one thread writes the same 4 MiB frames as with more (compressed in
+        # the caller's thread: see parallel_compressor)
         from ..parallel.jobs import parallel_compressor
 
         return parallel_compressor(codec, level, threads=threads, **options)

@@ -602,13 +602,13 @@ class Runner:
         return stats
 
     def check(self, name: str) -> None:
+        if self.op == "list" and name != "-" and self._list_stored(name):
+            return  # from metadata: no decoder to load (start-up is most of a -l)
         import warnings
 
         from ..codecs._stream import StreamDecoder
         from ..streams.pump import decompress_stream
 
-        if self.op == "list" and name != "-" and self._list_stored(name):
-            return
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with warnings.catch_warnings(record=True) as caught, self._input(name) as (src, size, progress):
             warnings.simplefilter("always", UnverifiedDataWarning)

@@ -101,7 +101,10 @@ class _Cursor:
             return b""
         off = pos - self._start
         if not (off >= 0 and off + n <= len(self._buf)):
-            size = max(n, self.window)
+            # read ahead only after a short hop: small blocks tend to follow small blocks,
+            # and after a long one (a zstd block of 128 KiB) the window would go unused
+            near = 0 <= off < len(self._buf) + self.window
+            size = max(n, self.window) if near else n
             if self._fd >= 0:
                 self._buf = os.pread(self._fd, size, self.base + pos)
             else:

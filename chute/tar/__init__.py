@@ -60,7 +60,6 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
     objects to close afterwards.
     """
     from .. import codecs
-    from ..api.fileobj import open as chute_open
 
     closers: list[Any] = []
     if isinstance(file, (str, bytes, os.PathLike)):
@@ -72,7 +71,8 @@ def open_compressed_input(file: Any, format: str | None = None, **kw: Any) -> tu
     if fmt is None and format is None:
         fmt = codecs.detect(raw.peek(16)[:16])
     if fmt is None:
-        return raw, closers
+        return raw, closers  # a plain .tar: no decoder to load
+    from ..api.fileobj import open as chute_open
     from ..streams import _malloc
     from ..streams.readahead import ReadAhead
 

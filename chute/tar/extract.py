@@ -117,6 +117,10 @@ class Extractor:
         # exist (see _open_tmp): the signal handler of chute.streams.atomic removes them.
         self._abs_target = os.path.abspath(self.target)
         self._root = os.open(self.target, _DIR_FLAGS)
+        # A target that is empty at the start holds only what this extraction made: a file
+        # is created under its own name there (O_EXCL; see _open_file)
+        self._in_place = _is_empty(self._root)
+        self._placing: str | None = None  # the last file created under its own name
         # Open folders by path under the target ("a/b"), least recently used first, and
         # folders whose mode and mtime wait for the end, by path (plain dicts keep order).
         self._fds: dict[str, int] = {}
@@ -358,6 +362,7 @@ class Extractor:
         d = self._root
         abs_dir = self._abs_target + "/"
         exact_dir = False
+        in_place = self._in_place
         # kept in locals, and put back where other code reads them (finally, general path)
         members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
         try:
@@ -374,17 +379,7 @@ class Extractor:
                             block = read(BLOCK)
                             pre += block
                             head_size = 3 * BLOCK
-                if reader._globals or (pre and pax_mtime is None):
-                    usual = None
-                elif block[:2] != b"./":
-                    usual = _usual_header(block)
-                else:
-                    # "./name", as `tar -C DIR -cf - .` writes every name: the same header
-                    # without the "./" (its checksum adjusted) may take the short path
-                    shifted = _without_dot_slash(block)
-                    usual = None if shifted is None else _usual_header(shifted)
-                    if usual is not None:
-                        usual = (usual[0], "./" + usual[1], *usual[2:])  # messages: the name as stored
+                usual = None if reader._globals or (pre and pax_mtime is None) else _usual_header(block)
                 if usual is not None and (members >= max_members or total + usual[4] > max_total):
                     usual = None  # the general path refuses it
                 if usual is not None:
@@ -424,17 +419,24 @@ class Extractor:
                     # As _write_file: created with its final mode when the umask and the
                     # folder keep it, else private and fchmod-ed once complete.
                     exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
-                    counter += 1
-                    tmp = f"{prefix}{counter}.part"
                     # registered before it exists: a signal at any point leaves nothing
+                    named = in_place  # under its own name (see Extractor._open_file)
+                    if named:
+                        tmp = base
+                    else:
+                        counter += 1
+                        tmp = f"{prefix}{counter}.part"
                     live = abs_dir + tmp
                     live_add(live)
+                    if named:
+                        self._placing = live
                     try:
                         fd = open_(tmp, flags, mode if exact else 0o600, dir_fd=d)
                     except OSError as exc:
                         live_discard(live)
                         fd = -1
-                        if isinstance(exc, FileExistsError):
+                        if isinstance(exc, FileExistsError):  # a name seen before: replaced
+                            named = False
                             self._tmp_counter = counter
                             fd, tmp, live = self._open_tmp(d, dpath, mode if exact else 0o600)
                             counter = self._tmp_counter
@@ -457,6 +459,9 @@ class Extractor:
                             raise
                         close(fd)
                         offset += head_size + size + pad
+                        if named:
+                            live_discard(live)
+                            continue
                         try:
                             rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
                         except OSError as exc:
@@ -487,15 +492,44 @@ class Extractor:
     def _remove_live(self) -> None:
         """Remove this extraction's temporary files still registered: on an exception that
         may have landed between a file's creation and its rename (Ctrl-C), as the signal
-        handler of :mod:`chute.streams.atomic` does for SIGTERM."""
+        handler of :mod:`chute.streams.atomic` does for SIGTERM; and the last file created
+        under its own name, if it is still registered."""
         under = self._abs_target + "/"
         for path in list(_LIVE):
-            if path.startswith(under) and path.rpartition("/")[2].startswith(self._tmp_prefix):
+            if path == self._placing or (
+                path.startswith(under) and path.rpartition("/")[2].startswith(self._tmp_prefix)
+            ):
                 _LIVE.discard(path)
                 try:
                     os.unlink(path)
                 except OSError:
                     pass
+
+    def _open_file(self, d: int, dpath: str, name: str, mode: int) -> tuple[int, str, str]:
+        """A new file for the member ``name`` in the folder ``d``: (fd, the name it has
+        now, absolute path registered for removal), as :meth:`_open_tmp`.
+
+        In a target that was empty at the start, a name that does not exist yet is
+        created as it is (``O_EXCL``): there is nothing it could replace, and no
+        ``rename`` to pay. It is registered for removal like a temporary name, and removed
+        if the member fails, so an interrupted extraction leaves no partial file under a
+        member's name either; only SIGKILL or a crash can (as it can leave a temporary
+        file). A name that exists (a member seen twice) is written under a temporary
+        name and renamed over it, as everywhere else.
+        """
+        if self._in_place:
+            live = self._live(dpath, name)
+            _LIVE.add(live)
+            self._placing = live
+            try:
+                return os.open(name, _FILE_FLAGS, mode, dir_fd=d), name, live
+            except FileExistsError:
+                _LIVE.discard(live)
+            except OSError:
+                _LIVE.discard(live)
+                raise
+            # any other exception (Ctrl-C) leaves it registered: _remove_live removes it
+        return self._open_tmp(d, dpath, mode)
 
     def _open_tmp(self, d: int, dpath: str, mode: int) -> tuple[int, str, str]:
         """A new temporary file in the folder ``d`` (``dpath`` under the target): (fd, name,
@@ -576,7 +610,7 @@ class Extractor:
         # default ACL), else private and fchmod-ed at the end. Either way no group/other
         # write bit before the end: those always take the fchmod path.
         exact = not mode & ~0o755 and self._umask is not None and not mode & self._umask and d in self._exact_mode_dirs
-        fd, tmp, live = self._open_tmp(d, dpath, mode if exact else 0o600)
+        fd, tmp, live = self._open_file(d, dpath, name, mode if exact else 0o600)
         try:
             kind = type(data)
             if kind is _DataStream or kind is _SparseStream:
@@ -601,6 +635,9 @@ class Extractor:
             _LIVE.discard(live)
             raise
         os.close(fd)
+        if tmp == name:
+            _LIVE.discard(live)
+            return
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
@@ -742,6 +779,10 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
     absolute (``/``, ``C:``), no ``//``, no part that starts with a dot (so no ``.`` or
     ``..``), no ``..`` anywhere. ``path`` is the name without a folder's trailing ``/``;
     ``size`` is 0 for a folder (no data follows it, whatever its field says).
+
+    A name that starts with ``./`` (as ``tar -cf A -C DIR .`` writes every name) is taken
+    too when the rest of it is such a name and no ustar prefix field comes before it:
+    ``name`` is then the name as stored, ``path`` the rest (what normalizing makes of it).
     """
     if len(block) != BLOCK:
         return None
@@ -761,11 +802,14 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
         return None
     j = block.find(0, 0, 100)
     raw = block[: j if j >= 0 else 100]
-    if block[345] and magic[5] == 0:  # ustar: the prefix field
+    prefixed = block[345] and magic[5] == 0  # ustar: the prefix field
+    if prefixed:
         raw = block[345:500].partition(b"\0")[0] + b"/" + raw
     name = raw.decode("utf-8", "surrogateescape")
     folder = t == 53
     path = name[:-1] if folder and name[-1:] == "/" else name
+    if path[:2] == "./" and not prefixed:
+        path = path[2:]
     if (
         not path
         or path[0] in "/."
@@ -780,22 +824,13 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
     return folder, name, path, int(block[100:107], 8), size, int(block[136:147], 8) * 1_000_000_000
 
 
-def _without_dot_slash(block: bytes) -> bytes | None:
-    """The header ``block`` with the ``./`` that starts its name removed and its checksum
-    field lowered to match, or None when that would not be the same member: a ustar prefix
-    field in use (then the name does not start the path), or a checksum field that is not
-    the usual 6 octal digits, NUL and space. The new checksum is right exactly when the
-    old one was (:func:`_usual_header` checks it)."""
-    if len(block) != BLOCK or (block[345] and block[257:263] == b"ustar\0"):
-        return None
-    field = block[148:156]
-    if field[6:] != b"\0 " or field[:6].translate(_OCTAL_TO_ZERO) != b"000000":
-        return None
-    # "./" is 0x2E + 0x2F = 93 less in the sum; the name ends with two more NULs
-    stored = int(field[:6], 8) - 93
-    if stored < 0:
-        return None
-    return block[2:100] + b"\0\0" + block[100:148] + b"%06o\0 " % stored + block[156:]
+def _is_empty(fd: int) -> bool:
+    """Whether the folder ``fd`` has no entries (False when that cannot be told)."""
+    try:
+        with os.scandir(fd) as entries:
+            return next(entries, None) is None
+    except (OSError, TypeError, NotImplementedError):  # no scandir by descriptor on this system
+        return False
 
 
 def _read_umask() -> int | None:

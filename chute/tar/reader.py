@@ -85,7 +85,7 @@ def copy_member(fp: Any, fd: int, size: int, pad: int, buf: bytearray, name: str
     chunks (no copy); else through ``buf``, in one read of data and padding and one write
     when they fit in it.
     """
-    if isinstance(fp, ReadAhead):
+    if type(fp) is ReadAhead:  # not isinstance: through io's ABCs that costs ~1.7 us a member
         got = fp.write_to(fd, size, pad)
         if got < size + pad:
             where = "data" if got < size else "padding"

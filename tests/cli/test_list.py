@@ -126,3 +126,30 @@ def test_lz4_content_size(data: Path, tmp_path: Path) -> None:
     listing = chute("-lv", str(out)).stdout
     assert "(from the frame descriptors)" in listing
     assert _uncompressed(listing, str(out)) == data.stat().st_size
+
+
+@pytest.mark.parametrize("fmt", ["zstd", "xz"])
+def test_list_from_metadata_loads_no_decoder(tmp_path: Path, fmt: str) -> None:
+    """Start-up is most of what ``-l`` costs: a file that records its sizes is listed
+    without loading the stream decoder, the pump or ``warnings``."""
+    import chute as lib
+
+    path = tmp_path / f"a.{'zst' if fmt == 'zstd' else 'xz'}"
+    path.write_bytes(lib.compress(b"abc" * 1000, fmt))
+    run = (
+        "import sys\n"
+        "out, sys.argv = sys.argv[1], ['chute', *sys.argv[2:]]\n"
+        "from chute.cli import main\n"
+        "status = main()\n"
+        "open(out, 'w').write('\\n'.join(sorted(sys.modules)))\n"
+        "sys.exit(status)\n"
+    )
+    report = tmp_path / "modules.txt"
+    done = subprocess.run([sys.executable, "-c", run, str(report), "-l", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "3000" in done.stdout
+    loaded = set(report.read_text().split())
+    base = subprocess.run([sys.executable, "-c", "import sys; print(*sys.modules)"], capture_output=True, text=True)
+    assert "chute.api.listing" in loaded  # the metadata path did run
+    heavy = {"chute.codecs._stream", "chute.streams.pump", "warnings"}
+    assert sorted((loaded - set(base.stdout.split())) & heavy) == []

@@ -165,3 +165,18 @@ def test_version_names_every_engine_library() -> None:
     if xz is not None:  # xz --version names the liblzma it runs on: the system's, as Python's lzma
         liblzma = subprocess.run([xz, "--version"], capture_output=True, text=True, check=True).stdout.splitlines()[1]
         assert f"  {liblzma}" in lines, (liblzma, out)
+
+
+def test_plain_tar_runs_load_no_decoder(tmp_path: Path) -> None:
+    """``ls`` and ``unpack`` of an uncompressed .tar load neither the file-object layer
+    nor the stream decoder: they have nothing to decode (start-up is a good part of an
+    ``ls``)."""
+    import chute.tar
+
+    plain = tmp_path / "a.tar"
+    with chute.tar.open(plain, "w") as tw:
+        tw.add_bytes("x", b"x")
+    decoder = {"chute.api.fileobj", "chute.codecs._stream", "chute.streams.pump"}
+    for argv in (("ls", str(plain)), ("unpack", str(plain), "-C", str(tmp_path / "u"))):
+        assert sorted(loaded_by(tmp_path, *argv) & decoder) == [], argv
+    assert (tmp_path / "u" / "x").read_bytes() == b"x"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import chute
@@ -293,17 +293,22 @@ def test_ctrl_c_stops_within_a_second() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
-def test_lz4_one_thread_compresses_on_a_worker() -> None:
-    """threads=1 for lz4 is one worker beside the caller, like zstd -T1: 4 MiB frames;
-    threads=None compresses in the caller's thread, one frame."""
+def test_lz4_one_thread_compresses_in_the_callers_thread() -> None:
+    """threads=1 for lz4 writes the block compressor's 4 MiB frames, compressed in the
+    caller's thread (no worker: the hand-off cost more CPU than it saved); threads=None
+    is the codec's own compressor, one frame."""
     from chute.api.fileobj import new_compressor
 
     data = sample(9 << 20)
+    before = {t.name for t in threading.enumerate()}
     one = new_compressor("lz4", threads=1)
-    assert isinstance(one, ParallelCompressor)
+    assert isinstance(one, ParallelCompressor) and not one.keeps_input
     blob = one.compress(data) + one.finish()
-    assert blob.count(b"\x04\x22\x4d\x18") >= 3  # 4 + 4 + 1 MiB: three frames (at least)
+    assert {t.name for t in threading.enumerate()} == before  # no worker was started
+    assert lz4_blocks_per_frame(blob) == [1, 1, 1]  # 4 + 4 + 1 MiB: three frames
     assert chute.decompress(blob) == data
+    two = new_compressor("lz4", threads=2)
+    assert two.compress(data) + two.finish() == blob
     plain = new_compressor("lz4", threads=None)
     assert not isinstance(plain, ParallelCompressor)
     single = plain.compress(data) + plain.finish()
@@ -313,6 +318,57 @@ def test_lz4_one_thread_compresses_on_a_worker() -> None:
     if shutil.which("lz4"):
         done = subprocess.run(["lz4", "-dc"], input=blob, capture_output=True, check=True)
         assert done.stdout == data
+
+
+_KINDS = ["bytes", "bytearray", "view-bytes", "view-bytearray"]
+
+
+def _as_kind(data: bytes, kind: str) -> bytes | bytearray | memoryview:
+    if kind == "bytearray":
+        return bytearray(data)
+    if kind == "view-bytes":
+        return memoryview(data)[:]
+    if kind == "view-bytearray":
+        return memoryview(bytearray(data))
+    return data
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    writes=st.lists(st.tuples(st.integers(0, 3 * BLOCK), st.sampled_from(_KINDS)), max_size=10),
+    flush_at=st.sets(st.integers(0, 9), max_size=2),
+)
+@example(writes=[(20_000, "bytearray"), (20_000, "view-bytearray"), (30_000, "bytes")], flush_at=set())
+def test_lz4_layout_follows_the_writes_not_threads_or_buffer_types(
+    writes: list[tuple[int, str]], flush_at: set[int]
+) -> None:
+    """The same writes give the same bytes at one thread (inline) and two (workers), and
+    whether each write is bytes, a bytearray or a view: a mutable piece big enough to be a
+    block of its own is copied whole, not merged into its neighbours."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parallel, "KEEP_MIN", BLOCK // 8)
+        patch.setattr(parallel, "PART_MIN", BLOCK // 4)
+        data = [sample(size) for size, _ in writes]
+        outs = _lz4_outputs(data, [kind for _, kind in writes], flush_at)
+    assert len(outs) == 1
+    assert chute.decompress(outs.pop()) == b"".join(data)
+
+
+def _lz4_outputs(data: list[bytes], kinds: list[str], flush_at: set[int]) -> set[bytes]:
+    outs = set()
+    for threads, typed in ((1, True), (2, True), (1, False), (2, False)):
+        comp = parallel_compressor("lz4", None, threads=threads, block_size=BLOCK)
+        out = []
+        for i, (chunk, kind) in enumerate(zip(data, kinds, strict=True)):
+            buf = _as_kind(chunk, kind if typed else "bytes")
+            out.append(comp.compress(buf))
+            if isinstance(buf, bytearray) or (isinstance(buf, memoryview) and not buf.readonly):
+                buf[:] = b"\xff" * len(buf)  # the caller reuses its buffer
+            if i in flush_at:
+                out.append(comp.flush())
+        out.append(comp.finish())
+        outs.add(b"".join(out))
+    return outs
 
 
 def lz4_blocks_per_frame(blob: bytes) -> list[int]:

@@ -178,26 +178,32 @@ def test_dot_slash_names_take_the_short_path(tmp_path: Path, general_names: list
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(min_size=512, max_size=512), st.sampled_from([b"./", b"./a", b"./a/b", b"./" + b"c" * 98]))
-def test_without_dot_slash_is_the_same_header(raw: bytes, name: bytes) -> None:
-    """Whatever else the block holds, the shifted header is accepted by ``_usual_header``
-    exactly when the header with ``./`` is right, and then names the same member."""
+@given(
+    st.binary(min_size=512, max_size=512),
+    st.sampled_from([b"./", b"./a", b"./a/b", b"./" + b"c" * 98, b"./.a", b"././a", b"./a/../b"]),
+    st.booleans(),
+)
+def test_dot_slash_names_take_the_short_path_as_the_rest_of_the_name(raw: bytes, name: bytes, prefix: bool) -> None:
+    """Whatever else the block holds, a header whose name starts with ``./`` is taken
+    exactly when it is right and the rest of the name is one the short path takes, with no
+    ustar prefix before it; it then names the member as the general path does."""
     block = bytearray(raw)
     block[0:100] = name.ljust(100, b"\0")
     block[156:157] = b"0"
-    block[257:265] = b"ustar  \0"
-    block[345] = 0
+    block[257:265] = b"ustar\x0000" if prefix else b"ustar  \0"
+    block[345:500] = (b"p" if prefix else b"").ljust(155, b"\0")
     size, mtime = int.from_bytes(raw[124:128]), int.from_bytes(raw[136:140])
     block[100:148] = b"0000644\0" + b"0000000\0" * 2 + b"%011o\0" % size + b"%011o\0" % mtime
+    rest = name[2:]
+    plain = bool(rest) and not rest.startswith(b".") and b"/." not in rest and b".." not in rest
     for good in (True, False):
         block[148:156] = b" " * 8
         block[148:156] = b"%06o\0 " % (sum(block) + (0 if good else 1))
-        shifted = ex._without_dot_slash(bytes(block))
-        assert shifted is not None
-        usual = ex._usual_header(shifted)
-        assert (usual is not None) == (good and name != b"./")
+        usual = ex._usual_header(bytes(block))
+        assert (usual is not None) == (good and plain and not prefix)
         if usual is not None:
             m = h.decode(bytes(block))
+            assert usual[1] == m.name  # as stored, for messages
             assert normalize_name(m.name) == usual[2] and (usual[3], usual[4]) == (m.mode, m.size)
 
 

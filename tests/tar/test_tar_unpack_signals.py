@@ -1,6 +1,8 @@
 """SIGTERM and SIGINT (Ctrl-C) at random points of ``chute unpack``, from a file and from
 pipes: never a ``.chute-*.part`` file left behind (each temporary name is registered for
-removal before the file exists, and stays registered until its rename).
+removal before the file exists, and stays registered until its rename), nor a partial file
+under a member's name (in an empty target files are created under their own names,
+registered the same way).
 
 Each signal is sent once a randomly chosen member has appeared in the target, not after a
 random delay: a delay scaled from one timed run lands after the end when the machine's load
@@ -119,4 +121,8 @@ def test_signal_at_random_points_leaves_no_temp_file(tmp_path: Path, archive: Pa
         assert b"Traceback" not in err
         interrupted += proc.returncode == stopped
         assert _left(out) == [], f"run {run}: signal {sig} left {_left(out)}"
+        # the target was empty: files were created under their own names, and the one cut
+        # by the signal was removed
+        partial = [str(p) for p in out.rglob("f*") if p.is_file() and p.stat().st_size != 100] if out.exists() else []
+        assert partial == [], f"run {run}: signal {sig} left partial files {partial}"
     assert interrupted >= 2  # runs were cut in the middle
