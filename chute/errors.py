@@ -23,6 +23,7 @@ __all__ = [
     "UnsafeArchiveError",
     "ArchiveWarning",
     "UnverifiedDataWarning",
+    "RemoteError",
 ]
 
 
@@ -105,3 +106,16 @@ class UnverifiedDataWarning(UserWarning):
     of a type the decoder does not know (``xz -d`` warns the same way and exits 2). A
     warning, not an error: turn it into one with ``warnings.simplefilter("error",
     UnverifiedDataWarning)``."""
+
+
+class RemoteError(OSError):
+    """A URL could not be opened, read or written through fsspec: fsspec or the protocol's
+    package is missing, or the store failed in a way that is not already an ``OSError``.
+    ``filename`` is the URL; ``str()`` is ``URL: reason``. An I/O error, not bad input,
+    hence not a :class:`ChuteError`."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(5, reason, url)  # EIO
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"
