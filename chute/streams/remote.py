@@ -184,6 +184,9 @@ class RemoteReader(_Guarded):
     def seekable(self) -> bool:
         return True
 
+    def flush(self) -> None:
+        """Nothing to flush (``io.BufferedReader`` calls it on close)."""
+
     def writable(self) -> bool:
         return False
 
