@@ -575,6 +575,7 @@ class ChuteWriter(io.BufferedIOBase):
         self._stop.set()
         if self._timer is not None:
             self._timer.join()
+        self._finished = True  # io's close() calls flush(): nothing more goes out
         try:
             drop()
         finally:

@@ -92,7 +92,7 @@ def _filesystem(url: str, storage_options: dict[str, Any] | None) -> tuple[Any, 
     try:
         from fsspec.core import url_to_fs
     except ImportError:
-        raise RemoteError(url, f"URLs need fsspec: {EXTRA}") from None
+        raise RemoteError(url, f"reading and writing URLs needs fsspec: {EXTRA}") from None
     try:
         fs, path = url_to_fs(url, **(storage_options or {}))
     except ImportError as exc:  # the protocol's package (s3fs, gcsfs...) is missing
