@@ -10,7 +10,9 @@
   ``zstd``, ``bz2``, ``xz``, ``lzma``, ``lz4``) and add ``brotli``, for ``compression="infer"``
   and by name. It acts in the process that calls it; for Dask workers, register
   :class:`chute.fsspec.dask.RegisterCompressions` as a worker plugin, or use ``chute::``
-  URLs, which need nothing.
+  URLs, which need nothing: the first ``chute::`` URL a process resolves registers them
+  there, so that ``compression="infer"`` (Dask's default) passes a ``chute::`` file, which
+  chute already decodes, through unchanged instead of decoding it twice.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ class _Codec:
         from ..api.fileobj import ChuteReader, ChuteWriter, new_compressor
         from ..codecs import get
 
+        if getattr(infile, "chute_coded", False):
+            return infile  # a chute:: file, already decoded or encoding: not twice
         name = str(getattr(infile, "path", "") or getattr(infile, "name", "") or "")
         if "r" in mode:
             return ChuteReader(infile, format=self.format, name=name)

@@ -4,12 +4,18 @@
 ``"wb"`` writes a file compressed in the format of its suffix (zstd without one). Listing,
 ``info``, removing and copying are the target filesystem's own: sizes are the compressed
 sizes. Registered as fsspec's ``chute`` protocol through the ``fsspec.specs`` entry point.
+
+Importing this module (what resolving a ``chute::`` URL does) runs :func:`chute.fsspec.register`:
+fsspec's ``compression="infer"``, which Dask's readers pass by default, would otherwise wrap
+a ``chute::`` file, decoded already, in a second decoder.
 """
 
 from __future__ import annotations
 
 from fsspec import filesystem as _filesystem
 from fsspec.spec import AbstractFileSystem
+
+from . import register
 
 try:
     from fsspec.implementations.chained import ChainedFileSystem as _Base
@@ -21,6 +27,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["ChuteFileSystem"]
+
+register()
 
 _DELEGATED = (
     "ls",
@@ -113,10 +121,14 @@ class ChuteFileSystem(_Base):  # type: ignore[misc]  # fsspec has no type hints
 
         if "r" in mode:
             raw = self.fs.open(path, "rb", block_size=block_size, cache_options=cache_options, **kwargs)
-            return ChuteReader(raw, format=self._format(path, False), owns_fp=True, name=path)
+            reader = ChuteReader(raw, format=self._format(path, False), owns_fp=True, name=path)
+            reader.chute_coded = True  # type: ignore[attr-defined]  # see chute.fsspec._Codec
+            return reader
         if "a" in mode:
             raise ValueError("chute:: files are not appended to")
         raw = self.fs.open(path, mode, block_size=block_size, autocommit=autocommit, **kwargs)
         fmt = self._format(path, True)
         assert fmt is not None
-        return ChuteWriter(raw, new_compressor(get(fmt), self.level), owns_fp=True, name=path)
+        writer = ChuteWriter(raw, new_compressor(get(fmt), self.level), owns_fp=True, name=path)
+        writer.chute_coded = True  # type: ignore[attr-defined]
+        return writer
