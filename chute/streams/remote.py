@@ -300,14 +300,15 @@ class AtomicUpload:
         self._pending = bytearray()
         f, self._file = self._file, None
         if f is not None:
-            try:
-                f.discard()
-            except Exception:  # the upload is never completed either way
-                pass
-            try:
-                f.closed = True  # an fsspec file flushes on close(), even when discarded
-            except AttributeError:  # not one (memory://): nothing to flush
-                pass
+            # discard() first: close() alone would send the last part (not completing the
+            # upload either, but for nothing). After discard(), close() only releases what
+            # the file holds (a local temporary file's descriptor); an S3 file, its buffer
+            # gone, fails there, and is marked closed all the same.
+            for step in (f.discard, f.close):
+                try:
+                    step()
+                except Exception:  # the upload is never completed either way
+                    pass
 
     def close(self) -> None:
         """Commit (what ``close`` means to a file: the data written is kept)."""

@@ -3,6 +3,7 @@ request when small, an aborted multipart upload on failure), and what start-up i
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import subprocess
@@ -10,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
@@ -178,3 +179,32 @@ def test_missing_fsspec_is_one_line_naming_the_extra(tmp_path: Path) -> None:
     assert (
         proc.stderr == "chute: s3://bucket/x.zst: reading and writing URLs needs fsspec: pip install 'chute[cloud]'\n"
     )
+
+
+# -- any chunking, any failure point, on a filesystem with transactions (file://) ---------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.binary(max_size=5000),
+    cuts=st.lists(st.integers(0, 5000), max_size=8),
+    fail=st.booleans(),
+)
+def test_upload_is_whole_or_absent_for_any_chunking(data: bytes, cuts: list[int], fail: bool) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(remote, "PART_SIZE", 1000)  # several parts in a few KiB
+        url = Path(tmp, "out").as_uri()
+        bounds = sorted({0, len(data), *(c for c in cuts if c < len(data))})
+        try:
+            with remote.AtomicUpload(url) as f:
+                for a, b in itertools.pairwise(bounds):
+                    assert f.write(data[a:b]) == b - a
+                if fail:
+                    raise RuntimeError("stop")
+        except RuntimeError:
+            pass
+        assert os.listdir(tmp) == ([] if fail else ["out"])
+        if not fail:
+            assert Path(tmp, "out").read_bytes() == data
