@@ -21,6 +21,10 @@ from conftest import need_tool
 
 from .conftest import Bucket
 
+#: Each run starts a chute that imports s3fs (a second or more): the quick run keeps two
+#: tests (compress to a URL, cat a glob), the rest are marked slow.
+pytestmark = pytest.mark.interop
+
 CHUTE = [sys.executable, "-m", "chute"]
 
 
@@ -51,6 +55,7 @@ def test_compress_to_a_url_gives_what_zstd_reads(bucket: Bucket, tmp_path: Path)
     assert src.read_bytes() == data  # kept
 
 
+@pytest.mark.slow
 def test_decompress_from_a_url_what_gzip_wrote(bucket: Bucket, tmp_path: Path) -> None:
     data = text_lines(20000, seed=2)
     url = bucket.put("in/x.gz", tool("gzip", "-c", stdin=data))
@@ -60,6 +65,7 @@ def test_decompress_from_a_url_what_gzip_wrote(bucket: Bucket, tmp_path: Path) -
     assert chute("-dc", url, *bucket.cli_options).stdout == data
 
 
+@pytest.mark.slow
 def test_url_to_url_names_the_output_as_for_files(bucket: Bucket) -> None:
     data = text_lines(3000, seed=3)
     url = bucket.put("a.txt", data)
@@ -70,6 +76,7 @@ def test_url_to_url_names_the_output_as_for_files(bucket: Bucket) -> None:
     assert bucket.get("a.txt") == data
 
 
+@pytest.mark.slow
 def test_existing_object_is_not_overwritten_without_force(bucket: Bucket, tmp_path: Path) -> None:
     src = tmp_path / "new"
     src.write_bytes(b"new content\n")
@@ -82,6 +89,7 @@ def test_existing_object_is_not_overwritten_without_force(bucket: Bucket, tmp_pa
     assert tool("zstd", "-dc", stdin=bucket.get("out.zst")) == b"new content\n"
 
 
+@pytest.mark.slow
 def test_rm_removes_a_url_source_only_after_success(bucket: Bucket, tmp_path: Path) -> None:
     good = bucket.put("good.gz", tool("gzip", "-c", stdin=b"fine\n"))
     bad = bucket.put("bad.gz", tool("gzip", "-c", stdin=text_lines(2000))[:-20])  # truncated
@@ -102,6 +110,7 @@ def test_cat_a_glob_decodes_every_match_in_sorted_order(bucket: Bucket) -> None:
     assert out == b"".join(parts[k] for k in sorted(parts))
 
 
+@pytest.mark.slow
 def test_a_glob_that_matches_nothing_is_an_error_naming_it(bucket: Bucket) -> None:
     bucket.put("logs/a.gz", tool("gzip", "-c", stdin=b"a\n"))
     pattern = bucket.url("logs/*.zst")
@@ -111,6 +120,7 @@ def test_a_glob_that_matches_nothing_is_an_error_naming_it(bucket: Bucket) -> No
     assert proc.stdout == b""
 
 
+@pytest.mark.slow
 def test_missing_object_is_one_line(bucket: Bucket) -> None:
     url = bucket.url("nothing.zst")
     proc = chute("-dc", url, *bucket.cli_options, check=False)
@@ -118,6 +128,7 @@ def test_missing_object_is_one_line(bucket: Bucket) -> None:
     assert proc.stderr.decode() == f"chute: {url}: no such file or object\n"
 
 
+@pytest.mark.slow
 def test_list_and_test_a_url(bucket: Bucket) -> None:
     data = text_lines(5000, seed=4)
     url = bucket.put("x.zst", tool("zstd", "-c", stdin=data))
@@ -130,6 +141,7 @@ def test_list_and_test_a_url(bucket: Bucket) -> None:
     assert proc.returncode == 1 and proc.stderr.decode().startswith(f"chute: {bad}: ")
 
 
+@pytest.mark.slow
 def test_seekable_range_reads_from_a_url(bucket: Bucket, tmp_path: Path) -> None:
     data = text_lines(40000, seed=5)
     src = tmp_path / "s"
@@ -139,6 +151,7 @@ def test_seekable_range_reads_from_a_url(bucket: Bucket, tmp_path: Path) -> None
     assert got == data[1000000:1000100]
 
 
+@pytest.mark.slow
 def test_pack_to_a_url_unpack_and_ls_from_it(bucket: Bucket, tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)
@@ -158,6 +171,7 @@ def test_pack_to_a_url_unpack_and_ls_from_it(bucket: Bucket, tmp_path: Path) -> 
     assert (out / "tree" / "sub" / "b.bin").read_bytes() == (tree / "sub" / "b.bin").read_bytes()
 
 
+@pytest.mark.slow
 def test_unpack_what_gnu_tar_wrote(bucket: Bucket, tmp_path: Path) -> None:
     need_tool("tar")
     (tmp_path / "d").mkdir()
@@ -169,6 +183,7 @@ def test_unpack_what_gnu_tar_wrote(bucket: Bucket, tmp_path: Path) -> None:
     assert chute("unpack", "-O", url, *bucket.cli_options).stdout == b"from tar\n"
 
 
+@pytest.mark.slow
 def test_storage_option_values_are_json_where_they_parse(bucket: Bucket) -> None:
     url = bucket.put("j.gz", tool("gzip", "-c", stdin=b"json\n"))
     # use_ssl=false is the JSON false (the string "false" would be true to boto)
@@ -223,8 +238,8 @@ def _reap(proc: subprocess.Popen[bytes], feeder: threading.Thread) -> None:
             pass
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+@pytest.mark.slow
 def test_killed_upload_leaves_no_object(bucket: Bucket, sig: signal.Signals) -> None:
     proc, feeder = _upload_until_parts_sent(bucket, "big.zst")
     proc.send_signal(sig)
@@ -236,6 +251,7 @@ def test_killed_upload_leaves_no_object(bucket: Bucket, sig: signal.Signals) -> 
         assert proc.returncode in (-sig, 128 + sig, 130)
 
 
+@pytest.mark.slow
 def test_failed_compression_uploads_nothing(bucket: Bucket, tmp_path: Path) -> None:
     """An error in the middle (a truncated input, decompressing) aborts the upload: the
     output is larger than one part, so parts went up before the error."""
