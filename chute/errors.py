@@ -25,6 +25,7 @@ __all__ = [
     "ArchiveWarning",
     "UnverifiedDataWarning",
     "IndexFileWarning",
+    "RemoteError",
 ]
 
 
@@ -117,3 +118,16 @@ class UnverifiedDataWarning(UserWarning):
 class IndexFileWarning(UserWarning):
     """An index found beside a compressed file was refused (damaged, or made for another
     file): the file is read without it, from its start."""
+
+
+class RemoteError(OSError):
+    """A URL could not be opened, read or written through fsspec: fsspec or the protocol's
+    package is missing, or the store failed in a way that is not already an ``OSError``.
+    ``filename`` is the URL; ``str()`` is ``URL: reason``. An I/O error, not bad input,
+    hence not a :class:`ChuteError`."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(5, reason, url)  # EIO
+
+    def __str__(self) -> str:
+        return f"{self.filename}: {self.strerror}"

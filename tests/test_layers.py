@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"streams"},
     {"parallel"},
     {"api"},
-    {"aio", "batch", "bench", "cli", "dictionaries", "logging", "records", "tar", "web"},
+    {"aio", "batch", "bench", "cli", "dictionaries", "fsspec", "logging", "records", "tar", "web"},
     {"", "__main__"},
 ]
 

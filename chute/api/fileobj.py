@@ -202,8 +202,22 @@ class _OneFrame:
         return self._comp.compress_whole(data)  # type: ignore[no-any-return]
 
 
-def _open_file(file: Any, mode: str) -> tuple[BinaryIO, bool, str]:
+def _open_file(file: Any, mode: str, storage_options: dict[str, Any] | None = None) -> tuple[BinaryIO, bool, str]:
     """(binary file object, whether we own it, name)."""
+    from ..streams.remote import is_url
+
+    if is_url(file):
+        from ..streams import remote
+
+        if mode == "rb":
+            fp: Any = remote.open_input(file, storage_options)
+        elif mode in ("wb", "xb"):
+            fp = remote.AtomicUpload(file, overwrite=mode == "wb", storage_options=storage_options).__enter__()
+        else:
+            raise ValueError(f"cannot append to a URL ({file})")
+        return fp, True, file
+    if storage_options:
+        raise ValueError("storage_options are for URLs")
     if isinstance(file, (str, bytes, os.PathLike)):
         fp = cast("BinaryIO", builtins.open(file, mode))  # noqa: SIM115 - closed by the chute file object
         return fp, True, os.fsdecode(file)
@@ -612,6 +626,45 @@ class ChuteWriter(io.BufferedIOBase):
     def fileno(self) -> int:
         return self._fp.fileno()
 
+    def abort(self) -> None:
+        """Close without finishing the stream, where the output can be dropped (a URL:
+        no object appears); elsewhere the same as :meth:`close`."""
+        drop = getattr(self._fp, "abort", None) if self._owns else None
+        if drop is None or self.closed:
+            self.close()
+            return
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join()
+        self._finished = True  # io's close() calls flush(): nothing more goes out
+        try:
+            drop()
+        finally:
+            closer = getattr(self._comp, "close", None)
+            if closer is not None:
+                closer()
+            super().close()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class _AbortingText(io.TextIOWrapper):
+    """Text over a :class:`ChuteWriter`: leaving its ``with`` block by an exception drops
+    the output where it can be dropped (:meth:`ChuteWriter.abort`)."""
+
+    def __exit__(self, exc_type: type[BaseException] | None, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            writer = self.buffer
+            if isinstance(writer, ChuteWriter):
+                writer.abort()  # the wrapper's close() then finds it closed and does nothing
+            self.close()
+
 
 if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
 
@@ -636,6 +689,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         flush_every: int | None = None,
         flush_interval: float | None = None,
         index: str | os.PathLike[str] | bool | None = None,
+        storage_options: dict[str, Any] | None = None,
         **codec_options: Any,
     ) -> ChuteReader | SeekableReader | IndexedGzipReader: ...
 
@@ -660,6 +714,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         flush_every: int | None = None,
         flush_interval: float | None = None,
         index: str | os.PathLike[str] | bool | None = None,
+        storage_options: dict[str, Any] | None = None,
         **codec_options: Any,
     ) -> ChuteWriter: ...
 
@@ -684,6 +739,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         flush_every: int | None = None,
         flush_interval: float | None = None,
         index: str | os.PathLike[str] | bool | None = None,
+        storage_options: dict[str, Any] | None = None,
         **codec_options: Any,
     ) -> io.TextIOWrapper: ...
 
@@ -708,6 +764,7 @@ if TYPE_CHECKING:  # the overloads tell a type checker what each mode returns
         flush_every: int | None = None,
         flush_interval: float | None = None,
         index: str | os.PathLike[str] | bool | None = None,
+        storage_options: dict[str, Any] | None = None,
         **codec_options: Any,
     ) -> ChuteReader | SeekableReader | IndexedGzipReader | ChuteWriter | io.TextIOWrapper: ...
 
@@ -732,6 +789,7 @@ def open(
     flush_every: int | None = None,
     flush_interval: float | None = None,
     index: str | os.PathLike[str] | bool | None = None,
+    storage_options: dict[str, Any] | None = None,
     **codec_options: Any,
 ) -> ChuteReader | SeekableReader | IndexedGzipReader | ChuteWriter | io.TextIOWrapper:
     """Open a compressed file for reading or writing, like ``gzip.open``.
@@ -740,8 +798,12 @@ def open(
     :class:`~chute.parallel.seekable.SeekableReader` for the seekable layouts), a
     :class:`ChuteWriter`, or in text modes an ``io.TextIOWrapper`` over one of them.
 
-    ``file`` is a path or a binary file object (pipes and sockets included: nothing
-    seeks). Modes: ``rb wb ab xb`` and ``rt wt at xt`` (text modes wrap an
+    ``file`` is a path, a URL that fsspec opens (``s3://bucket/key``, ``memory://x``; with
+    ``storage_options`` for its filesystem, and the ``chute[cloud]`` extra installed), or
+    a binary file object (pipes and sockets included: nothing seeks). A URL written
+    (``wb``, ``xb``; not ``ab``) appears whole when the file is closed, and not at all if
+    the ``with`` block around it ends with an exception (see :mod:`chute.streams.remote`).
+    Modes: ``rb wb ab xb`` and ``rt wt at xt`` (text modes wrap an
     ``io.TextIOWrapper`` with ``encoding``, ``errors``, ``newline``).
 
     Reading detects the format from the first bytes unless ``format`` is given, and
@@ -790,7 +852,7 @@ def open(
                 raise TypeError("index must be a path, None or False")
             if not plain or format not in (None, "gzip"):
                 raise ValueError("index= reads gzip with the default options only (no members, trailing, limits)")
-        fp, owns, name = _open_file(file, "rb")
+        fp, owns, name = _open_file(file, "rb", storage_options)
         # --- a gzip index (given, or beside the file) -> seeks cost one checkpoint's decode
         indexed = None
         if plain and format in (None, "gzip") and index is not False:
@@ -835,13 +897,14 @@ def open(
             raise ValueError(f"cannot append to a {codec.name} stream (members cannot be concatenated)")
         codec_options.update(_zstd_keywords(zstd_dict, options))
         comp = new_compressor(codec, level, threads=threads, **codec_options)
-        fp, owns, name = _open_file(file, bmode)
+        fp, owns, name = _open_file(file, bmode, storage_options)
         binary = ChuteWriter(fp, comp, owns_fp=owns, name=name, flush_every=flush_every, flush_interval=flush_interval)
     if text:
         # With a flush policy, text must reach the writer at once: TextIOWrapper's own
         # buffer would otherwise hold small writes where the policy cannot see them.
         policy = flush_every is not None or flush_interval is not None
-        return io.TextIOWrapper(
+        wrapper = _AbortingText if isinstance(binary, ChuteWriter) else io.TextIOWrapper
+        return wrapper(
             binary, encoding=io.text_encoding(encoding), errors=errors, newline=newline, write_through=policy
         )
     return binary

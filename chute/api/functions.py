@@ -152,15 +152,23 @@ def copy(
             s.close()
 
 
-def read_range(path: str | os.PathLike[str], start: int, end: int | None, out: BinaryIO) -> int:
+def read_range(
+    path: str | os.PathLike[str],
+    start: int,
+    end: int | None,
+    out: BinaryIO,
+    *,
+    storage_options: dict[str, Any] | None = None,
+) -> int:
     """Write decompressed bytes ``[start, end)`` of ``path`` to ``out``; return the count.
 
     ``end=None`` means to the end. Seekable files decode only the frames that hold the
-    range; other compressed files are decoded from the start (and stop at ``end``).
+    range (from a URL: only their bytes are fetched); other compressed files are decoded
+    from the start (and stop at ``end``). ``storage_options`` reach a URL's filesystem.
     """
     if start < 0 or (end is not None and end < start):
         raise ValueError(f"invalid range {start}:{end}")
-    with chute_open(path, "rb") as f:
+    with chute_open(path, "rb", storage_options=storage_options) as f:
         got = f.seek(start)
         if got < start:
             return 0

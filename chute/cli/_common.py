@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from ..codecs import Codec
     from ..streams.atomic import AtomicFile
+    from ..streams.remote import AtomicUpload
     from ._args import Namespace, Spec, _Group
 
 __all__ = [
@@ -34,6 +35,9 @@ __all__ = [
     "stdin_binary",
     "refuse_terminal",
     "error_text",
+    "add_storage_args",
+    "storage_options",
+    "is_url",
 ]
 
 
@@ -196,31 +200,83 @@ def refuse_terminal(stream: Any, force: bool, what: str = "compressed data") -> 
         raise CliError("stdout", f"refusing to write {what} to a terminal (use -f to force)")
 
 
-def open_output(path: str | None, *, force: bool = False, like: str | None = None) -> Output:
+def is_url(name: object) -> bool:
+    """Whether ``name`` is a URL to reach through fsspec (see :func:`chute.streams.remote.is_url`)."""
+    from ..streams.remote import is_url as remote_is_url
+
+    return remote_is_url(name)
+
+
+def _storage_option(text: str) -> tuple[str, Any]:
+    from ..streams.remote import parse_storage_option
+
+    try:
+        return parse_storage_option(text)
+    except ValueError as exc:
+        raise ArgumentTypeError(str(exc)) from None
+
+
+def add_storage_args(parser: Spec | _Group) -> None:
+    """``--storage-option KEY=VALUE`` (repeatable), for the commands that take URLs."""
+    parser.add_argument(
+        "--storage-option",
+        dest="storage_option",
+        action="append",
+        default=[],
+        type=_storage_option,
+        metavar="KEY=VALUE",
+        help="fsspec option for URLs (s3://...): endpoint_url=..., anon=true...; VALUE is JSON where it parses",
+    )
+
+
+def storage_options(args: Namespace) -> dict[str, Any]:
+    """The ``--storage-option`` pairs as fsspec's ``storage_options``."""
+    return dict(getattr(args, "storage_option", None) or ())
+
+
+def open_output(
+    path: str | None, *, force: bool = False, like: str | None = None, options: dict[str, Any] | None = None
+) -> Output:
     """A context manager giving a binary file for ``path`` (``None`` or ``-``: standard output).
 
     A real path is written atomically: a temp file beside it, renamed on success, removed
     on any error or signal. Without ``force`` an existing ``path`` is an error. ``like``
     names a file whose mode and times the output takes. A ``path`` that is a device, FIFO
-    or socket is written in place, ``force`` or not, and keeps its mode and times.
+    or socket is written in place, ``force`` or not, and keeps its mode and times. A URL
+    (:func:`is_url`) is uploaded all or nothing (:class:`chute.streams.remote.AtomicUpload`,
+    with the fsspec ``options``); ``like`` does not apply to it.
     """
-    return Output(path, force, like)
+    return Output(path, force, like, options)
 
 
 class Output:
     """:func:`open_output`'s context manager (a class: contextlib costs start-up)."""
 
-    def __init__(self, path: str | None, force: bool, like: str | None) -> None:
+    def __init__(self, path: str | None, force: bool, like: str | None, options: dict[str, Any] | None = None) -> None:
         self.path = None if path == "-" else path
         self.force = force
         self.like = like
+        self.options = options
         self.atomic: AtomicFile | None = None
+        self.upload: AtomicUpload | None = None
         self.file: BinaryIO | None = None
 
     def __enter__(self) -> BinaryIO:
         path = self.path
         if path is None:
             self.file = stdout_binary()
+            return self.file
+        if is_url(path):
+            from ..streams.remote import AtomicUpload
+
+            upload = AtomicUpload(path, overwrite=self.force, storage_options=self.options)
+            try:
+                upload.__enter__()
+            except FileExistsError:
+                raise CliError(path, "already exists (use -f to overwrite)") from None
+            self.upload = upload
+            file: Any = upload  # writes like a binary file
+            self.file = file
             return self.file
         from ..streams.atomic import AtomicFile, writes_in_place
 
@@ -241,6 +297,9 @@ class Output:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         assert self.file is not None
+        if self.upload is not None:
+            self.upload.__exit__(exc_type, exc, tb)  # completes the upload, or aborts it
+            return
         atomic = self.atomic
         if atomic is None:  # standard output: flushed after success only
             if exc_type is None:

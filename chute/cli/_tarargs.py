@@ -123,19 +123,52 @@ def show_progress(args: Namespace, names_on_stdout: bool = False) -> bool:
     return not (names_on_stdout and wanted(sys.stdout))
 
 
-def metered_archive(archive: str, format: str | None, label: str) -> tuple[object, str | None, list[object]]:
-    """``archive`` (a path or ``-``) opened to read with a progress line on stderr: (the
-    file object, the format to pass on, what to close and in which order). The format
+def remote_archive(
+    archive: str, format: str | None, options: dict[str, Any] | None
+) -> tuple[Any, str | None, list[object]]:
+    """The URL ``archive`` opened to read: (a buffered file object, the format to pass on:
+    ``format``, else the URL's suffix, else None for the first bytes to tell, what to close)."""
+    import io
+
+    from ..streams.remote import open_input
+
+    raw: Any = open_input(archive, options)  # reads like a raw file
+    reader = io.BufferedReader(raw, 1 << 16)
+    return reader, format or _suffix_format(archive), [reader, raw]
+
+
+def _suffix_format(name: str) -> str | None:
+    from ..codecs import from_suffix
+
+    c = from_suffix(name)
+    return c.name if c is not None else None
+
+
+def metered_archive(
+    archive: str, format: str | None, label: str, options: dict[str, Any] | None = None
+) -> tuple[object, str | None, list[object]]:
+    """``archive`` (a path, a URL or ``-``) opened to read with a progress line on stderr:
+    (the file object, the format to pass on, what to close and in which order). The format
     comes from ``format``, else the path's suffix (as when the path itself is given), else
-    the first bytes."""
+    the first bytes. ``options``: fsspec's for a URL."""
     import io
     import os
 
+    from ..streams.remote import is_url
     from .progress import MeteredReader, ProgressLine
 
-    if archive == "-":
-        raw: Any = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
-        owned: list[object] = []
+    raw: Any
+    size: int | None
+    if is_url(archive):
+        from ..streams.remote import open_input
+
+        raw = open_input(archive, options)
+        owned: list[object] = [raw]
+        size = raw.size
+        format = format or _suffix_format(archive)
+    elif archive == "-":
+        raw = getattr(sys.stdin.buffer, "raw", sys.stdin.buffer)
+        owned = []
         try:
             st = os.fstat(sys.stdin.fileno())
             import stat

@@ -12,7 +12,7 @@ import sys
 
 from ..errors import ChuteError, IndexFileWarning
 from ._args import ArgumentTypeError, Spec
-from ._common import CliError, display_name, parse_size
+from ._common import CliError, add_storage_args, display_name, is_url, parse_size, storage_options
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,6 +33,12 @@ def _range(text: str) -> tuple[int, int | None]:
     return start, end
 
 
+def _json(value: object) -> str:
+    import json
+
+    return json.dumps(value)
+
+
 def build_parser(prog: str) -> Spec:
     p = Spec(prog, "Decompress FILEs (or standard input) to standard output.")
     p.add_argument("files", nargs="*", metavar="FILE", help="compressed files ('-' or none: standard input)")
@@ -44,6 +50,7 @@ def build_parser(prog: str) -> Spec:
     p.add_argument("--range", type=_range, metavar="START:END", help="print only bytes [START, END) of the output")
     p.add_argument("-q", "--quiet", action="store_true", help="no warnings")
     p.add_argument("-D", "--dict", dest="dictionary", metavar="DICT", help="zstd dictionary the files were made with")
+    add_storage_args(p)
     return p
 
 
@@ -54,6 +61,8 @@ def run(args: Namespace) -> int:
     if args.follow:
         if len(files) != 1 or files[0] == "-":
             raise CliError("--follow", "follows exactly one FILE (not standard input)")
+        if is_url(files[0]):
+            raise CliError(files[0], "--follow follows local files only")
         from ..streams.follow import follow
 
         try:
@@ -76,7 +85,7 @@ def run(args: Namespace) -> int:
             # a sidecar gzip index that is refused: the range is read from the start
             warnings.simplefilter("always", IndexFileWarning)
             try:
-                read_range(files[0], start, end, sys.stdout.buffer)
+                read_range(files[0], start, end, sys.stdout.buffer, storage_options=storage_options(args))
             except ChuteError as exc:
                 raise CliError(display_name(files[0]), str(exc)) from None
         sys.stdout.buffer.flush()
@@ -103,4 +112,6 @@ def run(args: Namespace) -> int:
         argv.append("-q")
     if args.dictionary is not None:
         argv += ["-D", args.dictionary]
+    for key, value in args.storage_option:
+        argv.append("--storage-option=" + key + "=" + (value if isinstance(value, str) else _json(value)))
     return run_main([*argv, "--", *files])

@@ -19,8 +19,10 @@ from ._common import (
     CliWarning,
     add_format_args,
     add_progress_args,
+    add_storage_args,
     display_name,
     error_text,
+    is_url,
     open_output,
     parse_size,
     refuse_terminal,
@@ -28,6 +30,7 @@ from ._common import (
     resolve_threads,
     split_level_flags,
     stdin_binary,
+    storage_options,
 )
 from .engines import VersionText
 from .formatopts import add_format_option_args
@@ -131,6 +134,7 @@ def build_parser() -> Spec:
         metavar="SIZE",
         help="read size (default 128K; 4M, one block, to compress lz4)",
     )
+    add_storage_args(adv)
     ui = p.add_argument_group("messages")
     ui.add_argument("-q", "--quiet", action="store_true", help="no warnings, no progress")
     ui.add_argument("-v", "--verbose", action="store_true", help="a summary line per file on stderr")
@@ -170,6 +174,9 @@ class Runner:
         self.files: list[str] = args.files or ["-"]
 
         self.status = 0
+        self.options = storage_options(args)
+        if any(is_url(f) for f in self.files):
+            self.files = self._expand_urls(self.files)
         self.threads = resolve_threads(args)
         if args.keep and args.rm:
             raise CliError("--rm", "--keep and --rm exclude each other")
@@ -216,6 +223,22 @@ class Runner:
         self.list_rows: list[tuple[int, int, str, str]] = []
         self.list_notes: list[str] = []
         self.list_frames: list[tuple[str, list[tuple[int, int, int]]]] = []
+
+    def _expand_urls(self, files: list[str]) -> list[str]:
+        """Each URL glob (``s3://b/logs/*.gz``) replaced by the objects it matches, sorted;
+        one that matches nothing is an error naming it."""
+        from ..streams.remote import expand
+
+        out: list[str] = []
+        for name in files:
+            if not is_url(name):
+                out.append(name)
+                continue
+            try:
+                out.extend(expand(name, self.options))
+            except OSError as exc:
+                raise CliError(name, _reason(exc)) from None
+        return out
 
     def _load_dictionary(self, args: Namespace) -> Any:
         """The ``-D`` dictionary, read once for every file (None without ``-D``)."""
@@ -282,7 +305,16 @@ class Runner:
         if name == "-" and self.op != "compress" and not self.args.force and _is_tty(sys.stdin):
             raise CliError("stdin", "refusing to read compressed data from a terminal (use -f to force)")
         self._nth = getattr(self, "_nth", 0) + 1  # which file, for the progress line
-        if name != "-":
+        if is_url(name):
+            from ..streams.remote import info
+
+            try:
+                _, is_dir = info(name, self.options)
+            except FileNotFoundError:
+                raise CliError(name, "no such file or object") from None
+            if is_dir:
+                raise CliWarning(name, "is a directory -- ignored")
+        elif name != "-":
             try:
                 st = os.stat(name)
             except FileNotFoundError:
@@ -304,6 +336,11 @@ class Runner:
             # what is left of it from the current offset (threads, progress total)
             raw = stdin_binary().raw  # type: ignore[attr-defined]
             return raw, False, _regular_size(raw, from_offset=True)
+        if is_url(name):
+            from ..streams.remote import open_input
+
+            remote: Any = open_input(name, self.options)
+            return remote, True, remote.size
         f = open(name, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
         return f, True, _regular_size(f, from_offset=False)
 
@@ -367,7 +404,12 @@ class Runner:
 
     def _finish_source(self, name: str, out_path: str | None) -> None:
         if self.args.rm and name != "-" and out_path is not None:
-            os.unlink(name)
+            if is_url(name):
+                from ..streams.remote import remove
+
+                remove(name, self.options)
+            else:
+                os.unlink(name)
 
     # -- operations -----------------------------------------------------------
     def compress(self, name: str) -> None:
@@ -392,8 +434,11 @@ class Runner:
             options["seekable"] = True
         if self.zstd_dict is not None:
             options["zstd_dict"] = self.zstd_dict
-        like = name if name != "-" else None
-        with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
+        like = name if name != "-" and not is_url(name) else None
+        with (
+            self._input(name) as (src, size, progress),
+            open_output(out_path, force=self.args.force, like=like, options=self.options) as dst,
+        ):
             if self.args.flush_interval is not None:
                 from ..api.fileobj import new_compressor
                 from ..streams.pump import compress_stream
@@ -507,12 +552,12 @@ class Runner:
             derived = self._strip_suffix(name)
         out_path = self._output_path(name, derived)
         self._same_file_guard(name, out_path)
-        like = name if name != "-" else None
+        like = name if name != "-" and not is_url(name) else None
         ignored: TrailingDataError | None = None
         with (
             warnings.catch_warnings(record=True) as caught,
             self._input(name) as (src, size, progress),
-            open_output(out_path, force=self.args.force, like=like) as dst,
+            open_output(out_path, force=self.args.force, like=like, options=self.options) as dst,
         ):
             warnings.simplefilter("always", UnverifiedDataWarning)
             if out_path is None and self.args.force:
@@ -619,7 +664,7 @@ class Runner:
                     stats = decompress_stream(src, None, dec, chunk_size=self.read_size, progress=progress)
             except TrailingDataError as exc:
                 raise CliWarning(name, f"{self._tolerated(exc)} ignored") from None
-        if self.op == "test" and dec.format == "gzip" and name != "-":  # a gzip log cut between members
+        if self.op == "test" and dec.format == "gzip" and name != "-" and not is_url(name):  # a gzip log cut
             from ..logging.endmark import check_end_marker
 
             check_end_marker(name)
@@ -659,13 +704,17 @@ class Runner:
         from .. import codecs
         from ..api.listing import stored_sizes
 
-        with open(name, "rb") as f:
+        if is_url(name):
+            src, _, length = self._open_input(name)
+        else:
+            src = open(name, "rb")  # noqa: SIM115 - closed below
+            length = os.fstat(src.fileno()).st_size
+        with src as f:
             fmt = self._format_for(name) or codecs.detect(f.read(codecs.MAX_MAGIC))
-            if fmt is None:
+            if fmt is None or length is None:
                 return False
             fmt = getattr(fmt, "name", fmt)
             sizes = stored_sizes(f, str(fmt))
-            length = os.fstat(f.fileno()).st_size
         if sizes is None:
             return False
         self.list_rows.append((length, sizes.size, sizes.format, name))
@@ -700,6 +749,10 @@ class Runner:
     def _same_file_guard(self, name: str, out_path: str | None) -> None:
         if name == "-" or out_path is None:
             return
+        if is_url(name) or is_url(out_path):
+            if name == out_path:
+                raise CliError(name, "input and output are the same file")
+            return
         try:
             if os.path.samefile(name, out_path):
                 raise CliError(name, "input and output are the same file")
@@ -728,6 +781,11 @@ class _Input:
         finally:
             if self.owns:
                 self.src.close()
+
+
+def _reason(exc: OSError) -> str:
+    reason = exc.strerror or str(exc)
+    return reason[:1].lower() + reason[1:]
 
 
 def _unverified(caught: list[Any] | None) -> list[str]:

@@ -37,6 +37,9 @@ def build_parser(prog: str) -> Spec:
     # as GNU tar: which members, and -l's owner column
     add_selection_args(p, files_from=False)
     p.add_argument("--numeric-owner", action="store_true", help="-l shows owners as uid/gid numbers")
+    from ._common import add_storage_args
+
+    add_storage_args(p)
     return p
 
 
@@ -45,7 +48,7 @@ def run(args: Namespace) -> int:
     from ..quoting import quote
     from ..tar import open_compressed_input
     from ..tar.reader import TarReader
-    from ._common import CliError
+    from ._common import CliError, is_url, storage_options
 
     stdin = args.archive == "-"
     shown = "stdin" if stdin else quote(args.archive)
@@ -71,7 +74,15 @@ def run(args: Namespace) -> int:
     closers: list[Any] = []
     selection = None
     try:
-        fp, closers = open_compressed_input(sys.stdin.buffer if stdin else args.archive, args.format)
+        source: Any = sys.stdin.buffer if stdin else args.archive
+        fmt = args.format
+        if is_url(args.archive):
+            from ._tarargs import remote_archive
+
+            source, fmt, remote = remote_archive(args.archive, fmt, storage_options(args))
+            closers = remote  # closed even if what follows fails
+        fp, more = open_compressed_input(source, fmt)
+        closers = more + closers
         reader = TarReader(fp, on_warning=warn)
         selection = selection_from(args)
         if args.long or selection is not None:

@@ -16,11 +16,14 @@ from ._common import (
     CliError,
     add_format_args,
     add_progress_args,
+    add_storage_args,
+    is_url,
     open_output,
     parse_size,
     refuse_terminal,
     resolve_level,
     resolve_threads,
+    storage_options,
 )
 from ._tarargs import add_files_from_args, name_printer, read_names, show_progress
 
@@ -58,6 +61,7 @@ def build_parser(prog: str) -> Spec:
         help="print each name as it is archived (on standard error when ARCHIVE is '-')",
     )
     add_progress_args(p)
+    add_storage_args(p)
     return p
 
 
@@ -76,7 +80,7 @@ def _codec_name(args: Namespace) -> str | None:
         return "zstd"
     from ..streams.atomic import writes_in_place
 
-    if writes_in_place(out):  # a device or FIFO has no suffix to read: as standard output
+    if not is_url(out) and writes_in_place(out):  # a device or FIFO has no suffix to read: as standard output
         return "zstd"
     lower = out.lower()
     if lower.endswith(".tar"):
@@ -120,7 +124,7 @@ def run(args: Namespace) -> int:
         from .progress import ProgressLine
 
         line = ProgressLine(args.output if args.output != "-" else "stdout")
-    with open_output(args.output, force=args.force) as opened, _Erasing(line):
+    with open_output(args.output, force=args.force, options=storage_options(args)) as opened, _Erasing(line):
         # Standard output unbuffered: the archive goes out in large writes anyway, and a
         # failed write then leaves nothing in a buffer to fail again (a second line) at exit.
         raw = getattr(opened, "raw", opened) if args.output == "-" else opened

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from ._args import Spec
-from ._common import add_progress_args, parse_size
+from ._common import add_progress_args, add_storage_args, is_url, parse_size, storage_options
 from ._tarargs import (
     add_selection_args,
     check_all_found,
@@ -79,6 +79,7 @@ def build_parser(prog: str) -> Spec:
     )
     p.add_argument("--numeric-owner", action="store_true", help="owners by number, not name (what --owner always does)")
     add_progress_args(p)
+    add_storage_args(p)
     return p
 
 
@@ -88,7 +89,12 @@ def run(args: Namespace) -> int:
     fmt = args.format
     closers: list[Any] = []
     if show_progress(args, names_on_stdout=args.verbose and not args.to_stdout):
-        src, fmt, closers = metered_archive(args.archive, fmt, "stdin" if args.archive == "-" else args.archive)
+        label = "stdin" if args.archive == "-" else args.archive
+        src, fmt, closers = metered_archive(args.archive, fmt, label, storage_options(args))
+    elif is_url(args.archive):
+        from ._tarargs import remote_archive
+
+        src, fmt, closers = remote_archive(args.archive, fmt, storage_options(args))
     try:
         return _unpack(src, fmt, args, selection)
     finally:
