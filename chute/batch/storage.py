@@ -3,8 +3,9 @@
 Everything the batch package does to a file goes through the few functions here, so that
 one place decides how a source is opened and how an output appears: a local output is an
 :class:`~chute.streams.atomic.AtomicFile` (a temporary file renamed on success, nothing left
-on failure); a URL (``s3://...``, ``memory://...``, ``file://...``: anything with ``://``) is
-opened with ``fsspec.open``, which must be installed for it.
+on failure); a URL (``s3://...``, ``memory://...``, ``file://...``) is read and written
+through :mod:`chute.streams.remote` (fsspec must be installed), whose uploads also appear
+whole or not at all.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ __all__ = ["is_url", "open_file", "stat", "output_size", "remove", "filesystem"]
 
 def is_url(path: str) -> bool:
     """Whether ``path`` names a file through fsspec (``PROTOCOL://...``)."""
-    return "://" in path
+    from ..streams.remote import is_url as remote_url
+
+    return remote_url(path)
 
 
 def filesystem(url: str) -> tuple[Any, str]:
@@ -47,11 +50,14 @@ def open_file(path: str, mode: str) -> AbstractContextManager[BinaryIO]:
         raise ValueError(f"invalid mode {mode!r}")
     if is_url(path):
         fs, inner = filesystem(path)
-        if mode == "wb":
-            parent = os.path.dirname(inner.rstrip("/"))
-            if parent:
-                fs.makedirs(parent, exist_ok=True)
-        return fs.open(inner, mode)  # type: ignore[no-any-return]
+        from ..streams import remote
+
+        if mode == "rb":
+            return remote.open_input(path)  # type: ignore[return-value]
+        parent = os.path.dirname(inner.rstrip("/"))
+        if parent:
+            fs.makedirs(parent, exist_ok=True)
+        return remote.AtomicUpload(path, overwrite=True)  # type: ignore[return-value]
     if mode == "rb":
         return open(path, "rb")
     from ..streams.atomic import AtomicFile
