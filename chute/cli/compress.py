@@ -399,6 +399,7 @@ class Runner:
                 from ..streams.pump import compress_stream
 
                 comp = new_compressor(self.codec, self.level, threads=self._threads_for(size), **options)
+                comp = self._named(comp, name, src)
                 stats = compress_stream(
                     src,
                     dst,
@@ -408,12 +409,21 @@ class Runner:
                     flush_interval=self.args.flush_interval / 1000,
                 )
             else:
-                stats = self._compress_fixed(src, dst, size, progress, options)
+                stats = self._compress_fixed(src, dst, size, progress, options, name)
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
 
+    def _named(self, comp: Any, name: str, src: BinaryIO) -> Any:
+        """``comp`` writing the source's name and time in its first header with ``-N``."""
+        if not self.args.name:
+            return comp
+        from ..codecs.gzip import NamedHeader
+        from .gzipname import source_header
+
+        return NamedHeader(comp, *source_header(name, src))
+
     def _compress_fixed(
-        self, src: BinaryIO, dst: BinaryIO, size: int | None, progress: Any, options: dict[str, Any]
+        self, src: BinaryIO, dst: BinaryIO, size: int | None, progress: Any, options: dict[str, Any], name: str
     ) -> Any:
         """Compress with a layout chosen from the input alone: the same bytes at any -T
         and on any number of cores (see :func:`chute.api.fileobj.fixed_layout_compressor`)."""
@@ -422,6 +432,7 @@ class Runner:
 
         threads = self._threads_for(size)
         comp = fixed_layout_compressor(self.codec, self.level, threads=threads, size=size, **options)
+        comp = self._named(comp, name, src)
         read_size = self.args.chunk_size or getattr(comp, "block_size", 0) or self.codec.extra.get("read_size", 0)
         return compress_stream(
             src,
@@ -500,8 +511,15 @@ class Runner:
         from ..api.functions import copy
 
         derived = None
+        header = None
         if name != "-" and not self.to_stdout and self.args.output is None:
-            derived = self._strip_suffix(name)
+            if self.args.name:
+                from .gzipname import restored_path, stored_header
+
+                header = stored_header(name)
+                derived = restored_path(name, header)
+            if derived is None:
+                derived = self._strip_suffix(name)
         out_path = self._output_path(name, derived)
         self._same_file_guard(name, out_path)
         like = name if name != "-" else None
@@ -532,6 +550,10 @@ class Runner:
         notes = _unverified(caught)
         if ignored is not None:
             notes.append(f"{ignored} ignored")
+        if header is not None and out_path is not None:
+            from .gzipname import restore_time
+
+            restore_time(out_path, header)
         if notes:  # the output is kept, the source too: exit status 2
             self._warn(name, notes)
             return

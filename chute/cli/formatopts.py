@@ -51,7 +51,20 @@ def add_format_option_args(parser: Spec) -> None:
     """The options of one format each (gzip, zstd, xz), in a group of their own."""
     g = parser.add_argument_group("options of one format (gzip, zstd, xz, lz4)")
     g.add_argument(
-        "-n", "--no-name", dest="name", action="store_false", help="gzip: store no name and no time (default)"
+        "-n",
+        "--no-name",
+        dest="name",
+        action="store_false",
+        default=None,
+        help="gzip: store no name and no time; with -d, name the output after the file (default)",
+    )
+    g.add_argument(
+        "-N",
+        "--name",
+        dest="name",
+        action="store_const",
+        const=True,
+        help="gzip: store the file's name and time; with -d, restore them",
     )
     g.add_argument("-r", "--recursive", action="store_true", help="compress or decompress the files under directories")
     g.add_argument("--ultra", action="store_true", help="zstd: allow levels 20 to 22")
@@ -161,8 +174,10 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
     if args.extreme:
         _only("--extreme", codec, "xz")
         opts["extreme"] = True
-    if args.name is False and codec.name != "gzip":
-        raise CliError("--no-name", f"applies to gzip only, not to {codec.name}")
+    if args.name is not None and codec.name != "gzip":
+        raise CliError("--name" if args.name else "--no-name", f"applies to gzip only, not to {codec.name}")
+    if args.name and args.seekable:
+        raise CliError("--name", "--seekable gzip (BGZF) members carry no name")
     return opts
 
 
