@@ -96,7 +96,9 @@ def add_format_option_args(parser: Spec) -> None:
     )
     g.add_argument("-e", "--extreme", action="store_true", help="xz: slower, a little smaller (-9e)")
     g.add_argument(
-        "--rsyncable", action="store_true", help="zstd: output rsync can send as a small delta after a small change"
+        "--rsyncable",
+        action="store_true",
+        help="gzip, zstd: output rsync can send as a small delta after a small change",
     )
 
 
@@ -169,7 +171,11 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
                 raise CliError("--no-content-size", "with --long the size is never recorded (one streamed frame)")
             opts["content_size"] = False
     if args.rsyncable:
-        _only("--rsyncable", codec, "zstd")
+        _only("--rsyncable", codec, "gzip", "zstd")
+        if args.seekable:
+            raise CliError("--rsyncable", "not with --seekable, whose blocks have a fixed size")
+        if codec.name == "gzip" and args.flush_interval is not None:
+            raise CliError("--rsyncable", "gzip's members end where the content says, not with --flush-interval")
         opts["rsyncable"] = True
     if args.extreme:
         _only("--extreme", codec, "xz")
