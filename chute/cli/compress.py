@@ -393,8 +393,11 @@ class Runner:
         if self.zstd_dict is not None:
             options["zstd_dict"] = self.zstd_dict
         like = name if name != "-" else None
+        adapt = options.pop("adapt", None)
         with self._input(name) as (src, size, progress), open_output(out_path, force=self.args.force, like=like) as dst:
-            if self.args.flush_interval is not None:
+            if adapt is not None:
+                stats = self._compress_adaptive(src, dst, size, progress, options, adapt, name)
+            elif self.args.flush_interval is not None:
                 from ..api.fileobj import new_compressor
                 from ..streams.pump import compress_stream
 
@@ -421,6 +424,41 @@ class Runner:
         from .gzipname import source_header
 
         return NamedHeader(comp, *source_header(name, src))
+
+    def _compress_adaptive(
+        self,
+        src: BinaryIO,
+        dst: BinaryIO,
+        size: int | None,
+        progress: Any,
+        options: dict[str, Any],
+        levels: tuple[int, int],
+        name: str,
+    ) -> Any:
+        """``--adapt``: frames whose level follows the speed of the output
+        (:mod:`chute.parallel.adapt`); with -v, the levels used."""
+        from ..parallel.adapt import AdaptiveCompressor
+        from ..parallel.pool import resolve_threads
+        from ..streams.pump import Stats, compress_stream
+
+        comp = AdaptiveCompressor(
+            self.level,
+            threads=resolve_threads(self._threads_for(size)),
+            min_level=levels[0],
+            max_level=levels[1],
+            **options,
+        )
+        stats = compress_stream(
+            src, dst, comp, chunk_size=self.read_size, progress=progress, stats=Stats(format=self.codec.name)
+        )
+        if self.args.verbose and not self.args.quiet:
+            used = comp.levels
+            shown = display_name(name) if name != "-" else "stdin"
+            sys.stderr.write(
+                f"chute: {shown}: --adapt: {len(used)} frame(s), levels {min(used)} to {max(used)}, "
+                f"last {used[-1]}: {' '.join(map(str, used))}\n"
+            )
+        return stats
 
     def _compress_fixed(
         self, src: BinaryIO, dst: BinaryIO, size: int | None, progress: Any, options: dict[str, Any], name: str

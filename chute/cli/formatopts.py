@@ -33,6 +33,8 @@ ZSTD_ULTRA_FROM = 20
 #: ``--long`` without a value: a window of 2**27 bytes (zstd's default).
 DEFAULT_LONG = 27
 XZ_CHECKS = ("crc32", "crc64", "sha256", "none")
+#: ``--adapt``'s default range of levels.
+ADAPT_MIN, ADAPT_MAX = 1, 19
 
 
 def _window_log(text: str) -> int:
@@ -45,6 +47,24 @@ def _window_log(text: str) -> int:
     if not 10 <= value <= 31:
         raise ArgumentTypeError(f"window log must be between 10 and 31: {text!r}")
     return value
+
+
+def _adapt_range(text: str) -> tuple[int | None, int | None]:
+    """``--adapt``'s value: ``on`` (bare ``--adapt``), or ``min=N``, ``max=M`` or both,
+    comma-separated, as zstd spells them."""
+    from ._args import ArgumentTypeError
+
+    bounds: dict[str, int] = {}
+    if text != "on":
+        for part in text.split(","):
+            key, eq, value = part.partition("=")
+            if key not in ("min", "max") or not eq or key in bounds:
+                raise ArgumentTypeError(f"expected min=N,max=M, not {text!r}")
+            try:
+                bounds[key] = int(value)
+            except ValueError:
+                raise ArgumentTypeError(f"not a level: {value!r}") from None
+    return bounds.get("min"), bounds.get("max")
 
 
 def add_format_option_args(parser: Spec) -> None:
@@ -96,6 +116,13 @@ def add_format_option_args(parser: Spec) -> None:
     )
     g.add_argument("-e", "--extreme", action="store_true", help="xz: slower, a little smaller (-9e)")
     g.add_argument(
+        "--adapt",
+        type=_adapt_range,
+        metavar="min=N,max=M",
+        help=f"--adapt[=min=N,max=M]: zstd: the level follows the speed of the output, between N "
+        f"(default {ADAPT_MIN}) and M (default {ADAPT_MAX}); the output then depends on timing",
+    )
+    g.add_argument(
         "--rsyncable",
         action="store_true",
         help="gzip, zstd: output rsync can send as a small delta after a small change",
@@ -113,6 +140,8 @@ def attach_values(argv: list[str]) -> list[str]:
             break
         if arg == "--long":
             arg = f"--long={DEFAULT_LONG}"
+        elif arg == "--adapt":
+            arg = "--adapt=on"
         elif arg == "--check":
             arg = "--check=on"
         elif arg.startswith("--fast="):
@@ -177,6 +206,8 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
         if codec.name == "gzip" and args.flush_interval is not None:
             raise CliError("--rsyncable", "gzip's members end where the content says, not with --flush-interval")
         opts["rsyncable"] = True
+    if args.adapt is not None:
+        opts["adapt"] = adapt_range(args, codec, level)
     if args.extreme:
         _only("--extreme", codec, "xz")
         opts["extreme"] = True
@@ -185,6 +216,33 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
     if args.name and args.seekable:
         raise CliError("--name", "--seekable gzip (BGZF) members carry no name")
     return opts
+
+
+def adapt_range(args: Namespace, codec: Codec, level: int) -> tuple[int, int]:
+    """``--adapt``'s (min, max) levels, checked against zstd's levels and the other options."""
+    _only("--adapt", codec, "zstd")
+    for option, given in (
+        ("--long", args.long is not None),
+        ("--rsyncable", args.rsyncable),
+        ("--seekable", args.seekable),
+        ("--flush-interval", args.flush_interval is not None),
+        ("-D", args.dictionary is not None),
+    ):
+        if given:
+            raise CliError("--adapt", f"not with {option}")
+    low, high = args.adapt
+    low = ADAPT_MIN if low is None else low
+    high = ADAPT_MAX if high is None else high
+    for value in (low, high):
+        try:
+            codec.check_level(value)
+        except ValueError as exc:
+            raise CliError("--adapt", str(exc)) from None
+    if high >= ZSTD_ULTRA_FROM and not args.ultra:
+        raise CliError("--adapt", f"zstd levels {ZSTD_ULTRA_FROM} to 22 need --ultra")
+    if low > high:
+        raise CliError("--adapt", f"min={low} is above max={high}")
+    return low, high
 
 
 def decode_memory(args: Namespace) -> int | None:
