@@ -28,11 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["source_header", "stored_header", "restored_path", "restore_time"]
 
-#: Bytes read from the start of a file to find its whole gzip header: the longest
-#: header chute reads (extra field, name, comment, header CRC).
-_HEAD_READ = 12 + 0xFFFF + 2 * (4096 + 1) + 2
-
-
 def _gzip_time(seconds: float) -> int:
     value = int(seconds)
     return value if 0 <= value < 1 << 32 else 0
@@ -54,11 +49,11 @@ def source_header(name: str, src: BinaryIO) -> tuple[bytes | None, int]:
 def stored_header(path: str) -> Header | None:
     """The header of the gzip file ``path``; None if it is not gzip or its header is
     cut short (decoding then reports what is wrong)."""
-    from ..codecs.gzip import parse_header
+    from ..codecs.gzip import MAX_HEADER, parse_header
     from ..errors import CorruptStreamError
 
     with open(path, "rb") as f:
-        head = f.read(_HEAD_READ)
+        head = f.read(MAX_HEADER)
     try:
         return parse_header(head)
     except CorruptStreamError:

@@ -90,6 +90,8 @@ FHCRC, FEXTRA, FNAME, FCOMMENT = 0x02, 0x04, 0x08, 0x10
 #: Longest FNAME or FCOMMENT read from an untrusted header (gzip's own limit is its
 #: 1024-byte path buffer; a file name longer than PATH_MAX cannot be created anyway).
 MAX_HEADER_STRING = 4096
+#: The longest header :func:`parse_header` reads: extra field, name, comment, header CRC.
+MAX_HEADER = 12 + 0xFFFF + 2 * (MAX_HEADER_STRING + 1) + 2
 
 
 class NamedHeader:
@@ -170,7 +172,7 @@ def parse_header(data: Buffer) -> Header | None:
     """The header at the start of ``data``; None if ``data`` is too short to hold it
     whole. :class:`~chute.errors.CorruptStreamError` if it is not a gzip header or a
     name or comment runs past :data:`MAX_HEADER_STRING` bytes."""
-    view = bytes(data[: 12 + 0xFFFF + 2 * (MAX_HEADER_STRING + 1) + 2])
+    view = bytes(data[:MAX_HEADER])
     if len(view) < 10:
         return None
     if view[:3] != b"\x1f\x8b\x08" or view[3] & 0xE0:
