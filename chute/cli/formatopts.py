@@ -23,6 +23,7 @@ __all__ = [
     "add_format_option_args",
     "attach_values",
     "compress_options",
+    "adapt_range",
     "fast_level",
     "decode_memory",
     "expand_recursive",
@@ -207,7 +208,7 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
             raise CliError("--rsyncable", "gzip's members end where the content says, not with --flush-interval")
         opts["rsyncable"] = True
     if args.adapt is not None:
-        opts["adapt"] = adapt_range(args, codec, level)
+        opts["adapt"] = adapt_range(args, codec)
     if args.extreme:
         _only("--extreme", codec, "xz")
         opts["extreme"] = True
@@ -218,7 +219,7 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
     return opts
 
 
-def adapt_range(args: Namespace, codec: Codec, level: int) -> tuple[int, int]:
+def adapt_range(args: Namespace, codec: Codec) -> tuple[int, int]:
     """``--adapt``'s (min, max) levels, checked against zstd's levels and the other options."""
     _only("--adapt", codec, "zstd")
     for option, given in (

@@ -27,7 +27,7 @@ def varied(size: int, seed: int, alphabet: bytes = b"abcdefghijklmnop \n") -> by
     return random.Random(seed).randbytes(size).translate(table)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(st.integers(0, 1 << 30), st.lists(st.integers(1000, 300_000), min_size=1, max_size=6))
 def test_cuts_do_not_depend_on_how_the_data_is_fed(seed: int, sizes: list[int]) -> None:
     data = varied(4_000_000, seed)
