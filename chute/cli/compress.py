@@ -435,15 +435,19 @@ class Runner:
         if self.zstd_dict is not None:
             options["zstd_dict"] = self.zstd_dict
         like = name if name != "-" and not is_url(name) else None
+        adapt = options.pop("adapt", None)
         with (
             self._input(name) as (src, size, progress),
             open_output(out_path, force=self.args.force, like=like, options=self.options) as dst,
         ):
-            if self.args.flush_interval is not None:
+            if adapt is not None:
+                stats = self._compress_adaptive(src, dst, size, progress, options, adapt, name)
+            elif self.args.flush_interval is not None:
                 from ..api.fileobj import new_compressor
                 from ..streams.pump import compress_stream
 
                 comp = new_compressor(self.codec, self.level, threads=self._threads_for(size), **options)
+                comp = self._named(comp, name, src)
                 stats = compress_stream(
                     src,
                     dst,
@@ -453,12 +457,56 @@ class Runner:
                     flush_interval=self.args.flush_interval / 1000,
                 )
             else:
-                stats = self._compress_fixed(src, dst, size, progress, options)
+                stats = self._compress_fixed(src, dst, size, progress, options, name)
         self._finish_source(name, out_path)
         self._summary(name, out_path, stats)
 
+    def _named(self, comp: Any, name: str, src: BinaryIO) -> Any:
+        """``comp`` writing the source's name and time in its first header with ``-N``."""
+        if not self.args.name:
+            return comp
+        from ..codecs.gzip import NamedHeader
+        from .gzipname import source_header
+
+        return NamedHeader(comp, *source_header(name, src))
+
+    def _compress_adaptive(
+        self,
+        src: BinaryIO,
+        dst: BinaryIO,
+        size: int | None,
+        progress: Any,
+        options: dict[str, Any],
+        levels: tuple[int, int],
+        name: str,
+    ) -> Any:
+        """``--adapt``: frames whose level follows the speed of the output
+        (:mod:`chute.parallel.adapt`); with -v, the levels used."""
+        from ..parallel.adapt import AdaptiveCompressor
+        from ..parallel.pool import resolve_threads
+        from ..streams.pump import Stats, compress_stream
+
+        comp = AdaptiveCompressor(
+            self.level,
+            threads=resolve_threads(self._threads_for(size)),
+            min_level=levels[0],
+            max_level=levels[1],
+            **options,
+        )
+        stats = compress_stream(
+            src, dst, comp, chunk_size=self.read_size, progress=progress, stats=Stats(format=self.codec.name)
+        )
+        if self.args.verbose and not self.args.quiet:
+            used = comp.levels
+            shown = display_name(name) if name != "-" else "stdin"
+            sys.stderr.write(
+                f"chute: {shown}: --adapt: {len(used)} frame(s), levels {min(used)} to {max(used)}, "
+                f"last {used[-1]}: {' '.join(map(str, used))}\n"
+            )
+        return stats
+
     def _compress_fixed(
-        self, src: BinaryIO, dst: BinaryIO, size: int | None, progress: Any, options: dict[str, Any]
+        self, src: BinaryIO, dst: BinaryIO, size: int | None, progress: Any, options: dict[str, Any], name: str
     ) -> Any:
         """Compress with a layout chosen from the input alone: the same bytes at any -T
         and on any number of cores (see :func:`chute.api.fileobj.fixed_layout_compressor`)."""
@@ -467,6 +515,7 @@ class Runner:
 
         threads = self._threads_for(size)
         comp = fixed_layout_compressor(self.codec, self.level, threads=threads, size=size, **options)
+        comp = self._named(comp, name, src)
         read_size = self.args.chunk_size or getattr(comp, "block_size", 0) or self.codec.extra.get("read_size", 0)
         return compress_stream(
             src,
@@ -548,8 +597,15 @@ class Runner:
         gzengine.hold_stderr = True  # this process is chute's own: the engine's lines may be held
 
         derived = None
+        header = None
         if name != "-" and not self.to_stdout and self.args.output is None:
-            derived = self._strip_suffix(name)
+            if self.args.name:
+                from .gzipname import restored_path, stored_header
+
+                header = stored_header(name)
+                derived = restored_path(name, header)
+            if derived is None:
+                derived = self._strip_suffix(name)
         out_path = self._output_path(name, derived)
         self._same_file_guard(name, out_path)
         like = name if name != "-" and not is_url(name) else None
@@ -580,6 +636,10 @@ class Runner:
         notes = _unverified(caught)
         if ignored is not None:
             notes.append(f"{ignored} ignored")
+        if header is not None and out_path is not None:
+            from .gzipname import restore_time
+
+            restore_time(out_path, header)
         if notes:  # the output is kept, the source too: exit status 2
             self._warn(name, notes)
             return

@@ -23,6 +23,7 @@ __all__ = [
     "add_format_option_args",
     "attach_values",
     "compress_options",
+    "adapt_range",
     "fast_level",
     "decode_memory",
     "expand_recursive",
@@ -33,6 +34,8 @@ ZSTD_ULTRA_FROM = 20
 #: ``--long`` without a value: a window of 2**27 bytes (zstd's default).
 DEFAULT_LONG = 27
 XZ_CHECKS = ("crc32", "crc64", "sha256", "none")
+#: ``--adapt``'s default range of levels.
+ADAPT_MIN, ADAPT_MAX = 1, 19
 
 
 def _window_log(text: str) -> int:
@@ -47,11 +50,42 @@ def _window_log(text: str) -> int:
     return value
 
 
+def _adapt_range(text: str) -> tuple[int | None, int | None]:
+    """``--adapt``'s value: ``on`` (bare ``--adapt``), or ``min=N``, ``max=M`` or both,
+    comma-separated, as zstd spells them."""
+    from ._args import ArgumentTypeError
+
+    bounds: dict[str, int] = {}
+    if text != "on":
+        for part in text.split(","):
+            key, eq, value = part.partition("=")
+            if key not in ("min", "max") or not eq or key in bounds:
+                raise ArgumentTypeError(f"expected min=N,max=M, not {text!r}")
+            try:
+                bounds[key] = int(value)
+            except ValueError:
+                raise ArgumentTypeError(f"not a level: {value!r}") from None
+    return bounds.get("min"), bounds.get("max")
+
+
 def add_format_option_args(parser: Spec) -> None:
     """The options of one format each (gzip, zstd, xz), in a group of their own."""
     g = parser.add_argument_group("options of one format (gzip, zstd, xz, lz4)")
     g.add_argument(
-        "-n", "--no-name", dest="name", action="store_false", help="gzip: store no name and no time (default)"
+        "-n",
+        "--no-name",
+        dest="name",
+        action="store_false",
+        default=None,
+        help="gzip: store no name and no time; with -d, name the output after the file (default)",
+    )
+    g.add_argument(
+        "-N",
+        "--name",
+        dest="name",
+        action="store_const",
+        const=True,
+        help="gzip: store the file's name and time; with -d, restore them",
     )
     g.add_argument("-r", "--recursive", action="store_true", help="compress or decompress the files under directories")
     g.add_argument("--ultra", action="store_true", help="zstd: allow levels 20 to 22")
@@ -83,7 +117,16 @@ def add_format_option_args(parser: Spec) -> None:
     )
     g.add_argument("-e", "--extreme", action="store_true", help="xz: slower, a little smaller (-9e)")
     g.add_argument(
-        "--rsyncable", action="store_true", help="zstd: output rsync can send as a small delta after a small change"
+        "--adapt",
+        type=_adapt_range,
+        metavar="min=N,max=M",
+        help=f"--adapt[=min=N,max=M]: zstd: the level follows the speed of the output, between N "
+        f"(default {ADAPT_MIN}) and M (default {ADAPT_MAX}); the output then depends on timing",
+    )
+    g.add_argument(
+        "--rsyncable",
+        action="store_true",
+        help="gzip, zstd: output rsync can send as a small delta after a small change",
     )
 
 
@@ -98,6 +141,8 @@ def attach_values(argv: list[str]) -> list[str]:
             break
         if arg == "--long":
             arg = f"--long={DEFAULT_LONG}"
+        elif arg == "--adapt":
+            arg = "--adapt=on"
         elif arg == "--check":
             arg = "--check=on"
         elif arg.startswith("--fast="):
@@ -156,14 +201,49 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
                 raise CliError("--no-content-size", "with --long the size is never recorded (one streamed frame)")
             opts["content_size"] = False
     if args.rsyncable:
-        _only("--rsyncable", codec, "zstd")
+        _only("--rsyncable", codec, "gzip", "zstd")
+        if args.seekable:
+            raise CliError("--rsyncable", "not with --seekable, whose blocks have a fixed size")
+        if codec.name == "gzip" and args.flush_interval is not None:
+            raise CliError("--rsyncable", "gzip's members end where the content says, not with --flush-interval")
         opts["rsyncable"] = True
+    if args.adapt is not None:
+        opts["adapt"] = adapt_range(args, codec)
     if args.extreme:
         _only("--extreme", codec, "xz")
         opts["extreme"] = True
-    if args.name is False and codec.name != "gzip":
-        raise CliError("--no-name", f"applies to gzip only, not to {codec.name}")
+    if args.name is not None and codec.name != "gzip":
+        raise CliError("--name" if args.name else "--no-name", f"applies to gzip only, not to {codec.name}")
+    if args.name and args.seekable:
+        raise CliError("--name", "--seekable gzip (BGZF) members carry no name")
     return opts
+
+
+def adapt_range(args: Namespace, codec: Codec) -> tuple[int, int]:
+    """``--adapt``'s (min, max) levels, checked against zstd's levels and the other options."""
+    _only("--adapt", codec, "zstd")
+    for option, given in (
+        ("--long", args.long is not None),
+        ("--rsyncable", args.rsyncable),
+        ("--seekable", args.seekable),
+        ("--flush-interval", args.flush_interval is not None),
+        ("-D", args.dictionary is not None),
+    ):
+        if given:
+            raise CliError("--adapt", f"not with {option}")
+    low, high = args.adapt
+    low = ADAPT_MIN if low is None else low
+    high = ADAPT_MAX if high is None else high
+    for value in (low, high):
+        try:
+            codec.check_level(value)
+        except ValueError as exc:
+            raise CliError("--adapt", str(exc)) from None
+    if high >= ZSTD_ULTRA_FROM and not args.ultra:
+        raise CliError("--adapt", f"zstd levels {ZSTD_ULTRA_FROM} to 22 need --ultra")
+    if low > high:
+        raise CliError("--adapt", f"min={low} is above max={high}")
+    return low, high
 
 
 def decode_memory(args: Namespace) -> int | None:

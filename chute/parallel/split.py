@@ -33,6 +33,7 @@ import os
 import struct
 
 from .. import codecs
+from ..codecs.gzip import FCOMMENT, FHCRC, FNAME, MAX_HEADER_STRING
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing stays off the command path (start-up)
@@ -65,8 +66,11 @@ BGZF_HEAD = struct.Struct("<4BI2BH2BHH")  # 18 bytes: id1 id2 cm flg mtime xfl o
 
 _ZSTD_MAGIC = 0xFD2FB528
 _LZ4_MAGIC = 0x184D2204
-#: ID1 ID2 CM FLG of a gzip member whose only flag is FEXTRA, as a little-endian word
+#: ID1 ID2 CM FLG of a gzip member with FEXTRA, as a little-endian word; the mask lets
+#: FTEXT, FHCRC, FNAME and FCOMMENT through (gzip -N names the first member) but no
+#: reserved flag
 _GZIP_SIZED = 0x04088B1F
+_GZIP_SIZED_MASK = 0xE4FFFFFF
 _XZ_HEADER = b"\xfd7zXZ\x00"
 #: A bz2 stream header and the magic of its first block (or of an empty stream's end)
 _BZ2_START = rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)"
@@ -174,10 +178,11 @@ def _lz4_frame_end(cur: _Cursor, pos: int, limit: int) -> int:
 
 def _gzip_member_end(cur: _Cursor, pos: int, limit: int) -> int:
     """End of the gzip member at ``pos`` from its ``MZ`` subfield; -1 if it has none."""
-    head = cur.read(pos + 10, 2)
-    if len(head) < 2:
+    head = cur.read(pos + 3, 9)
+    if len(head) < 9:
         return -1
-    xlen = head[0] | head[1] << 8
+    flg = head[0]
+    xlen = head[7] | head[8] << 8
     extra = cur.read(pos + 12, xlen)
     if len(extra) < xlen:
         return -1
@@ -187,9 +192,23 @@ def _gzip_member_end(cur: _Cursor, pos: int, limit: int) -> int:
         if extra[p : p + 2] == b"MZ" and n == 4 and p + 8 <= xlen:
             size = _u32(extra[p + 4 : p + 8])
         p += 4 + n
-    if size < 0 or p != xlen or 20 + xlen + size > limit:
+    if size < 0 or p != xlen:
         return -1
-    return pos + 12 + xlen + size + 8
+    head_end = pos + 12 + xlen
+    for bit in (FNAME, FCOMMENT):  # NUL-ended strings, each at most MAX_HEADER_STRING bytes
+        if flg & bit:
+            if head_end >= cur.length:
+                return -1
+            text = cur.read(head_end, min(MAX_HEADER_STRING + 1, cur.length - head_end))
+            nul = text.find(b"\0")
+            if nul < 0:
+                return -1
+            head_end += nul + 1
+    if flg & FHCRC:
+        head_end += 2
+    if head_end - pos + size + 8 > limit:
+        return -1
+    return head_end + size + 8
 
 
 def _walk_forward(
@@ -198,8 +217,10 @@ def _walk_forward(
     frame_end: Callable[[_Cursor, int, int], int],
     limit: int,
     skippable: bool = True,
+    mask: int = 0xFFFFFFFF,
 ) -> list[tuple[int, int]] | None:
-    """Frames from header to header; ``skippable``: step over zstd/lz4 skippable frames."""
+    """Frames from header to header, each starting with a word equal to ``magic`` in the
+    bits of ``mask``; ``skippable``: step over zstd/lz4 skippable frames."""
     frames: list[tuple[int, int]] = []
     pos = 0
     while pos < cur.length:
@@ -213,7 +234,7 @@ def _walk_forward(
                 return None
             pos += 8 + _u32(size)
             continue
-        if value != magic:
+        if value & mask != magic:
             return None
         end = frame_end(cur, pos, limit)
         if end < 0 or end > cur.length:
@@ -334,7 +355,7 @@ def find_frames(fp: BinaryIO, format: str, max_frame: int = 1 << 62) -> list[tup
         elif format == "lz4":
             found = _walk_forward(cur, _LZ4_MAGIC, _lz4_frame_end, max_frame)
         elif format == "gzip":
-            found = _walk_forward(cur, _GZIP_SIZED, _gzip_member_end, max_frame, skippable=False)
+            found = _walk_forward(cur, _GZIP_SIZED, _gzip_member_end, max_frame, skippable=False, mask=_GZIP_SIZED_MASK)
         elif format == "xz":
             found = _xz_streams(cur)
         elif format == "bz2":

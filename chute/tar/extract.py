@@ -134,6 +134,17 @@ class Extractor:
         self._exact_mode_dirs: set[int] = set()
         if self._umask is not None and _mode_is_exact(self._root):
             self._exact_mode_dirs.add(self._root)
+        # For subclasses that choose members (chute.tar.select): the short path of
+        # extract_all skips, unread, a member whose name (as stored) _wants refuses, and
+        # passes the name of each member it extracts to _announce.
+        self._wants: Callable[[str], bool] | None = None
+        self._announce: Callable[[str], None] | None = None
+
+    def _short_path_ok(self) -> bool:
+        """Whether :meth:`extract_all` may take its short path: it does what
+        :meth:`extract_member` does for the usual member, so not when a subclass changed
+        that (a subclass that keeps to ``_wants`` and ``_announce`` says so here)."""
+        return type(self).extract_member is Extractor.extract_member
 
     # ------------------------------------------------------------------ directories
     def _dir(self, path: str, member: str, create: bool = True, new: bool = False) -> int:
@@ -335,7 +346,7 @@ class Extractor:
             or self.owner
             or not (self.trust or self.filters is DEFAULT_FILTERS or self.filters is DATA_FILTERS)
             or (not self.trust and cap is not None and cap < 256)  # a ustar name has 256 bytes at most
-            or type(self).extract_member is not Extractor.extract_member
+            or not self._short_path_ok()
         ):
             try:
                 for m, data in reader:
@@ -365,6 +376,7 @@ class Extractor:
         in_place = self._in_place
         # kept in locals, and put back where other code reads them (finally, general path)
         members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
+        wants, announce = self._wants, self._announce
         try:
             while True:
                 block = read(BLOCK)
@@ -380,6 +392,11 @@ class Extractor:
                             pre += block
                             head_size = 3 * BLOCK
                 usual = None if reader._globals or (pre and pax_mtime is None) else _usual_header(block)
+                if usual is not None and wants is not None and not wants(usual[1]):
+                    skipped = usual[4] + (-usual[4] % BLOCK)  # not chosen: data and padding dropped unread
+                    reader._skip(skipped, usual[1])
+                    offset += head_size + skipped
+                    continue
                 if usual is not None and (members >= max_members or total + usual[4] > max_total):
                     usual = None  # the general path refuses it
                 if usual is not None:
@@ -394,6 +411,8 @@ class Extractor:
                         except (UnsafeArchiveError, OSError):
                             usual = None  # the general path refuses it, or reports the error
                         else:
+                            if announce is not None:
+                                announce(name)
                             members += 1
                             self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
                             offset += head_size
@@ -443,6 +462,8 @@ class Extractor:
                         else:  # the general path reports it
                             last_path = None
                     if fd >= 0:
+                        if announce is not None:
+                            announce(name)
                         members += 1
                         total += size
                         try:

@@ -126,6 +126,13 @@ class SelectingExtractor(Extractor):
         self.old_files = old_files
         self.verbose = verbose
         self.existing = existing
+        # the extractor's short path applies the selection and -v itself
+        self._wants = selection.wants if selection is not None else None
+        self._announce = verbose
+
+    def _short_path_ok(self) -> bool:
+        # old files need a look at the target first: the general path, member by member
+        return self.old_files == "replace" and type(self).extract_member is SelectingExtractor.extract_member
 
     def extract_member(self, m: Member, data: Any) -> None:
         if self.selection is not None and not self.selection.wants(m.name):

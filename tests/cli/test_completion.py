@@ -1,5 +1,5 @@
 """Shell completions and the manual page, generated from the commands' own option specs:
-bash accepts the script and completes words with it, groff renders the page cleanly."""
+bash and a real interactive zsh complete words with their scripts, groff renders the page cleanly."""
 
 from __future__ import annotations
 
@@ -109,3 +109,84 @@ def test_fish_completes_words(tmp_path: Path) -> None:
     assert offered("chute pa") == ["pack"]
     assert sorted(offered("chute completion ")) == ["bash", "fish", "zsh"]
     assert "--decompress" in offered("chute --dec") and "--decompress" not in offered("chute pack --dec")
+
+
+#: Types LINE and a Tab into an interactive zsh (driven through a pseudo-terminal by
+#: zsh's own zpty module) whose completion system loads DIR/_chute, as a user's would
+#: after `chute completion zsh > "${fpath[1]}/_chute"`; prints the function compinit
+#: registered for chute, then what the terminal shows after the Tab.
+ZSH_DRIVER = r"""
+zmodload zsh/zpty || exit 3
+zpty z zsh -f -i
+zpty -w z "stty columns 250; PS1='%% '; fpath=(${(q)1} \$fpath); autoload -U compinit; compinit -u -D"
+zpty -w z "print -r -- \"\${_comps[chute]}@\"READY"
+zpty -r z line '*@READY*' || exit 4
+line=${line%%@READY*}
+print -r -- "function: ${line##*[$'\n\r']}"
+zpty -w -n z "$2"$'\t'
+integer quiet=0 waited=0
+while (( quiet < 5 && waited < 100 )); do
+  if zpty -r -t z line; then
+    print -rn -- "$line"; quiet=0
+  else
+    sleep 0.1; (( quiet++ )); (( waited++ ))
+  fi
+done
+zpty -d z
+"""
+
+
+@pytest.fixture(scope="module")
+def zsh_functions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import tool_path
+
+    tool_path("zsh")
+    folder = tmp_path_factory.mktemp("zsh-functions")
+    (folder / "_chute").write_text(script("zsh"))
+    (folder / "driver.zsh").write_text(ZSH_DRIVER)
+    return folder
+
+
+def zsh_tab(folder: Path, line: str) -> tuple[str, str]:
+    """(the completion function compinit registered for chute, the screen after
+    typing ``line`` and a Tab), escape sequences removed."""
+    import re
+
+    r = subprocess.run(
+        ["zsh", "-f", str(folder / "driver.zsh"), str(folder), line],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=folder,
+    )
+    assert r.returncode == 0, r.stderr
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|[\r\a]", "", r.stdout)
+    head, _, rest = screen.partition("\n")
+    return head.removeprefix("function: "), rest
+
+
+def test_zsh_registers_the_function(zsh_functions: Path) -> None:
+    function, _ = zsh_tab(zsh_functions, "chute -")
+    assert function == "_chute"
+
+
+def test_zsh_completes_subcommands_with_their_descriptions(zsh_functions: Path) -> None:
+    _, screen = zsh_tab(zsh_functions, "chute ")
+    for command in commands()[1:]:
+        assert f"\n{command.name} " in screen, command.name
+    assert "unpack       -- Extract a (compressed) tar archive safely." in screen
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("chute --rsy", "chute --rsyncable "),  # one match: inserted
+        ("chute --no-", "--no-content-size  -- zstd: do not record it"),  # several: listed
+        ("chute completion ", "bash  fish  zsh"),  # fixed choices of an argument
+        ("chute unpack --policy ", "data     default  trust"),  # a subcommand's option values
+        ("chute unpack --to-s", "chute unpack --to-stdout "),
+    ],
+)
+def test_zsh_completes_options(zsh_functions: Path, line: str, shown: str) -> None:
+    _, screen = zsh_tab(zsh_functions, line)
+    assert shown in screen, screen

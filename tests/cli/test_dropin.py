@@ -234,7 +234,56 @@ def test_rsyncable_zstd_resynchronises_after_an_insertion(tmp_path: Path) -> Non
     assert len(outs) == 1
 
 
-def test_rsyncable_is_zstd_only(tmp_path: Path) -> None:
+def test_rsyncable_gzip_resynchronises_after_an_insertion(tmp_path: Path) -> None:
+    """Members cut where the content says: after a one-byte insertion only the member
+    holding it changes; gzip reads the output; the same bytes at any thread count."""
+    need("gzip")
+    rng = random.Random(12)
+    words = [bytes(rng.choice(b"abcdefgh") for _ in range(rng.randint(3, 9))) for _ in range(2000)]
+    data = b" ".join(rng.choice(words) for _ in range(1_500_000))  # ~9 MB
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.write_bytes(data)
+    after.write_bytes(data[:100_000] + b"X" + data[100_000:])
+    spans, sizes = {}, {}
+    for flags in ([], ["--rsyncable"]):
+        old = chute("-F", "gzip", *flags, "-c", str(before)).stdout
+        new = chute("-F", "gzip", *flags, "-c", str(after)).stdout
+        back = subprocess.run(["gzip", "-dc"], input=new, capture_output=True, check=True).stdout
+        assert back == after.read_bytes()
+        spans[bool(flags)] = _changed_span(old, new, 0) / len(new)
+        sizes[bool(flags)] = len(new)
+    assert spans[False] > 0.9 and spans[True] < 0.15, spans
+    assert sizes[True] < sizes[False] * 1.05
+    outs = {chute("-F", "gzip", "--rsyncable", f"-T{n}", "-c", str(after)).stdout for n in (1, 2, 3)}
+    assert len(outs) == 1
+
+
+def test_rsyncable_gzip_members_are_listed_and_split(tmp_path: Path) -> None:
+    src = tmp_path / "f"
+    rng = random.Random(13)
+    src.write_bytes(b"".join(b"%d %s\n" % (i, rng.randbytes(8).hex().encode()) for i in range(150_000)))
+    assert chute("-F", "gzip", "--rsyncable", str(src)).returncode == 0
+    listed = chute("-lv", str(tmp_path / "f.gz"))
+    assert b"(from the member sizes)" in listed.stdout
+    assert chute("-dc", "-T2", str(tmp_path / "f.gz")).stdout == src.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-F", "xz", "--rsyncable"], b"chute: --rsyncable: applies to gzip and zstd only, not to xz\n"),
+        (
+            ["-F", "gzip", "--rsyncable", "--seekable"],
+            b"chute: --rsyncable: not with --seekable, whose blocks have a fixed size\n",
+        ),
+        (
+            ["-F", "gzip", "--rsyncable", "--flush-interval", "100"],
+            b"chute: --rsyncable: gzip's members end where the content says, not with --flush-interval\n",
+        ),
+    ],
+)
+def test_rsyncable_refused_where_it_cannot_apply(tmp_path: Path, flags: list[str], message: bytes) -> None:
     (tmp_path / "f").write_bytes(b"data\n" * 100)
-    r = chute("-F", "gzip", "--rsyncable", "f", cwd=tmp_path)
-    assert (r.returncode, r.stderr) == (1, b"chute: --rsyncable: applies to zstd only, not to gzip\n")
+    r = chute(*flags, "f", cwd=tmp_path)
+    assert (r.returncode, r.stderr) == (1, message)
+    assert os.listdir(tmp_path) == ["f"]

@@ -52,9 +52,9 @@ def _run(args: list[str], src: Path, *, pipe: bool = False, one_core: bool = Fal
 
 
 @pytest.mark.skipif(shutil.which("taskset") is None or usable_cores() < 2, reason="needs taskset and two cores")
-@pytest.mark.parametrize("fmt", ["zstd", slow_case("xz"), slow_case("bz2"), "gzip", "lz4"])
+@pytest.mark.parametrize("fmt", ["zstd", slow_case("xz"), slow_case("bz2"), "gzip", "lz4", "gzip --rsyncable"])
 def test_cli_same_bytes_on_one_core_and_two(big: Path, fmt: str) -> None:
-    args = ["-F", fmt, "-1", "-c"]
+    args = ["-F", *fmt.split(), "-1", "-c"]
     digests = {
         "default": _run(args, big),
         "one core": _run(args, big, one_core=True),
