@@ -122,8 +122,10 @@ def main() -> None:
     for name in cmds:
         w, c = statistics.median(walls[name]), statistics.median(cpus[name])
         rows.append([name, f"{w:.2f}", f"{w / base_w:.2f}", f"{c:.2f}", f"{c / base_c:.2f}"])
-    print(f"{a.files} files, {total / 1e6:.1f} MB, level {a.level}, {a.workers} workers, "
-          f"median of {a.repeat} rounds in turns")
+    print(
+        f"{a.files} files, {total / 1e6:.1f} MB, level {a.level}, {a.workers} workers, "
+        f"median of {a.repeat} rounds in turns"
+    )
     print(table(["command", "wall s", "wall ratio", "CPU s", "CPU ratio"], rows))
 
 

@@ -43,10 +43,7 @@ def read_bytes(
     out = []
     for path in _paths(urlpath):
         out.append(
-            [
-                delayed(read_block, pure=True)(path, start, end, delimiter)
-                for start, end in blocks(path, blocksize)
-            ]
+            [delayed(read_block, pure=True)(path, start, end, delimiter) for start, end in blocks(path, blocksize)]
         )
     return out
 

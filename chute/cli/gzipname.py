@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["source_header", "stored_header", "restored_path", "restore_time"]
 
+
 def _gzip_time(seconds: float) -> int:
     value = int(seconds)
     return value if 0 <= value < 1 << 32 else 0

@@ -22,15 +22,22 @@ pytest.importorskip("dask.bag", reason="dask.bag is not installed")
 
 from test_batch_local import entries, make_tree  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::ResourceWarning",
-                                        "ignore::UserWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning",
+    "ignore::ResourceWarning",
+    "ignore::UserWarning",
+    "ignore::pytest.PytestUnraisableExceptionWarning",
+)
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[distributed.Client]:
-    with distributed.LocalCluster(
-        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=50
-    ) as cluster, distributed.Client(cluster) as c:
+    with (
+        distributed.LocalCluster(
+            processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=50
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
         yield c
 
 
@@ -74,9 +81,23 @@ def test_the_command_on_a_scheduler(client: distributed.Client, tmp_path: Path) 
     files = make_tree(src, 50, 2000)
     address = client.scheduler.address.removeprefix("tcp://")
     r = subprocess.run(
-        [sys.executable, "-m", "chute", "batch", "compress", str(src), "--dest", str(tmp_path / "out"),
-         "--executor", f"dask://{address}", "--manifest", str(tmp_path / "m.jsonl")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "chute",
+            "batch",
+            "compress",
+            str(src),
+            "--dest",
+            str(tmp_path / "out"),
+            "--executor",
+            f"dask://{address}",
+            "--manifest",
+            str(tmp_path / "m.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr
     assert "50 files" in r.stderr
@@ -87,9 +108,21 @@ def test_the_command_on_a_scheduler(client: distributed.Client, tmp_path: Path) 
     # json refuses once the cluster has run tasks)
     (tmp_path / "scheduler.json").write_text(json.dumps({"type": "Scheduler", "address": client.scheduler.address}))
     r = subprocess.run(
-        [sys.executable, "-m", "chute", "batch", "verify", str(tmp_path / "out"),
-         "--scheduler-file", str(tmp_path / "scheduler.json"), "--manifest", str(tmp_path / "v.jsonl")],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "chute",
+            "batch",
+            "verify",
+            str(tmp_path / "out"),
+            "--scheduler-file",
+            str(tmp_path / "scheduler.json"),
+            "--manifest",
+            str(tmp_path / "v.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr
     assert "50 files verified" in r.stderr
@@ -101,9 +134,21 @@ def test_the_command_on_a_scheduler(client: distributed.Client, tmp_path: Path) 
 def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(b"a")
     r = subprocess.run(
-        [sys.executable, "-m", "chute", "batch", "compress", str(tmp_path / "a"), "--dest", str(tmp_path / "out"),
-         "--executor", "dask://127.0.0.1:9"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "chute",
+            "batch",
+            "compress",
+            str(tmp_path / "a"),
+            "--dest",
+            str(tmp_path / "out"),
+            "--executor",
+            "dask://127.0.0.1:9",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert r.returncode == 1
     assert r.stderr.startswith("chute: dask://127.0.0.1:9: cannot reach the Dask scheduler")

@@ -59,8 +59,18 @@ def temp_files(root: Path) -> list[str]:
 def test_two_thousand_small_files(tmp_path: Path) -> None:
     src = tmp_path / "src"
     files = make_tree(src, 2000, 1024)
-    r = chute_batch("compress", str(src), "--dest", str(tmp_path / "out"), "--manifest", str(tmp_path / "m.jsonl"),
-                    "--workers", "2", "--level", "5")
+    r = chute_batch(
+        "compress",
+        str(src),
+        "--dest",
+        str(tmp_path / "out"),
+        "--manifest",
+        str(tmp_path / "m.jsonl"),
+        "--workers",
+        "2",
+        "--level",
+        "5",
+    )
     assert r.returncode == 0, r.stderr
     assert "2000 files" in r.stderr and "0 failed" in r.stderr
     # the outputs, decoded by zstd itself, in one call
@@ -208,8 +218,9 @@ def test_an_io_error_is_retried_then_recorded(tmp_path: Path) -> None:
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "a.txt.zst").mkdir()  # the output cannot be written: a folder is in the way
     m = batch.Manifest(str(tmp_path / "m.jsonl"))
-    summary = batch.run(batch.plan("compress", batch.expand([str(src)]), str(tmp_path / "out")), manifest=m,
-                        workers=1, retries=3)
+    summary = batch.run(
+        batch.plan("compress", batch.expand([str(src)]), str(tmp_path / "out")), manifest=m, workers=1, retries=3
+    )
     m.close()
     assert summary.failed == 1 and "a.txt.zst" in summary.errors[0]
     (e,) = entries(tmp_path / "m.jsonl")
@@ -229,8 +240,12 @@ def test_recompress_gzip_to_zstd_and_back(tmp_path: Path) -> None:
     r = chute_batch("recompress", str(tmp_path / "zst"), "--dest", str(tmp_path / "xz"), "--to", "xz")
     assert r.returncode == 0, r.stderr
     rel = sorted(files)[0]
-    assert subprocess.run([tool_path("xz"), "-dc", str(tmp_path / "xz" / (rel + ".xz"))], capture_output=True,
-                          check=True).stdout == files[rel]
+    assert (
+        subprocess.run(
+            [tool_path("xz"), "-dc", str(tmp_path / "xz" / (rel + ".xz"))], capture_output=True, check=True
+        ).stdout
+        == files[rel]
+    )
 
 
 def test_verify_records_checksums(tmp_path: Path) -> None:
@@ -261,8 +276,13 @@ def test_two_sources_for_one_output_fail_not_clobber(tmp_path: Path) -> None:
         (tmp_path / d).mkdir()
         (tmp_path / d / "same.txt").write_bytes(d.encode())
     summary = batch.run(
-        batch.plan("compress", batch.expand([str(tmp_path / "a/same.txt"), str(tmp_path / "b/same.txt")]),
-                   str(tmp_path / "out")), workers=1)
+        batch.plan(
+            "compress",
+            batch.expand([str(tmp_path / "a/same.txt"), str(tmp_path / "b/same.txt")]),
+            str(tmp_path / "out"),
+        ),
+        workers=1,
+    )
     assert summary.files == 1 and summary.failed == 1 and "same output" in summary.errors[0]
 
 
@@ -283,8 +303,18 @@ def test_shards_are_listed_by_gnu_tar_and_bsdtar(tmp_path: Path) -> None:
     src = tmp_path / "src"
     files = make_tree(src, 300, 1000)
     m = tmp_path / "m.jsonl"
-    r = chute_batch("compress", str(src), "--dest", str(tmp_path / "out"), "--shard-size", "64K",
-                    "--manifest", str(m), "--workers", "2")
+    r = chute_batch(
+        "compress",
+        str(src),
+        "--dest",
+        str(tmp_path / "out"),
+        "--shard-size",
+        "64K",
+        "--manifest",
+        str(m),
+        "--workers",
+        "2",
+    )
     assert r.returncode == 0, r.stderr
     shards = sorted(os.listdir(tmp_path / "out"))
     assert len(shards) > 3 and all(s.startswith("shard-") and s.endswith(".tar.zst") for s in shards)
@@ -293,8 +323,9 @@ def test_shards_are_listed_by_gnu_tar_and_bsdtar(tmp_path: Path) -> None:
         held.setdefault(os.path.basename(str(e["output"])), []).append(str(e["member"]))
     listed: list[str] = []
     for s in shards:
-        out = subprocess.run([tool_path("tar"), "--zstd", "-tf", str(tmp_path / "out" / s)], capture_output=True,
-                             text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [tool_path("tar"), "--zstd", "-tf", str(tmp_path / "out" / s)], capture_output=True, text=True, check=True
+        ).stdout.split()
         assert sorted(out) == sorted(held[s])
         assert os.path.getsize(tmp_path / "out" / s) < 64 << 10
         listed += out
@@ -322,8 +353,9 @@ def test_shards_resume_without_duplicates(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     members: list[str] = []
     for s in os.listdir(tmp_path / "out"):
-        members += subprocess.run([tool_path("tar"), "--zstd", "-tf", str(tmp_path / "out" / s)], capture_output=True,
-                                  text=True, check=True).stdout.split()
+        members += subprocess.run(
+            [tool_path("tar"), "--zstd", "-tf", str(tmp_path / "out" / s)], capture_output=True, text=True, check=True
+        ).stdout.split()
     assert len(members) == len(set(members)) == 62
 
 
@@ -348,8 +380,18 @@ def test_resume_after_sigkill_of_the_command(tmp_path: Path) -> None:
     src = tmp_path / "src"
     files = make_tree(src, 120, 40_000)
     m = tmp_path / "m.jsonl"
-    args = ["compress", str(src), "--dest", str(tmp_path / "out"), "--manifest", str(m), "--workers", "2",
-            "--level", "12"]
+    args = [
+        "compress",
+        str(src),
+        "--dest",
+        str(tmp_path / "out"),
+        "--manifest",
+        str(m),
+        "--workers",
+        "2",
+        "--level",
+        "12",
+    ]
     proc = subprocess.Popen([*CHUTE, "batch", *args], stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not m.exists() or len(m.read_bytes().splitlines()) < 15):
