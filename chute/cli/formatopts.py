@@ -128,6 +128,12 @@ def add_format_option_args(parser: Spec) -> None:
         action="store_true",
         help="gzip, zstd: output rsync can send as a small delta after a small change",
     )
+    g.add_argument(
+        "--indexable",
+        action="store_true",
+        help="gzip: a point where decoding can start with no window at least every MiB of input "
+        "(chute's gzip always has them: independent members; the flag checks the format)",
+    )
 
 
 def attach_values(argv: list[str]) -> list[str]:
@@ -207,6 +213,10 @@ def compress_options(args: Namespace, codec: Codec, level: int) -> dict[str, Any
         if codec.name == "gzip" and args.flush_interval is not None:
             raise CliError("--rsyncable", "gzip's members end where the content says, not with --flush-interval")
         opts["rsyncable"] = True
+    if args.indexable:
+        # every gzip layout chute writes (members of 1 MiB of input, rsyncable members of at
+        # most MAX_CHUNK, BGZF blocks) already starts a member at least every MiB
+        _only("--indexable", codec, "gzip")
     if args.adapt is not None:
         opts["adapt"] = adapt_range(args, codec)
     if args.extreme:
