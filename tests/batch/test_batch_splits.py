@@ -109,3 +109,23 @@ def test_a_delimiter_that_overlaps_itself_is_refused(tmp_path: object) -> None:
     path = _write(os.path.join(str(tmp_path), "x.zst"), b"aaa", "zstd", 10)
     with pytest.raises(ValueError, match="overlaps itself"):
         splits.read_block(path, 0, 3, b"aa")
+
+
+def test_a_gzip_file_with_an_index_beside_it_is_cut_at_its_checkpoints(tmp_path: object) -> None:
+    """One member from the real ``gzip -6`` (no frames to cut at): with no index it is one
+    block; once ``chute index`` has written ``FILE.gz.idx``, blocks follow the checkpoints and
+    still give every record once, each block beginning where a record begins."""
+    import random
+    import sys
+
+    rng = random.Random(5)
+    data = b"".join(
+        b"%d %s\n" % (i, bytes(rng.choice(b"abcdef") for _ in range(rng.randint(0, 400)))) for i in range(20000)
+    )
+    path = os.path.join(str(tmp_path), "one.gz")
+    with open(path, "wb") as f:
+        subprocess.run([tool_path("gzip"), "-6", "-c"], input=data, stdout=f, check=True)
+    assert splits.blocks(path, 200_000) == [(0, None)]
+    subprocess.run([sys.executable, "-m", "chute", "index", "-q", "--spacing", "64K", path], check=True)
+    assert os.path.isfile(path + ".idx")
+    assert _check_blocks(path, data, 200_000, b"\n") > 5
