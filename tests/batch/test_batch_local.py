@@ -56,6 +56,7 @@ def temp_files(root: Path) -> list[str]:
     return [str(p) for p in root.rglob("*.chute-tmp")]
 
 
+@pytest.mark.slow  # 2,000 files through worker processes: slow, for the quick run's time (small batches run quick)
 def test_two_thousand_small_files(tmp_path: Path) -> None:
     src = tmp_path / "src"
     files = make_tree(src, 2000, 1024)

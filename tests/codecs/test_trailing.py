@@ -97,6 +97,7 @@ def test_read_all_returns_everything_then_raises() -> None:
                 r.read()
 
 
+@pytest.mark.slow  # 3 MiB at brotli's default level: 5 s and more; slow, for the quick run's time
 def test_brotli_loses_at_most_the_output_of_one_feed() -> None:
     """The brotli binding raises for data after the end and drops that call's output."""
     data = text_like(3 << 20)
