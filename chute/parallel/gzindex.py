@@ -26,6 +26,7 @@ from ..codecs._libz import WINDOW, Inflater
 from ..codecs.gzindex_foreign import Foreign, Point, gzip_header_size
 from ..codecs.gzindex_foreign import write as write_foreign
 from ..errors import IndexFileError, TrailingDataError, TruncatedStreamError, UnknownFormatError
+from .seekable import PositionedRaw
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -409,7 +410,7 @@ def export_index(fp: BinaryIO, index: fmt.GzipIndex, format: str) -> bytes:
     return write_foreign(Foreign(format, points, index.size, index.out_size, index.spacing))
 
 
-class _IndexedRaw(io.RawIOBase):
+class _IndexedRaw(PositionedRaw):
     def __init__(self, fp: BinaryIO, index: fmt.GzipIndex, owns: bool, index_name: str) -> None:
         super().__init__()
         self._index_name = index_name
@@ -420,27 +421,6 @@ class _IndexedRaw(io.RawIOBase):
         self._owns = owns
         self._pos = 0
         self._walker: _Walker | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_CUR:
-            offset += self._pos
-        elif whence == io.SEEK_END:
-            offset += self._end()
-        elif whence != io.SEEK_SET:
-            raise ValueError(f"invalid whence ({whence})")
-        if offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = offset
-        return offset
 
     def _end(self) -> int:
         size = self._fp.seek(0, io.SEEK_END) - self._base

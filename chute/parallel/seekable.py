@@ -76,16 +76,11 @@ def decode_frame(format: str, raw: bytes | memoryview, size: int | None = None) 
 # --------------------------------------------------------------------------- reading
 
 
-class _IndexedRaw(io.RawIOBase):
-    def __init__(self, fp: BinaryIO, index: SeekIndex, owns: bool) -> None:
-        super().__init__()
-        self._fp = fp
-        self._base = fp.tell()
-        self.index = index
-        self._owns = owns
-        self._pos = 0
-        self._frame = -1
-        self._data = b""
+class PositionedRaw(io.RawIOBase):
+    """A readable raw stream whose ``seek()`` only moves a position (``_pos``): ``readinto``
+    decodes from wherever it stands. Subclasses give the decoded size, for ``SEEK_END``."""
+
+    _pos = 0
 
     def readable(self) -> bool:
         return True
@@ -96,17 +91,35 @@ class _IndexedRaw(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
+    def _end(self) -> int:
+        raise NotImplementedError
+
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         if whence == io.SEEK_CUR:
             offset += self._pos
         elif whence == io.SEEK_END:
-            offset += self.index.size
+            offset += self._end()
         elif whence != io.SEEK_SET:
             raise ValueError(f"invalid whence ({whence})")
         if offset < 0:
             raise ValueError("negative seek position")
         self._pos = offset
         return offset
+
+
+class _IndexedRaw(PositionedRaw):
+    def __init__(self, fp: BinaryIO, index: SeekIndex, owns: bool) -> None:
+        super().__init__()
+        self._fp = fp
+        self._base = fp.tell()
+        self.index = index
+        self._owns = owns
+        self._pos = 0
+        self._frame = -1
+        self._data = b""
+
+    def _end(self) -> int:
+        return self.index.size
 
     def _load(self, i: int) -> None:
         idx = self.index
