@@ -1,4 +1,6 @@
-"""Real servers for the web tests: uvicorn (ASGI) and waitress (WSGI) on 127.0.0.1, free ports."""
+"""Real servers for the web tests: uvicorn (ASGI) and waitress (WSGI) on 127.0.0.1, each on a
+port the kernel picks as the server's own socket binds (never a port found free and then
+bound: test processes running side by side could take the same one in between)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,6 @@ import pytest
 from chute.web import CompressionMiddleware, WSGICompressionMiddleware
 
 from . import apps
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_port(port: int, timeout: float = 10.0) -> None:
@@ -36,10 +32,12 @@ def serve_asgi(app: Any, **config_options: Any) -> Iterator[str]:
     """Run ``app`` under uvicorn in a thread (``config_options``: more ``uvicorn.Config`` arguments)."""
     import uvicorn
 
-    port = free_port()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **config_options)
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     _wait_port(port)
     try:
@@ -47,6 +45,7 @@ def serve_asgi(app: Any, **config_options: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()
 
 
 def serve_wsgi(app: Any, **adjustments: Any) -> Iterator[str]:
@@ -58,8 +57,8 @@ def serve_wsgi(app: Any, **adjustments: Any) -> Iterator[str]:
     from waitress import wasyncore
     from waitress.server import create_server
 
-    port = free_port()
-    server: Any = create_server(app, host="127.0.0.1", port=port, threads=8, **adjustments)
+    server: Any = create_server(app, host="127.0.0.1", port=0, threads=8, **adjustments)
+    port = int(server.effective_port)
     stop = threading.Event()
 
     def run() -> None:
