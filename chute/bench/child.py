@@ -27,6 +27,7 @@ from typing import Any
 
 from ..api.functions import copy
 from ..errors import ChuteError
+from ..quoting import quote
 from .window import decoder_window
 
 __all__ = ["measure_streams", "main"]
@@ -90,14 +91,16 @@ class _Compare(_Count):
         n = super().write(data)
         if self.f.read(n) != bytes(data):
             self.f.close()
-            raise ChuteError(f"{self.path}: does not round-trip (differs within bytes {self.n - n}..{self.n})")
+            raise ChuteError(f"{quote(self.path)}: does not round-trip (differs within bytes {self.n - n}..{self.n})")
         return n
 
     def close(self) -> None:
         with self.f:
             more = self.f.read(1)
         if more:
-            raise ChuteError(f"{self.path}: does not round-trip (decoded {self.n} bytes, fewer than the original)")
+            raise ChuteError(
+                f"{quote(self.path)}: does not round-trip (decoded {self.n} bytes, fewer than the original)"
+            )
 
 
 def measure_streams(job: dict[str, Any]) -> dict[str, Any]:
@@ -141,7 +144,7 @@ def measure_streams(job: dict[str, Any]) -> dict[str, Any]:
             finally:
                 check.close()
             if sink.n != size:
-                raise ChuteError(f"{path}: decoded {sink.n} bytes of {size}")
+                raise ChuteError(f"{quote(path)}: decoded {sink.n} bytes of {size}")
             out["sizes"].append(size)
             out["compressed"].append(csize)
             out["c_wall"] += w1 - w0

@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 from ..errors import ChuteError
+from ..quoting import quote
 
 __all__ = ["Plan", "Stream", "gather", "plan", "spread_order", "SLICE", "SAMPLE"]
 
@@ -76,9 +77,9 @@ def gather(names: list[str], tmpdir: str) -> list[tuple[str, str, int]]:
         elif os.path.isfile(name):
             found.append((name, name, os.path.getsize(name)))
         elif os.path.exists(name):
-            raise ChuteError(f"{name}: not a regular file or folder")
+            raise ChuteError(f"{quote(name)}: not a regular file or folder")
         else:
-            raise ChuteError(f"{name}: no such file or folder")
+            raise ChuteError(f"{quote(name)}: no such file or folder")
     return [f for f in found if f[2] > 0]
 
 
@@ -100,7 +101,7 @@ def plan(names: list[str], *, sample: int = SAMPLE, slice_size: int = SLICE, ful
     try:
         files = gather(names, tmpdir)
         if not files:
-            raise ChuteError(f"{', '.join(names)}: nothing to measure (no data)")
+            raise ChuteError(f"{', '.join(map(quote, names))}: nothing to measure (no data)")
         total = sum(f[2] for f in files)
         if full or total <= sample:
             streams = [Stream(path, size, name) for name, path, size in files]

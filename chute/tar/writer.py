@@ -10,6 +10,7 @@ import time
 from zlib import adler32
 
 from ..errors import ArchiveError
+from ..quoting import quote
 from ..streams._writeall import flush_all, write_all
 from . import header as h
 from .header import BLOCK, Member
@@ -119,7 +120,9 @@ class TarWriter:
                 chunk = src.read(want)
                 got = len(chunk)
             if not got:
-                raise ArchiveError(f"{name}: the source ended {left} bytes early (did it shrink while archived?)")
+                raise ArchiveError(
+                    f"{quote(name)}: the source ended {left} bytes early (did it shrink while archived?)"
+                )
             self._write(chunk)
             left -= got
 
@@ -183,7 +186,7 @@ class TarWriter:
         elif fmt == stat.S_IFIFO:
             m.type = h.FIFO
         else:
-            raise ArchiveError(f"{path}: cannot archive a socket or unknown file type")
+            raise ArchiveError(f"{quote(path)}: cannot archive a socket or unknown file type")
         return m
 
     def add_path(
@@ -377,7 +380,7 @@ def _read_file(path: str, size: int, name: str) -> bytes:
                 more = os.read(fd, size - got)
                 if not more:
                     raise ArchiveError(
-                        f"{name}: the source ended {size - got} bytes early (did it shrink while archived?)"
+                        f"{quote(name)}: the source ended {size - got} bytes early (did it shrink while archived?)"
                     )
                 parts.append(more)
                 got += len(more)

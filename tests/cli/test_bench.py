@@ -78,6 +78,7 @@ def test_standard_input_sampled_and_json_on_stdout(tmp_path: Path) -> None:
     "args, message",
     [
         (["nope"], b"chute: nope: no such file or folder\n"),
+        (["no\npe"], b"chute: no\\npe: no such file or folder\n"),  # quoted as everywhere: one line
         (["{f}", "--formats", "zip"], b"chute: --formats: unknown format 'zip'"),
         (["{f}", "--levels=30"], b"chute: --levels: no level given"),
         (["{f}", "--goal", "fast"], b"unknown goal 'fast'"),

@@ -292,3 +292,17 @@ def _plain(archive: Path, fmt: str) -> io.BytesIO:
     if fmt == "zstd":
         data = subprocess.run(["zstd", "-dc"], input=data, capture_output=True, check=True).stdout
     return io.BytesIO(data)
+
+
+def test_a_socket_is_one_line_naming_it_quoted(tmp_path: Path) -> None:
+    """A name with a newline prints as ``\\n`` (chute.quoting, as ``chute ls``): the error
+    stays one line."""
+    import socket
+
+    (tmp_path / "t").mkdir()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(tmp_path / "t" / "a\nb.sock"))
+        r = subprocess.run([*CHUTE, "pack", str(tmp_path / "t"), "-o", str(tmp_path / "x.tar")], capture_output=True)
+    assert r.returncode == 1
+    assert r.stderr == f"chute: {tmp_path}/t/a\\nb.sock: cannot archive a socket or unknown file type\n".encode()
+    assert not (tmp_path / "x.tar").exists()
