@@ -124,6 +124,12 @@ def run(args: Namespace) -> int:
         from .progress import ProgressLine
 
         line = ProgressLine(args.output if args.output != "-" else "stdout")
+    warned: list[str] = []
+
+    def left_out(message: str) -> None:  # a socket: left out, as tar does; exit status 2
+        warned.append(message)
+        sys.stderr.write(f"chute: {message}\n")
+
     with open_output(args.output, force=args.force, options=storage_options(args)) as opened, _Erasing(line):
         # Standard output unbuffered: the archive goes out in large writes anyway, and a
         # failed write then leaves nothing in a buffer to fail again (a second line) at exit.
@@ -137,6 +143,7 @@ def run(args: Namespace) -> int:
             owner=args.owner,
             spool_limit=args.spool_limit or DEFAULT_SPOOL_LIMIT,
             follow_symlinks=args.dereference,
+            on_warning=left_out,
         )
         for path in paths:
             if path == "-":
@@ -152,7 +159,7 @@ def run(args: Namespace) -> int:
         if sink is not out:
             sink.close()
         out.flush()  # here, not on the way out of open_output: an error then names the archive
-    return 0
+    return 2 if warned else 0
 
 
 class _Erasing:

@@ -39,6 +39,10 @@ class TarWriter:
     spools the rest to a temporary file in ``spool_dir`` (default: the system's temp dir)
     before writing the member with its real size. ``close()`` writes the end-of-archive
     blocks; it does not close ``fp``.
+
+    A socket met by :meth:`add_path` is left out, as GNU tar and bsdtar leave it out, with a
+    line (``NAME: socket ignored``) given to ``on_warning``, else to :mod:`warnings` as an
+    :class:`~chute.errors.ArchiveWarning`.
     """
 
     def __init__(
@@ -49,8 +53,10 @@ class TarWriter:
         spool_limit: int = DEFAULT_SPOOL_LIMIT,
         spool_dir: str | None = None,
         follow_symlinks: bool = False,
+        on_warning: Callable[[str], None] | None = None,
     ) -> None:
         self._fp = fp
+        self.on_warning = on_warning
         self.owner = owner
         self.spool_limit = spool_limit
         self.spool_dir = spool_dir
@@ -213,6 +219,9 @@ class TarWriter:
     def _add_entry(
         self, p: str, name: str, st: os.stat_result, recursive: bool, exclude: Callable[[str], bool] | None
     ) -> None:
+        if stat.S_ISSOCK(st.st_mode):
+            self._warn(f"{quote(p)}: socket ignored")
+            return
         m = self.member_from_stat(p, name, st)
         if m.type == h.REGULAR and m.size:
             with open(p, "rb") as f:
@@ -221,6 +230,16 @@ class TarWriter:
             self.add(m)
         if m.type == h.DIRECTORY and recursive:
             self._add_children(p, m.name if m.name not in ("./", "/") else "", exclude)
+
+    def _warn(self, message: str) -> None:
+        if self.on_warning is not None:
+            self.on_warning(message)
+            return
+        import warnings
+
+        from ..errors import ArchiveWarning
+
+        warnings.warn(message, ArchiveWarning, stacklevel=4)
 
     def _add_children(self, path: str, base: str, exclude: Callable[[str], bool] | None) -> None:
         """Add what the folder ``path`` holds, named ``base`` + its name, in name order."""

@@ -294,15 +294,43 @@ def _plain(archive: Path, fmt: str) -> io.BytesIO:
     return io.BytesIO(data)
 
 
-def test_a_socket_is_one_line_naming_it_quoted(tmp_path: Path) -> None:
-    """A name with a newline prints as ``\\n`` (chute.quoting, as ``chute ls``): the error
-    stays one line."""
+def test_a_socket_is_left_out_with_a_line_as_tar_does(tmp_path: Path) -> None:
+    """GNU tar and bsdtar leave sockets out with a warning and archive the rest; so does
+    chute, with one line (the name quoted by chute.quoting, as ``chute ls``: a newline prints
+    as ``\\n``) and exit status 2. GNU tar lists the same members."""
     import socket
 
     (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "f").write_bytes(b"hi\n")
     with socket.socket(socket.AF_UNIX) as s:
         s.bind(str(tmp_path / "t" / "a\nb.sock"))
-        r = subprocess.run([*CHUTE, "pack", str(tmp_path / "t"), "-o", str(tmp_path / "x.tar")], capture_output=True)
-    assert r.returncode == 1
-    assert r.stderr == f"chute: {tmp_path}/t/a\\nb.sock: cannot archive a socket or unknown file type\n".encode()
-    assert not (tmp_path / "x.tar").exists()
+        r = subprocess.run([*CHUTE, "pack", "t", "-o", str(tmp_path / "x.tar")], capture_output=True, cwd=tmp_path)
+        gnu = subprocess.run(["tar", "-cf", str(tmp_path / "g.tar"), "t"], capture_output=True, cwd=tmp_path)
+    assert r.returncode == 2
+    assert r.stderr == b"chute: t/a\\nb.sock: socket ignored\n"
+    assert gnu.returncode == 0 and b"socket ignored" in gnu.stderr
+    listed = subprocess.run(["tar", "-tf", str(tmp_path / "x.tar")], capture_output=True, check=True).stdout
+    assert listed == subprocess.run(["tar", "-tf", str(tmp_path / "g.tar")], capture_output=True, check=True).stdout
+    assert listed.split() == [b"t/", b"t/f"]
+
+
+def test_the_writer_warns_about_a_socket_it_leaves_out(tmp_path: Path) -> None:
+    import socket
+    import warnings
+
+    from chute.errors import ArchiveWarning
+
+    (tmp_path / "t").mkdir()
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(tmp_path / "t" / "s.sock"))
+        buf = io.BytesIO()
+        tw = TarWriter(buf)
+        with pytest.warns(ArchiveWarning, match=r"s\.sock: socket ignored"):
+            tw.add_path(str(tmp_path / "t"), "t")
+        tw.close()
+        told: list[str] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            TarWriter(io.BytesIO(), on_warning=told.append).add_path(str(tmp_path / "t" / "s.sock"), "s")
+    assert told == [f"{tmp_path}/t/s.sock: socket ignored"]
+    assert [m.name for m, _ in TarReader(io.BytesIO(buf.getvalue()))] == ["t/"]
