@@ -65,6 +65,18 @@ def resolve_format(format: str | None, path: Any = None, *, default: str = DEFAU
     return codecs.get(default)
 
 
+def _checked(codec: Codec | str, level: int | None, threads: int | None, options: dict[str, Any]) -> tuple[Codec, int]:
+    """``codec`` (a name looked up), its ``level`` checked, ``threads`` checked; a
+    ``seekable=False`` in ``options`` is dropped (the same as not asking)."""
+    if isinstance(codec, str):
+        codec = codecs.get(codec)
+    if threads is not None and threads < 0:
+        raise ValueError("threads must be >= 0")
+    if not options.get("seekable", True):
+        del options["seekable"]
+    return codec, codec.check_level(level)
+
+
 def new_compressor(
     codec: Codec | str, level: int | None = None, *, threads: int | None = None, **options: Any
 ) -> Compressor:
@@ -78,15 +90,9 @@ def new_compressor(
     does, except zstd with tuning options (window, long distance, job size), which
     keeps libzstd's workers.
     """
-    if isinstance(codec, str):
-        codec = codecs.get(codec)
+    codec, level = _checked(codec, level, threads, options)
     if codec.name != "zstd" and ("zstd_dict" in options or "options" in options):
         raise ValueError(f"zstd_dict and options are for zstd, not {codec.name}")
-    level = codec.check_level(level)
-    if threads is not None and threads < 0:
-        raise ValueError("threads must be >= 0")
-    if not options.get("seekable", True):
-        del options["seekable"]
     if not codec.concatenable and not options.get("seekable"):
         threads = None  # brotli, zlib, raw deflate: one stream, so one thread
     if codec.name == "zstd" and threads is not None and not options.get("seekable"):
@@ -143,13 +149,7 @@ def fixed_layout_compressor(
     their number (one or more, with a fixed job size). brotli, zlib and raw deflate are
     one stream on one thread.
     """
-    if isinstance(codec, str):
-        codec = codecs.get(codec)
-    level = codec.check_level(level)
-    if threads is not None and threads < 0:
-        raise ValueError("threads must be >= 0")
-    if not options.get("seekable", True):
-        del options["seekable"]
+    codec, level = _checked(codec, level, threads, options)
     if not codec.concatenable and not options.get("seekable"):
         return codec.new_compressor(level, **options)
     from ..parallel.jobs import block_size_for, parallel_compressor
