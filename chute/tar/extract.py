@@ -554,16 +554,22 @@ class Extractor:
 
     def _open_tmp(self, d: int, dpath: str, mode: int) -> tuple[int, str, str]:
         """A new temporary file in the folder ``d`` (``dpath`` under the target): (fd, name,
-        absolute path). The absolute path is in ``chute.streams.atomic``'s registry of files to
-        remove on a signal from before the file exists; the caller discards it once the
-        file is renamed or removed."""
+        absolute path), as :meth:`_make_tmp` makes it."""
+        return self._make_tmp(dpath, lambda tmp: os.open(tmp, _FILE_FLAGS, mode, dir_fd=d))
+
+    def _make_tmp(self, dpath: str, make: Any) -> tuple[Any, str, str]:
+        """``make(tmp)`` under a new temporary name in the folder ``dpath`` (relative to the
+        target, the folder ``make`` works in): (what it returned, the name, the absolute path).
+        The absolute path is in ``chute.streams.atomic``'s registry of files to remove on a
+        signal from before the file exists; the caller discards it once the file is renamed
+        or removed. A name that exists already is not ours and is left alone."""
         for _ in range(100):
             self._tmp_counter += 1
             tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
             live = self._live(dpath, tmp)
             _LIVE.add(live)
             try:
-                return os.open(tmp, _FILE_FLAGS, mode, dir_fd=d), tmp, live
+                return make(tmp), tmp, live
             except FileExistsError:  # left by an earlier run with our pid, or an archive member
                 _LIVE.discard(live)
                 continue
@@ -598,21 +604,7 @@ class Extractor:
         """Make a link or special file with ``make(tmp)`` under a temporary name, then
         rename it to ``name``. The name is registered for removal before it exists, and
         stays registered until the rename is done (see :meth:`_remove_live`)."""
-        for _ in range(100):
-            self._tmp_counter += 1
-            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
-            live = self._live(dpath, tmp)
-            _LIVE.add(live)
-            try:
-                make(tmp)
-                break
-            except FileExistsError:  # not ours: left alone
-                _LIVE.discard(live)
-            except OSError:
-                _LIVE.discard(live)
-                raise
-        else:
-            raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
+        _, tmp, live = self._make_tmp(dpath, make)
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
