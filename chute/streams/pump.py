@@ -105,7 +105,7 @@ def _interruptible(src: Any, read: Callable[[Any], Any]) -> Callable[[Any], Any]
 
     def wait_then_read(arg: Any) -> Any:
         while True:
-            ready, _, _ = select.select([fd, wake], [], [])
+            ready = _wait_readable([fd, wake], None)
             if wake in ready:
                 try:
                     os.read(wake, 512)
@@ -115,6 +115,19 @@ def _interruptible(src: Any, read: Callable[[Any], Any]) -> Callable[[Any], Any]
                 return read(arg)
 
     return wait_then_read
+
+
+def _wait_readable(fds: list[int], timeout: float | None) -> list[int]:
+    """The descriptors of ``fds`` that can be read (or are at end or in error) within
+    ``timeout`` seconds (``None``: no limit). poll, not select: select refuses a
+    descriptor numbered 1024 or more, which a process with many files open hands out."""
+    if not hasattr(select, "poll"):  # pragma: no cover - Windows
+        return select.select(fds, [], [], timeout)[0]
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    events = poller.poll(None if timeout is None else timeout * 1000)
+    return [fd for fd, _ in events]
 
 
 def _may_block(src: Any) -> bool:
@@ -244,7 +257,7 @@ def _compress_realtime(
     while True:
         if fd >= 0:
             wait = max(0.0, last_flush + interval - time.monotonic()) if pending else None
-            ready, _, _ = select.select(watch, [], [], wait)
+            ready = _wait_readable(watch, wait)
             if wake is not None and wake in ready:
                 try:
                     os.read(wake, 512)

@@ -78,8 +78,28 @@ def test_progress_called_and_stats_ratio() -> None:
     assert Stats().ratio == 0.0
 
 
-def test_flush_interval_flushes_a_quiet_pipe() -> None:
+@pytest.mark.parametrize("high_fd", [False, True], ids=["fd", "fd-past-1024"])
+def test_flush_interval_flushes_a_quiet_pipe(high_fd: bool, request: pytest.FixtureRequest) -> None:
     r, w = os.pipe()
+    if high_fd:  # a process with many files open: select() refuses fds >= 1024, poll does not
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard != resource.RLIM_INFINITY and hard <= 1500:
+            pytest.skip(f"the hard limit on open files ({hard}) is below 1500")
+        if soft != resource.RLIM_INFINITY and soft <= 1500:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (2048, hard))
+            request.addfinalizer(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+        high = 1500
+        while True:
+            try:
+                os.fstat(high)
+                high += 1
+            except OSError:
+                break
+        os.dup2(r, high)
+        os.close(r)
+        r = high
     src = os.fdopen(r, "rb")
     out = io.BytesIO()
     lock = threading.Lock()
