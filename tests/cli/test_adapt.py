@@ -18,13 +18,17 @@ from hypothesis import strategies as st
 
 import chute
 from chute.parallel.adapt import AdaptiveCompressor
+from chute.parallel.jobs import member_function, parallel_compressor
 
-#: A reader that drains standard input at RATE bytes per second into a file.
+#: A reader that drains standard input at RATE bytes per second into a file. Its clock
+#: starts at the first byte: started earlier, it would drain at full speed until it caught
+#: up with the time chute took to start (seconds on a loaded machine).
 SLOW_READER = """
 import sys, time
 rate, out = int(sys.argv[1]), open(sys.argv[2], "wb")
-start, total = time.monotonic(), 0
+start, total = None, 0
 while chunk := sys.stdin.buffer.read(16384):
+    start = start or time.monotonic()
     out.write(chunk)
     total += len(chunk)
     time.sleep(max(0.0, start + total / rate - time.monotonic()))
