@@ -142,3 +142,48 @@ def test_any_levels_any_chunking_decode(
     out.append(comp.finish())
     assert chute.decompress(b"".join(out)) == data
     assert all(bounds[0] <= lv <= bounds[1] for lv in comp.levels)
+
+
+def frames_of(data: bytes, levels: list[int], block: int) -> bytes:
+    """One zstd frame per ``block`` bytes of ``data`` at the level of each, written one by one."""
+    zstd = chute.codecs.get("zstd")
+    pieces = [data[i * block : (i + 1) * block] for i in range(len(levels))]
+    return b"".join(member_function(zstd, lv)(piece) for lv, piece in zip(levels, pieces, strict=True))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    payloads(40_000),
+    st.lists(st.integers(1, 20_000), min_size=1, max_size=4),
+    st.integers(1, 3),
+    st.tuples(st.integers(-3, 8), st.integers(-3, 8)).map(sorted),
+)
+def test_output_is_one_frame_per_block_at_its_level(
+    data: bytes, sizes: list[int], threads: int, bounds: list[int]
+) -> None:
+    """Whatever the timing made of the levels, each block is the frame one zstd call makes
+    of it at its level, in input order."""
+    comp = AdaptiveCompressor(3, threads=threads, min_level=bounds[0], max_level=bounds[1], block_size=4096)
+    out, pos, k = [], 0, 0
+    while pos < len(data):
+        out.append(comp.compress(data[pos : pos + sizes[k % len(sizes)]]))
+        pos += sizes[k % len(sizes)]
+        k += 1
+    out.append(comp.finish())
+    assert len(comp.levels) == max(1, -(-len(data) // 4096))
+    assert b"".join(out) == frames_of(data, comp.levels, 4096)
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fixed_range_writes_the_block_compressors_bytes(text: Path, threads: int) -> None:
+    """min = max: the level cannot move, and the output is byte for byte what the block
+    compressor writes at that level; zstd -d reads it."""
+    data = text.read_bytes()[:600_000]
+    comp = AdaptiveCompressor(4, threads=threads, min_level=4, max_level=4, block_size=1 << 16)
+    out = comp.compress(data[:70_000]) + comp.compress(data[70_000:]) + comp.finish()
+    assert comp.levels == [4] * 10
+    fixed = parallel_compressor("zstd", 4, threads=threads, block_size=1 << 16)
+    assert out == fixed.compress(data) + fixed.finish() == frames_of(data, comp.levels, 1 << 16)
+    back = subprocess.run([tool_path("zstd"), "-dc"], input=out, capture_output=True, check=True).stdout
+    assert back == data
