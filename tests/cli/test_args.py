@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chute import __version__
-from chute.cli import _argparse, cat, compress, ls, pack, precompress, unpack
+from chute.cli import cat, compress, ls, pack, precompress, unpack
 from chute.cli._args import ArgumentTypeError, Spec, UsageError
 from chute.cli._common import split_level_flags
 from chute.cli.engines import engine_versions
@@ -43,7 +43,7 @@ def _raise(message: str) -> Any:
 
 
 def by_argparse(spec: Spec, argv: list[str]) -> tuple[Any, ...]:
-    parser = _argparse.build(spec)
+    parser = spec.argparse_parser()
     parser.error = _raise  # type: ignore[method-assign]
     out = io.StringIO()
     try:
@@ -300,7 +300,7 @@ def test_help_text_unchanged_by_the_replay() -> None:
     env_columns = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "100"
     try:
-        text = _argparse.build(compress.build_parser()).format_help()
+        text = compress.build_parser().argparse_parser().format_help()
     finally:
         if env_columns is None:
             del os.environ["COLUMNS"]
