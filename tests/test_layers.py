@@ -138,4 +138,3 @@ def test_the_walk_sees_every_kind_of_import(source: str, expected: set[str]) -> 
 def test_the_cycle_finder_finds_cycles() -> None:
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
-
