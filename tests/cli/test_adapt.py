@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import payloads, tool_path
+from conftest import examples, payloads, tool_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,7 +117,7 @@ def test_adapt_refused(tmp_path: Path, flags: list[str], message: bytes) -> None
     assert os.listdir(tmp_path) == ["f"]
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     payloads(60_000),
     st.lists(st.integers(1, 30_000), min_size=1, max_size=5),
@@ -151,7 +151,7 @@ def frames_of(data: bytes, levels: list[int], block: int) -> bytes:
     return b"".join(member_function(zstd, lv)(piece) for lv, piece in zip(levels, pieces, strict=True))
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(
     payloads(40_000),
     st.lists(st.integers(1, 20_000), min_size=1, max_size=4),

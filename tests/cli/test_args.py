@@ -15,6 +15,7 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -101,7 +102,7 @@ def argv_lists(spec: Spec) -> st.SearchStrategy[list[str]]:
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_command_lines_parse_like_argparse(command: str, data: st.DataObject) -> None:
     spec = COMMANDS[command]()
@@ -248,7 +249,7 @@ SYNTHETIC_WORDS += ["1.5", "--", "-", "", "a b", "-h"]
 
 
 @pytest.mark.parametrize("variant", [0, 1, 2])
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(data=st.data())
 def test_general_parser_matches_argparse(variant: int, data: st.DataObject) -> None:
     argv = data.draw(st.lists(st.sampled_from(SYNTHETIC_WORDS), max_size=8))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -334,7 +335,7 @@ def _as_kind(data: bytes, kind: str) -> bytes | bytearray | memoryview:
     return data
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     writes=st.lists(st.tuples(st.integers(0, 3 * BLOCK), st.sampled_from(_KINDS)), max_size=10),
     flush_at=st.sets(st.integers(0, 9), max_size=2),
@@ -430,7 +431,7 @@ def test_one_frame_file_decode_loads_nothing_heavy(tmp_path: Path) -> None:
     assert sorted((loaded - set(base.stdout.split())) & heavy) == []
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     writes=st.lists(
         st.tuples(st.integers(0, 3 * BLOCK), st.sampled_from(["bytes", "bytearray", "view-bytes", "view-bytearray"])),

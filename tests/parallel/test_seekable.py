@@ -8,7 +8,7 @@ import struct
 import subprocess
 
 import pytest
-from conftest import tool_path
+from conftest import examples, tool_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -74,7 +74,7 @@ def test_bgzf_layout(tmp_path) -> None:
     assert index is not None and index.size == 200_000 and len(index.offsets) == 6  # 4 members, EOF, total
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(ops=st.lists(st.tuples(st.integers(0, len(DATA) + 100), st.integers(0, 50_000)), min_size=1, max_size=8))
 def test_random_seeks_equal_slices(seekable_file, ops) -> None:
     with chute.open(seekable_file) as f:

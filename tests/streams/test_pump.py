@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from chute.codecs._stream import StreamDecoder
 from chute.streams.pump import MIN_STEP_OUTPUT, OUTPUT_FACTOR, Stats, compress_stream, decompress_stream
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(data=st.binary(max_size=50_000), chunk=st.integers(1, 70_000), fmt=st.sampled_from(["zstd", "gzip", "lz4"]))
 def test_roundtrip_any_chunk_size(data: bytes, chunk: int, fmt: str) -> None:
     comp = io.BytesIO()
