@@ -9,6 +9,9 @@ in flight (one with a single worker, beside the block being read):
 is full, so peak memory is about ``threads x 2 x (block + compressed block)`` plus a
 constant, whatever the input size.
 
+Each block's member function is one fixed function, or what a :class:`MemberPolicy` chooses
+as the block is handed over (zstd ``--adapt``: :mod:`chute.parallel.adapt`).
+
 zstd comes here for two threads or more (8 MiB frames: the same ratio as libzstd's
 own workers, faster, and decodable in parallel); one thread, or tuning options, use
 libzstd's worker (see :func:`chute.api.fileobj.new_compressor`). ``seekable=True``
