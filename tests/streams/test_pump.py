@@ -191,8 +191,8 @@ def test_parallel_copy_reads_whole_blocks_and_does_not_copy_them(monkeypatch: py
     seen: list[tuple[type, int]] = []
     real = parallel.Pool.submit
 
-    def submit(self: parallel.Pool, data: object, size: int = 0) -> parallel.Job:
-        seen.append((type(data), size))
+    def submit(self: parallel.Pool, data: tuple[object, object], size: int = 0) -> parallel.Job:
+        seen.append((type(data[1]), size))  # (the block's member function, the block)
         return real(self, data, size)
 
     monkeypatch.setattr(parallel.Pool, "submit", submit)
