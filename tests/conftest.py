@@ -5,7 +5,9 @@ folder on ``sys.path`` before it imports the test modules.
 
 The default run is the quick one: tests marked ``slow`` (large files, real browsers, long
 property runs, the heavy cases of sweeps over formats and levels) are deselected, and each
-property test tries a quarter of its examples (:data:`QUICK_EXAMPLES`). ``CHUTE_TEST_ALL=1``
+property test tries a quarter of its examples (:data:`QUICK_EXAMPLES`: a property test
+states its count as ``max_examples=examples(N)``, and the ``quick`` settings profile lowers
+hypothesis's default for those that state none). ``CHUTE_TEST_ALL=1``
 (``scripts/test --all``) or ``CI=true`` runs everything, every example. Outside CI a
 missing reference tool skips its tests with a one-line reason; in CI every tool is
 installed, so a skip is a failure, except the few skips listed in :data:`PLATFORM_SKIPS`,
@@ -61,35 +63,27 @@ QUICK_EXAMPLES = 4
 MIN_EXAMPLES = 10
 
 
+def examples(n: int) -> int:
+    """A property test's ``max_examples``: ``n`` in the full run, a quarter of it (at least
+    :data:`MIN_EXAMPLES`) in the quick one."""
+    return n if run_all() else min(n, max(MIN_EXAMPLES, n // QUICK_EXAMPLES))
+
+
+# tests that state no max_examples: a quarter of hypothesis's default in the quick run
+if not run_all():
+    settings.register_profile("quick", max_examples=examples(settings.default.max_examples))
+    settings.load_profile("quick")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if run_all():
         return
-    fewer_examples(items)
     if config.getoption("markexpr"):
         return  # the caller chose with -m
     slow = [item for item in items if item.get_closest_marker("slow") is not None]
     if slow:
         config.hook.pytest_deselected(items=slow)
         items[:] = [item for item in items if item.get_closest_marker("slow") is None]
-
-
-def fewer_examples(items: list[pytest.Item]) -> None:
-    """Give each hypothesis test among ``items`` a quarter of its ``max_examples``.
-
-    Nearly every property test sets its own ``max_examples``, which a settings profile
-    cannot lower; hypothesis reads the test's settings from this attribute when it runs.
-    """
-    seen: set[int] = set()
-    for item in items:
-        test = getattr(item, "obj", None)
-        test = getattr(test, "__func__", test)  # a method's function
-        if not getattr(test, "is_hypothesis_test", False) or id(test) in seen:
-            continue
-        seen.add(id(test))  # one function for every parameter set
-        own = test._hypothesis_internal_use_settings  # type: ignore[union-attr]
-        quick = max(MIN_EXAMPLES, own.max_examples // QUICK_EXAMPLES)
-        if quick < own.max_examples:
-            test._hypothesis_internal_use_settings = settings(own, max_examples=quick)  # type: ignore[union-attr]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ async def _collect(it: AsyncIterator[bytes]) -> bytes:
     return b"".join([c async for c in it])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(chunks=st.lists(st.binary(max_size=3000), max_size=8), fmt=st.sampled_from(["zstd", "gzip", "lz4", "bz2"]))
 def test_round_trip(chunks: list[bytes], fmt: str) -> None:
     async def main() -> None:

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -112,7 +113,7 @@ def test_plain_gzip_files_are_not_checked(tmp_path: Path) -> None:
     assert res.returncode == 1 and b"marker" not in res.stderr
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(records=st.lists(st.text(min_size=0, max_size=300), min_size=1, max_size=12), data=st.data())
 def test_every_cut_at_a_member_boundary_is_reported(
     tmp_path_factory: pytest.TempPathFactory, records: list[str], data: st.DataObject

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -111,7 +112,7 @@ def test_reader_takes_frames_the_zstd_cli_wrote(dictionary: Any, tmp_path: Path)
     assert got == [RECORDS[1], big, b"", b"a" * 100_000]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(picks=st.lists(st.integers(0, len(RECORDS) - 1), max_size=30), sizes=st.lists(st.integers(1, 50), min_size=1))
 def test_stream_random_chunking(dictionary: Any, picks: list[int], sizes: list[int]) -> None:
     codec = RecordCodec(dictionary)
@@ -120,7 +121,7 @@ def test_stream_random_chunking(dictionary: Any, picks: list[int], sizes: list[i
     assert list(RecordReader(_Chunked(data, sizes), codec)) == recs  # type: ignore[arg-type]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(where=st.floats(0, 1, exclude_max=True), bit=st.integers(0, 7), cut=st.booleans())
 def test_stream_damage_raises_only_chute_errors(dictionary: Any, where: float, bit: int, cut: bool) -> None:
     codec = RecordCodec(dictionary, checksum=True)

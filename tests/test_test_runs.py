@@ -5,13 +5,17 @@ skip that only means a tool is missing."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+TESTS = Path(__file__).parent
+
 SAMPLE = """
 import pytest
+from conftest import examples
 from hypothesis import given, settings, strategies as st
 
 @pytest.mark.slow
@@ -27,10 +31,16 @@ def test_platform():
 def test_plain():
     pass
 
-@settings(max_examples=48, database=None)
+@settings(max_examples=examples(48), database=None)
 @given(st.binary(min_size=8))
 def test_property(data):
     with open("examples.txt", "a") as f:
+        f.write("x")
+
+@settings(database=None)
+@given(st.binary(min_size=8))
+def test_property_of_default_size(data):
+    with open("default.txt", "a") as f:
         f.write("x")
 """
 
@@ -50,25 +60,38 @@ def run(tmp_path: Path, **env: str) -> str:
 
 def test_the_quick_run_leaves_out_slow_tests(tmp_path: Path) -> None:
     out = run(tmp_path)
-    assert "2 passed, 2 skipped, 1 deselected" in out, out
-    assert "SKIPPED [1] test_sample.py:10: frobnicate is not installed" in out, out
+    assert "3 passed, 2 skipped, 1 deselected" in out, out
+    assert "SKIPPED [1] test_sample.py:11: frobnicate is not installed" in out, out
     assert examples(tmp_path) == 12  # a quarter of each property test's examples
+    assert examples(tmp_path, "default.txt") == 25  # and of hypothesis's default (100)
 
 
 def test_all_runs_slow_tests_and_keeps_skips(tmp_path: Path) -> None:
     out = run(tmp_path, CHUTE_TEST_ALL="1")
-    assert "3 passed, 2 skipped" in out and "deselected" not in out, out
+    assert "4 passed, 2 skipped" in out and "deselected" not in out, out
     assert examples(tmp_path) == 48
+    assert examples(tmp_path, "default.txt") == 100
 
 
 def test_ci_fails_on_a_missing_tool_but_not_on_a_platform_skip(tmp_path: Path) -> None:
     out = run(tmp_path, CI="true")
-    assert "1 failed, 3 passed, 1 skipped" in out, out
+    assert "1 failed, 4 passed, 1 skipped" in out, out
     assert examples(tmp_path) == 48
     assert "FAILED test_sample.py::test_tool_missing" in out, out
     assert "skipped in CI, where every reference tool is installed: frobnicate is not installed" in out, out
 
 
-def examples(tmp_path: Path) -> int:
-    """How many examples SAMPLE's property test tried."""
-    return len((tmp_path / "examples.txt").read_text())
+def examples(tmp_path: Path, name: str = "examples.txt") -> int:
+    """How many examples one of SAMPLE's property tests tried (each writes its own file)."""
+    return len((tmp_path / name).read_text())
+
+
+def test_every_property_test_states_its_examples_through_conftest() -> None:
+    """A count written as a bare number would not be lowered in the quick run."""
+    bare = [
+        f"{path.relative_to(TESTS)}:{n}"
+        for path in sorted(TESTS.rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"max_examples=\d", line) and path.name != "test_test_runs.py"
+    ]
+    assert bare == []

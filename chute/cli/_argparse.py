@@ -1,8 +1,9 @@
-"""A command's :class:`~chute.cli._args.Spec` as a real ``argparse`` parser.
+"""A command's recorded description (:class:`chute.cli._args.Spec`) as a real ``argparse`` parser.
 
 Only ``--help`` (and the tests, which compare both parsers) come here: importing argparse
 costs ``chute`` more start-up than everything else it loads, so command lines are parsed
-by :mod:`chute.cli._args`, from the same description.
+by :mod:`chute.cli._args`, from the same description. This module takes the recorded calls,
+not the ``Spec``: it sits below :mod:`chute.cli._args`, which imports it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-    from ._args import Spec
+    #: ``(kind, parent, kwargs)`` per container: 0 is the parser, the others argument
+    #: groups (``"group"``) or mutually exclusive groups
+    Containers = list[tuple[str, int, dict[str, Any]]]
+    #: ``(container, names, kwargs)`` per ``add_argument`` call, in order
+    Calls = list[tuple[int, tuple[str, ...], dict[str, Any]]]
 
 __all__ = ["build", "ChuteArgumentParser", "LightFormatter"]
 
@@ -77,16 +82,28 @@ def _argparse_errors(convert: Any, error: type[Exception]) -> Any:
     return wrapped
 
 
-def build(spec: Spec) -> argparse.ArgumentParser:
-    """An ``argparse.ArgumentParser`` made by the very calls recorded in ``spec``."""
+def build(
+    prog: str,
+    description: str | None,
+    epilog: str | None,
+    *,
+    raw_description: bool,
+    add_help: bool,
+    containers: Containers,
+    calls: Calls,
+    type_error: type[Exception],
+) -> argparse.ArgumentParser:
+    """An ``argparse.ArgumentParser`` made by the very calls recorded: ``containers`` and
+    ``calls``, with ``prog``, ``description``, ``epilog`` and ``add_help`` as argparse's
+    own; ``raw_description``: the description and epilog printed as written; a ``type=``
+    function raising ``type_error`` raises argparse's ``ArgumentTypeError`` instead."""
     parser = ChuteArgumentParser(
-        prog=spec.prog,
-        description=spec.description,
-        epilog=spec.epilog,
-        formatter_class=LightFormatter if spec.raw_description else argparse.HelpFormatter,
-        add_help=spec.add_help,
+        prog=prog,
+        description=description,
+        epilog=epilog,
+        formatter_class=LightFormatter if raw_description else argparse.HelpFormatter,
+        add_help=add_help,
     )
-    containers, calls = spec.calls()
     made: list[Any] = [parser]
     for kind, parent, kwargs in containers[1:]:
         into = made[parent]
@@ -97,7 +114,7 @@ def build(spec: Spec) -> argparse.ArgumentParser:
     for index, names, kwargs in calls:
         kw = dict(kwargs)
         if kw.get("type") is not None:
-            kw["type"] = _argparse_errors(kw["type"], spec.type_error)
+            kw["type"] = _argparse_errors(kw["type"], type_error)
         if kw.get("action") == "version":
             kw["action"] = _Version
         if kw.get("help") == argparse.SUPPRESS:  # argparse tests it by identity

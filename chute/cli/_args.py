@@ -10,7 +10,7 @@ description: clustered short flags (``-dc``), ``-ovalue``, ``--opt=value``, uniq
 of long options, ``--``, negative numbers, defaults, ``type`` conversion, ``choices``,
 required arguments, mutually exclusive groups, and the same error messages (printed as one
 ``PROG: ... (see PROG --help)`` line, exit status 1). ``--help`` replays the description
-onto a real argparse parser (:func:`chute.cli._argparse.build`), so help reads as before.
+onto a real argparse parser (:func:`chute.cli._argparse.build`), so help is argparse's own.
 ``tests/cli/test_args.py`` checks both parsers against each other.
 
 Supported: ``action`` = ``store``, ``store_const``, ``store_true``, ``store_false``,
@@ -264,7 +264,17 @@ class Spec(_Container):
         """The same description as an ``argparse.ArgumentParser`` (for help; imports argparse)."""
         from ._argparse import build
 
-        return build(self)
+        containers, calls = self.calls()
+        return build(
+            self.prog,
+            self.description,
+            self.epilog,
+            raw_description=self.raw_description,
+            add_help=self.add_help,
+            containers=containers,
+            calls=calls,
+            type_error=self.type_error,
+        )
 
     def calls(self) -> tuple[list[tuple[str, int, dict[str, Any]]], list[tuple[int, tuple[str, ...], dict[str, Any]]]]:
         """(containers, add_argument calls) as recorded, for :func:`chute.cli._argparse.build`.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ._base import Buffer, FlushMode
+from ._types import Buffer, FlushMode
 
 __all__ = ["Compressor", "Decompressor"]
 

@@ -20,29 +20,56 @@ moving it. The output therefore depends on timing, not on the input alone (as wi
 
 from __future__ import annotations
 
-from ..codecs import FlushMode
+from .jobs import MemberPolicy, ParallelCompressor, member_function
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import collections
     from collections.abc import Callable
 
     from ..codecs._base import Buffer
-    from .pool import Job
 
-__all__ = ["AdaptiveCompressor", "ADAPT_BLOCK"]
+__all__ = ["AdaptiveCompressor", "AdaptiveLevel", "ADAPT_BLOCK"]
 
 #: Input bytes per frame: small enough for the level to move every few MB.
 ADAPT_BLOCK = 1 << 20
 
 
-class AdaptiveCompressor:
+class AdaptiveLevel(MemberPolicy):
+    """The level of each zstd frame (see the module's description): starts at ``level``,
+    moves one step per frame between ``min_level`` and ``max_level``. :attr:`levels`
+    lists the level of each frame chosen so far."""
+
+    def __init__(self, level: int, *, min_level: int, max_level: int, checksum: bool, content_size: bool) -> None:
+        from .. import codecs
+
+        if not min_level <= max_level:
+            raise ValueError("min_level must not exceed max_level")
+        self._zstd = codecs.get("zstd")
+        self._options = {"checksum": checksum, "content_size": content_size}
+        self._frames: dict[int, Callable[[Buffer], bytes]] = {}
+        self.level = max(min_level, min(max_level, level))
+        self._min, self._max = min_level, max_level
+        self.levels: list[int] = []
+
+    def member(self, waited: bool, idle: bool) -> Callable[[Buffer], bytes]:
+        if self.levels:
+            if waited:
+                self.level = max(self._min, self.level - 1)
+            elif idle:
+                self.level = min(self._max, self.level + 1)
+        self.levels.append(self.level)
+        frame = self._frames.get(self.level)
+        if frame is None:
+            frame = self._frames[self.level] = member_function(self._zstd, self.level, **self._options)
+        return frame
+
+
+class AdaptiveCompressor(ParallelCompressor):
     """A zstd compressor whose level moves between ``min_level`` and ``max_level``
-    (see the module's description), starting at ``level``, on ``threads`` workers.
+    (:class:`AdaptiveLevel`), starting at ``level``, on ``threads`` workers: a
+    :class:`~chute.parallel.jobs.ParallelCompressor` of ``block_size`` frames.
     ``checksum`` and ``content_size`` as for each frame of :func:`member_function`.
     :attr:`levels` lists the level of each frame written so far."""
-
-    keeps_input = False
 
     def __init__(
         self,
@@ -55,96 +82,15 @@ class AdaptiveCompressor:
         content_size: bool = True,
         block_size: int = ADAPT_BLOCK,
     ) -> None:
-        from collections import deque
+        self.policy = AdaptiveLevel(
+            level, min_level=min_level, max_level=max_level, checksum=checksum, content_size=content_size
+        )
+        super().__init__(self.policy, threads=threads, block_size=block_size)
 
-        from .. import codecs
-        from .jobs import member_function
-        from .pool import Pool
+    @property
+    def level(self) -> int:
+        return self.policy.level
 
-        if not min_level <= max_level:
-            raise ValueError("min_level must not exceed max_level")
-        if threads < 1:
-            raise ValueError("threads must be >= 1")
-        zstd = codecs.get("zstd")
-        self._frames: dict[int, Callable[[Buffer], bytes]] = {}
-
-        def frame_for(level: int) -> Callable[[Buffer], bytes]:
-            return member_function(zstd, level, checksum=checksum, content_size=content_size)
-
-        self._frame_for = frame_for
-        self.level = max(min_level, min(max_level, level))
-        self._min, self._max = min_level, max_level
-        self.levels: list[int] = []
-        self.block_size = block_size
-        self._buf = bytearray()
-        self._limit = 2 * threads if threads > 1 else 1
-        self._pool = Pool(lambda job: job[0](job[1]), threads)
-        self._pending: collections.deque[Job] = deque()
-        self._closed = False
-
-    def _submit(self, block: bytes) -> list[bytes]:
-        out: list[bytes] = []
-        waited = False
-        while len(self._pending) >= self._limit:
-            job = self._pending.popleft()
-            waited = waited or not job.done.is_set()
-            out.append(job.wait())
-        if self.levels:
-            if waited:
-                self.level = max(self._min, self.level - 1)
-            elif all(job.done.is_set() for job in self._pending):
-                self.level = min(self._max, self.level + 1)
-        frame = self._frames.get(self.level)
-        if frame is None:
-            frame = self._frames[self.level] = self._frame_for(self.level)
-        self.levels.append(self.level)
-        self._pending.append(self._pool.submit((frame, block), len(block)))
-        while self._pending and self._pending[0].done.is_set():
-            out.append(self._pending.popleft().wait())
-        return out
-
-    def _check(self) -> None:
-        if self._closed:
-            raise ValueError("compressor is closed")
-
-    def compress(self, data: Buffer) -> bytes:
-        self._check()
-        buf = self._buf
-        buf += data
-        out: list[bytes] = []
-        size = self.block_size
-        while len(buf) >= size:
-            out += self._submit(bytes(buf[:size]))
-            del buf[:size]
-        return b"".join(out)
-
-    def _drain(self) -> list[bytes]:
-        out = []
-        while self._pending:
-            out.append(self._pending.popleft().wait())
-        return out
-
-    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
-        """What is buffered becomes a frame of its own; waits for every frame."""
-        self._check()
-        out: list[bytes] = []
-        if self._buf:
-            out += self._submit(bytes(self._buf))
-            self._buf = bytearray()
-        return b"".join(out + self._drain())
-
-    def finish(self) -> bytes:
-        self._check()
-        out: list[bytes] = []
-        if self._buf or not self.levels:  # an empty input is one empty frame
-            out += self._submit(bytes(self._buf))
-            self._buf = bytearray()
-        out += self._drain()
-        self.close()
-        return b"".join(out)
-
-    def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._pending.clear()
-            self._pool.close()
+    @property
+    def levels(self) -> list[int]:
+        return self.policy.levels

@@ -26,7 +26,7 @@ from ..codecs._libz import WINDOW, Inflater
 from ..codecs.gzindex_foreign import Foreign, Point, gzip_header_size
 from ..codecs.gzindex_foreign import write as write_foreign
 from ..errors import IndexFileError, TrailingDataError, TruncatedStreamError, UnknownFormatError
-from .seekable import PositionedRaw
+from .seekable import IndexedReader, PositionedRaw
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -412,14 +412,10 @@ def export_index(fp: BinaryIO, index: fmt.GzipIndex, format: str) -> bytes:
 
 class _IndexedRaw(PositionedRaw):
     def __init__(self, fp: BinaryIO, index: fmt.GzipIndex, owns: bool, index_name: str) -> None:
-        super().__init__()
+        super().__init__(fp, owns)
         self._index_name = index_name
-        self._fp = fp
-        self._base = fp.tell()
         self.index = index
         self._outs = [cp.out for cp in index.checkpoints]
-        self._owns = owns
-        self._pos = 0
         self._walker: _Walker | None = None
 
     def _end(self) -> int:
@@ -463,18 +459,12 @@ class _IndexedRaw(PositionedRaw):
         self._pos += n
         return n
 
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                if self._walker is not None:
-                    self._walker.close()
-                if self._owns:
-                    self._fp.close()
-            finally:
-                super().close()
+    def _release(self) -> None:
+        if self._walker is not None:
+            self._walker.close()
 
 
-class IndexedGzipReader(io.BufferedReader):
+class IndexedGzipReader(IndexedReader):
     """A decompressing reader over a gzip file with an index: ``seek()`` anywhere costs
     the decode of at most one checkpoint's span (``spacing`` bytes of output). An index
     found not to match the file while reading raises
@@ -483,21 +473,12 @@ class IndexedGzipReader(io.BufferedReader):
     def __init__(
         self, fp: BinaryIO, index: fmt.GzipIndex, *, owns_fp: bool = False, name: str = "", index_name: str = ""
     ) -> None:
-        super().__init__(_IndexedRaw(fp, index, owns_fp, index_name), buffer_size=64 << 10)
+        super().__init__(_IndexedRaw(fp, index, owns_fp, index_name), name=name)
         self._index = index
-        self._name = name
 
     @property
     def format(self) -> str:
         return "gzip"
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def mode(self) -> str:
-        return "rb"
 
     @property
     def index(self) -> fmt.GzipIndex:

@@ -9,6 +9,9 @@ in flight (one with a single worker, beside the block being read):
 is full, so peak memory is about ``threads x 2 x (block + compressed block)`` plus a
 constant, whatever the input size.
 
+Each block's member function is one fixed function, or what a :class:`MemberPolicy` chooses
+as the block is handed over (zstd ``--adapt``: :mod:`chute.parallel.adapt`).
+
 zstd comes here for two threads or more (8 MiB frames: the same ratio as libzstd's
 own workers, faster, and decodable in parallel); one thread, or tuning options, use
 libzstd's worker (see :func:`chute.api.fileobj.new_compressor`). ``seekable=True``
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
 
     _Plan = tuple[str, list[tuple[int, int, list[Any]]], Callable[[Any], list[bytes]], int]
 
-__all__ = ["ParallelCompressor", "parallel_compressor", "parallel_decompress", "block_size_for"]
+__all__ = ["MemberPolicy", "ParallelCompressor", "parallel_compressor", "parallel_decompress", "block_size_for"]
 
 #: Pieces of immutable input at least this big are held by reference until their block is
 #: complete; smaller ones are copied together (64 pieces at most per 4 MiB block).
@@ -120,10 +123,30 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
     return one_member
 
 
+class MemberPolicy:
+    """Chooses the member function of each block as it is handed to the workers (a
+    :class:`ParallelCompressor` given a policy in place of one ``make_member``).
+
+    :meth:`member` is told what handing the block over met: ``waited``, the caller had to
+    wait for a block still being compressed before there was room for this one (the
+    workers are the bottleneck); ``idle``, every block still in flight is already
+    compressed (the workers waited for the caller). Called once per block, in order.
+    """
+
+    def member(self, waited: bool, idle: bool) -> Callable[[Buffer], bytes]:
+        raise NotImplementedError
+
+
+def _call(job: tuple[Callable[[Any], bytes], Any]) -> bytes:
+    """A worker's task: a block's member function applied to the block."""
+    return job[0](job[1])
+
+
 class ParallelCompressor:
     """A :class:`~chute.codecs.Compressor` that compresses blocks on ``threads`` workers.
 
-    ``make_member`` compresses one block to one independent member; ``on_member(size_in,
+    ``make_member`` compresses one block to one independent member, or is a
+    :class:`MemberPolicy` that chooses that function per block; ``on_member(size_in,
     member)`` (optional) sees each member in order and may return bytes to emit instead
     (used to record a seek table); ``trailer()`` is appended by :meth:`finish`.
     ``empty_member``: emit one member for empty input (gzip and friends need one to be a
@@ -147,7 +170,7 @@ class ParallelCompressor:
 
     def __init__(
         self,
-        make_member: Callable[[Buffer], bytes],
+        make_member: Callable[[Buffer], bytes] | MemberPolicy,
         *,
         threads: int,
         block_size: int,
@@ -161,7 +184,12 @@ class ParallelCompressor:
             raise ValueError("threads must be >= 1")
         if block_size <= 0:
             raise ValueError("block_size must be positive")
-        self._make = make_member
+        self._policy: MemberPolicy | None = None
+        self._make: Callable[[Buffer], bytes] | None = None
+        if isinstance(make_member, MemberPolicy):
+            self._policy = make_member
+        else:
+            self._make = make_member
         self._block = self.block_size = block_size
         self._on_member = on_member
         self._trailer = trailer
@@ -169,7 +197,7 @@ class ParallelCompressor:
         self._takes_parts = takes_parts
         # one worker: the block being read is the second one in flight (a third only raised peak memory)
         self._limit = 2 * threads if threads > 1 else 1
-        self._pool = None if inline else Pool(make_member, threads)
+        self._pool = None if inline else Pool(_call, threads)
         self.keeps_input = not inline
         from collections import deque
 
@@ -186,15 +214,25 @@ class ParallelCompressor:
             return self._on_member(job.size, out)
         return out
 
+    def _member(self, waited: bool) -> Callable[[Buffer], bytes]:
+        """The member function of the block being handed over (see :class:`MemberPolicy`)."""
+        if self._policy is None:
+            assert self._make is not None
+            return self._make
+        return self._policy.member(waited, all(job.done.is_set() for job in self._pending))
+
     def _submit(self, data: Buffer | list[Buffer], size: int) -> list[bytes]:
         if self._pool is None:  # inline
-            member = self._make(data)  # type: ignore[arg-type]  # a list only where takes_parts
+            member = self._member(False)(data)  # type: ignore[arg-type]  # a list only where takes_parts
             self._emitted = True
             return [member if self._on_member is None else self._on_member(size, member)]
         out: list[bytes] = []
+        waited = False
         while len(self._pending) >= self._limit:
-            out.append(self._take(self._pending.popleft()))
-        self._pending.append(self._pool.submit(data, size))
+            job = self._pending.popleft()
+            waited = waited or not job.done.is_set()
+            out.append(self._take(job))
+        self._pending.append(self._pool.submit((self._member(waited), data), size))
         while self._pending and self._pending[0].done.is_set():
             out.append(self._take(self._pending.popleft()))
         return out

@@ -77,10 +77,17 @@ def decode_frame(format: str, raw: bytes | memoryview, size: int | None = None) 
 
 
 class PositionedRaw(io.RawIOBase):
-    """A readable raw stream whose ``seek()`` only moves a position (``_pos``): ``readinto``
-    decodes from wherever it stands. Subclasses give the decoded size, for ``SEEK_END``."""
+    """A readable raw stream of what ``fp`` decodes to, from where ``fp`` stands
+    (``_base``), whose ``seek()`` only moves a position (``_pos``): ``readinto`` decodes
+    from wherever it stands. Subclasses give the decoded size, for ``SEEK_END``, and let go
+    of their decoder in :meth:`_release`. ``owns``: closing this closes ``fp``."""
 
-    _pos = 0
+    def __init__(self, fp: BinaryIO, owns: bool) -> None:
+        super().__init__()
+        self._fp = fp
+        self._base = fp.tell()
+        self._owns = owns
+        self._pos = 0
 
     def readable(self) -> bool:
         return True
@@ -106,15 +113,41 @@ class PositionedRaw(io.RawIOBase):
         self._pos = offset
         return offset
 
+    def _release(self) -> None:
+        """Let go of what decodes, on :meth:`close` (before ``fp`` is closed)."""
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._release()
+                if self._owns:
+                    self._fp.close()
+            finally:
+                super().close()
+
+
+class IndexedReader(io.BufferedReader):
+    """A read-only binary file (mode ``rb``, named ``name``) over a :class:`PositionedRaw`
+    that an index lets seek anywhere: :class:`SeekableReader` and
+    :class:`chute.parallel.gzindex.IndexedGzipReader`."""
+
+    def __init__(self, raw: PositionedRaw, *, name: str) -> None:
+        super().__init__(raw, buffer_size=64 << 10)
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def mode(self) -> str:
+        return "rb"
+
 
 class _IndexedRaw(PositionedRaw):
     def __init__(self, fp: BinaryIO, index: SeekIndex, owns: bool) -> None:
-        super().__init__()
-        self._fp = fp
-        self._base = fp.tell()
+        super().__init__(fp, owns)
         self.index = index
-        self._owns = owns
-        self._pos = 0
         self._frame = -1
         self._data = b""
 
@@ -149,35 +182,18 @@ class _IndexedRaw(PositionedRaw):
             return n
         return 0
 
-    def close(self) -> None:
-        if not self.closed:
-            try:
-                if self._owns:
-                    self._fp.close()
-            finally:
-                super().close()
 
-
-class SeekableReader(io.BufferedReader):
+class SeekableReader(IndexedReader):
     """A decompressing reader over a seekable zstd or BGZF file: ``seek()`` anywhere
     (including from the end) costs at most one frame's decompression."""
 
     def __init__(self, fp: BinaryIO, index: SeekIndex, *, owns_fp: bool = False, name: str = "") -> None:
-        super().__init__(_IndexedRaw(fp, index, owns_fp), buffer_size=64 << 10)
+        super().__init__(_IndexedRaw(fp, index, owns_fp), name=name)
         self._index = index
-        self._name = name
 
     @property
     def format(self) -> str:
         return self._index.format
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def mode(self) -> str:
-        return "rb"
 
     @property
     def size(self) -> int:

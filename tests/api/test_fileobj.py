@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import pieces, text_like
+from conftest import examples, pieces, text_like
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -229,7 +229,7 @@ def test_read_methods() -> None:
 
 
 @pytest.mark.parametrize("name", ALL)
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=st.binary(max_size=2_000).map(lambda b: b * 40),
     sizes=st.lists(st.integers(-1, 70_000), min_size=1, max_size=20),
@@ -260,7 +260,7 @@ OPS = st.one_of(
 
 
 @pytest.mark.parametrize("name", ["zstd", "gzip", "lz4", "brotli"])
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(ops=st.lists(OPS, max_size=25), chunk=st.sampled_from([7, 100, 4_096, 131_072]))
 def test_reader_behaves_like_bytesio(name: str, ops: list[tuple[str, int]], chunk: int) -> None:
     """Any mix of read methods and seeks gives what io.BytesIO gives on the plain data."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import text_like
+from conftest import examples, text_like
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +42,7 @@ def test_compress_decompress(name: str) -> None:
             chute.decompress(blob)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(data=st.binary(max_size=3_000), name=st.sampled_from(ALL), kind=st.sampled_from([bytes, bytearray, memoryview]))
 def test_round_trip_any_buffer(data: bytes, name: str, kind: type) -> None:
     blob = chute.compress(kind(data), name, codecs.get(name).fast)

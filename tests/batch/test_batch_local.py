@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import xxhash
-from conftest import tool_path
+from conftest import examples, tool_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -170,7 +170,7 @@ def test_a_damaged_manifest_is_one_line(tmp_path: Path) -> None:
     assert r.stderr == f"chute: {m}: line 2 is not a manifest entry\n"
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cut=st.integers(0, 10_000), junk=st.binary(max_size=20))
 def test_a_manifest_cut_anywhere_keeps_its_whole_lines(tmp_path: Path, cut: int, junk: bytes) -> None:
     m = tmp_path / "cut.jsonl"

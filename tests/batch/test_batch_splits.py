@@ -12,7 +12,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import tool_path
+from conftest import examples, tool_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,7 +52,7 @@ def _check_blocks(path: str, data: bytes, blocksize: int, delimiter: bytes) -> i
 records = st.lists(st.binary(max_size=300).map(lambda b: b.replace(b"\n", b"")), max_size=200)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     recs=records,
     tail=st.booleans(),

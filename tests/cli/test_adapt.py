@@ -12,19 +12,23 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import payloads, tool_path
+from conftest import examples, payloads, tool_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chute
 from chute.parallel.adapt import AdaptiveCompressor
+from chute.parallel.jobs import member_function, parallel_compressor
 
-#: A reader that drains standard input at RATE bytes per second into a file.
+#: A reader that drains standard input at RATE bytes per second into a file. Its clock
+#: starts at the first byte: started earlier, it would drain at full speed until it caught
+#: up with the time chute took to start (seconds on a loaded machine).
 SLOW_READER = """
 import sys, time
 rate, out = int(sys.argv[1]), open(sys.argv[2], "wb")
-start, total = time.monotonic(), 0
+start, total = None, 0
 while chunk := sys.stdin.buffer.read(16384):
+    start = start or time.monotonic()
     out.write(chunk)
     total += len(chunk)
     time.sleep(max(0.0, start + total / rate - time.monotonic()))
@@ -113,7 +117,17 @@ def test_adapt_refused(tmp_path: Path, flags: list[str], message: bytes) -> None
     assert os.listdir(tmp_path) == ["f"]
 
 
-@settings(max_examples=25, deadline=None)
+def frames_of(blocks: list[bytes], levels: list[int]) -> bytes:
+    """Each block compressed on its own into one zstd frame at its level."""
+    zstd = chute.codecs.get("zstd")
+    return b"".join(member_function(zstd, lv)(block) for lv, block in zip(levels, blocks, strict=True))
+
+
+def cut(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@settings(max_examples=examples(25), deadline=None)
 @given(
     payloads(60_000),
     st.lists(st.integers(1, 30_000), min_size=1, max_size=5),
@@ -121,20 +135,41 @@ def test_adapt_refused(tmp_path: Path, flags: list[str], message: bytes) -> None
     st.tuples(st.integers(-3, 8), st.integers(-3, 8)).map(sorted),
     st.booleans(),
 )
-def test_any_levels_any_chunking_decode(
+def test_any_levels_any_chunking_is_one_frame_per_block_at_its_level(
     data: bytes, sizes: list[int], threads: int, bounds: list[int], flush: bool
 ) -> None:
+    """Whatever the timing made of the levels (within the bounds), each block, cut at 4096
+    bytes and at a flush, is the frame one zstd call makes of it at its level, in order."""
     comp = AdaptiveCompressor(
         5, threads=threads, min_level=bounds[0], max_level=bounds[1], block_size=4096, checksum=True
     )
-    out, pos, k = [], 0, 0
+    out, blocks, pos, start, k = [], [], 0, 0, 0
     while pos < len(data):
         step = sizes[k % len(sizes)]
         out.append(comp.compress(data[pos : pos + step]))
+        pos = min(len(data), pos + step)
         if flush and k == 1:
             out.append(comp.flush())
-        pos += step
+            blocks += cut(data[start:pos], 4096)
+            start = pos
         k += 1
     out.append(comp.finish())
-    assert chute.decompress(b"".join(out)) == data
+    blocks += cut(data[start:], 4096) or ([] if blocks else [b""])  # an empty input: one empty frame
     assert all(bounds[0] <= lv <= bounds[1] for lv in comp.levels)
+    assert b"".join(out) == frames_of(blocks, comp.levels)
+    assert chute.decompress(b"".join(out)) == data
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fixed_range_writes_the_block_compressors_bytes(text: Path, threads: int) -> None:
+    """min = max: the level cannot move, and the output is byte for byte what the block
+    compressor writes at that level; zstd -d reads it."""
+    data = text.read_bytes()[:600_000]
+    comp = AdaptiveCompressor(4, threads=threads, min_level=4, max_level=4, block_size=1 << 16)
+    out = comp.compress(data[:70_000]) + comp.compress(data[70_000:]) + comp.finish()
+    assert comp.levels == [4] * 10
+    fixed = parallel_compressor("zstd", 4, threads=threads, block_size=1 << 16)
+    assert out == fixed.compress(data) + fixed.finish() == frames_of(cut(data, 1 << 16), comp.levels)
+    back = subprocess.run([tool_path("zstd"), "-dc"], input=out, capture_output=True, check=True).stdout
+    assert back == data

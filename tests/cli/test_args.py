@@ -15,11 +15,12 @@ from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from chute import __version__
-from chute.cli import _argparse, cat, compress, ls, pack, precompress, unpack
+from chute.cli import cat, compress, ls, pack, precompress, unpack
 from chute.cli._args import ArgumentTypeError, Spec, UsageError
 from chute.cli._common import split_level_flags
 from chute.cli.engines import engine_versions
@@ -43,7 +44,7 @@ def _raise(message: str) -> Any:
 
 
 def by_argparse(spec: Spec, argv: list[str]) -> tuple[Any, ...]:
-    parser = _argparse.build(spec)
+    parser = spec.argparse_parser()
     parser.error = _raise  # type: ignore[method-assign]
     out = io.StringIO()
     try:
@@ -101,7 +102,7 @@ def argv_lists(spec: Spec) -> st.SearchStrategy[list[str]]:
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_generated_command_lines_parse_like_argparse(command: str, data: st.DataObject) -> None:
     spec = COMMANDS[command]()
@@ -248,7 +249,7 @@ SYNTHETIC_WORDS += ["1.5", "--", "-", "", "a b", "-h"]
 
 
 @pytest.mark.parametrize("variant", [0, 1, 2])
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(data=st.data())
 def test_general_parser_matches_argparse(variant: int, data: st.DataObject) -> None:
     argv = data.draw(st.lists(st.sampled_from(SYNTHETIC_WORDS), max_size=8))
@@ -300,7 +301,7 @@ def test_help_text_unchanged_by_the_replay() -> None:
     env_columns = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "100"
     try:
-        text = _argparse.build(compress.build_parser()).format_help()
+        text = compress.build_parser().argparse_parser().format_help()
     finally:
         if env_columns is None:
             del os.environ["COLUMNS"]

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -184,7 +185,7 @@ def test_missing_fsspec_is_one_line_naming_the_extra(tmp_path: Path) -> None:
 # -- any chunking, any failure point, on a filesystem with transactions (file://) ---------
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     data=st.binary(max_size=5000),
     cuts=st.lists(st.integers(0, 5000), max_size=8),

@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 import pytest
-from conftest import compressible, payloads, pieces, text_like
+from conftest import compressible, examples, payloads, pieces, text_like
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -56,7 +56,7 @@ CHECKSUMMED = ["zstd", "gzip", "lz4", "xz", "bz2", "zlib"]
 CHECKSUM_ERRORS = ["zstd", "gzip", "lz4", "zlib"]
 SYNC, FULL = FlushMode.SYNC, FlushMode.FULL
 
-PROPS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPS = settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SAMPLE = os.urandom(3_000) + b"the quick brown fox jumps over the lazy dog\n" * 400
 
 
@@ -523,7 +523,7 @@ def test_compressible_data_shrinks(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ALL)
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10), deadline=None)
 @given(data=compressible(30_000))
 def test_memoryview_and_bytearray_input(name: str, data: bytes) -> None:
     comp = codecs.get(name).new_compressor(codecs.get(name).fast)

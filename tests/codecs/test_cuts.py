@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +28,7 @@ def varied(size: int, seed: int, alphabet: bytes = b"abcdefghijklmnop \n") -> by
     return random.Random(seed).randbytes(size).translate(table)
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=examples(6), deadline=None)
 @given(st.integers(0, 1 << 30), st.lists(st.integers(1000, 300_000), min_size=1, max_size=6))
 def test_cuts_do_not_depend_on_how_the_data_is_fed(seed: int, sizes: list[int]) -> None:
     data = varied(4_000_000, seed)
@@ -38,7 +39,7 @@ def test_cuts_do_not_depend_on_how_the_data_is_fed(seed: int, sizes: list[int]) 
     assert len(whole) > 3  # data with variety is cut before MAX_CHUNK (about 15 times here)
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=examples(10), deadline=None)
 @given(st.integers(0, 1 << 30), st.integers(0, 600_000), st.binary(min_size=1, max_size=50), st.booleans())
 def test_cuts_resynchronise_after_an_edit(seed: int, at: int, piece: bytes, delete: bool) -> None:
     """After an insertion or deletion, every chunk from the second cut after the edit on

@@ -6,6 +6,7 @@ import itertools
 import struct
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,7 @@ def test_round_trip(index: fmt.GzipIndex) -> None:
         assert len(back.window(i)) == cp.window_size
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(indexes(), st.data())
 def test_any_flipped_byte_is_refused(index: fmt.GzipIndex, data: st.DataObject) -> None:
     raw = bytearray(fmt.serialize(index))

@@ -10,7 +10,7 @@ import struct
 import zlib
 
 import pytest
-from conftest import payloads
+from conftest import examples, payloads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +32,7 @@ def _named(data: bytes, cuts: list[int], name: bytes | None, mtime: int, **kw: o
     return b"".join(out)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     payloads(),
     st.lists(st.integers(0, 20_000), max_size=5),

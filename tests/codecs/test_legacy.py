@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import text_like
+from conftest import examples, text_like
 from conftest import tool_path as tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,7 +106,7 @@ def test_lzma_header_test_refuses_random_data_and_text() -> None:
     assert detect(b"hello, world!\n") is None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.binary(min_size=13, max_size=64))
 def test_data_detected_as_lzma_has_a_header_xz_accepts(data: bytes) -> None:
     """Whatever detection takes for .lzma, xz's own header test takes too."""

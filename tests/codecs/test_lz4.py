@@ -9,6 +9,7 @@ import subprocess
 
 import lz4.frame as lf
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,7 +59,7 @@ def decode(blob: bytes, cuts: list[int], limits: list[int]) -> tuple[bytes, byte
     return b"".join(out), dec.unused_data + blob[pos:]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     seed=st.integers(0, 1 << 30),
     size=st.integers(0, 600_000),
@@ -157,7 +158,7 @@ def write(comp: Lz4Compressor | LinkedLz4Compressor, data: bytes, steps: list[tu
     return b"".join(out)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     seed=st.integers(0, 1 << 30),
     size=st.integers(0, 700_000),
@@ -213,7 +214,7 @@ def block_sizes(blob: bytes) -> list[int]:
     return sizes
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     pieces=st.lists(st.integers(0, 300_000), max_size=6),
     as_list=st.booleans(),
@@ -318,7 +319,7 @@ def test_independent_blocks_bypass_lz4f() -> None:
     assert outcome(linked, False) == data  # linked blocks: LZ4F
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(
     seed=st.integers(0, 1 << 30),
     size=st.integers(0, 200_000),

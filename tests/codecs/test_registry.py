@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,7 +84,7 @@ def test_could_be_magic() -> None:
     assert not could_be_magic(b"hello")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(prefix=st.binary(max_size=MAX_MAGIC))
 def test_detect_and_could_be_magic_agree(prefix: bytes) -> None:
     found = detect(prefix)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import payloads, pieces, slow_case, text_like
+from conftest import examples, payloads, pieces, slow_case, text_like
 from conftest import tool_path as tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,7 +41,7 @@ def decode_all(blob: bytes, fmt: str | None, sizes: list[int], max_length: int) 
     return b"".join(out), None
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     fmt=st.sampled_from(names()),
     data=payloads(30_000),
@@ -67,7 +67,7 @@ def test_any_stream_then_any_bytes_delivers_the_whole_stream(
         assert len(got) >= len(data)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     fmt=st.sampled_from(["gzip", "zstd", "xz", "bz2", "lz4"]),
     data=payloads(40_000),

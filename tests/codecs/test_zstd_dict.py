@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -224,7 +225,7 @@ def test_train_for_a_level_keeps_the_content() -> None:
     assert r19 > r3 * 0.97, (r3, r19)  # no worse at the level it was tuned for
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(cut=st.integers(1, 64), seed=st.integers(0, 1 << 16))
 def test_random_chunking_with_a_dictionary(trained: object, cut: int, seed: int) -> None:
     rng = random.Random(seed)

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import tool_path
+from conftest import examples, tool_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,7 +81,7 @@ def layout(kind: str, a: bytes, b: bytes, pad: int) -> bytes:
     return gzip_of(a) + bytes(pad) + gzip_of(b)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(LAYOUTS),
     seed=st.integers(0, 1 << 30),
@@ -281,7 +281,7 @@ def test_open_reader_left_open_at_exit(big: tuple[Path, bytes]) -> None:
     assert (r.returncode, r.stdout, r.stderr) == (0, b"1000\n", b"")
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(LAYOUTS),
     seed=st.integers(0, 1 << 30),

@@ -15,7 +15,7 @@ import subprocess
 import zlib
 
 import pytest
-from conftest import text_like, tool_path
+from conftest import examples, text_like, tool_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,7 +83,7 @@ def index_of(blob: bytes, spacing: int = SPACING) -> fmt.GzipIndex:
     return fmt.parse(fmt.serialize(build_index(io.BytesIO(blob), spacing=spacing)))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(layouts(), st.lists(st.tuples(st.floats(0, 1.05), st.integers(0, 300_000)), min_size=1, max_size=8))
 def test_every_read_is_the_slice_of_the_plain_decode(
     layout: tuple[bytes, bytes], reads: list[tuple[float, int]]
@@ -156,7 +156,7 @@ def test_extend_refuses_a_changed_prefix() -> None:
         extend_index(io.BytesIO(other + b"more"), index)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(st.integers(0, 1 << 30), st.data())
 def test_a_stale_index_is_refused(seed: int, data: st.DataObject) -> None:
     plain = data_of(seed, 400_000, "mixed")
@@ -196,7 +196,7 @@ def _indexed_text() -> tuple[bytes, bytes]:
     return blob, fmt.serialize(build_index(io.BytesIO(blob), spacing=SPACING))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.data())
 def test_a_damaged_index_never_gives_wrong_bytes(data: st.DataObject) -> None:
     blob, good = _indexed_text()
@@ -306,7 +306,7 @@ def test_index_is_for_the_default_options_only(indexed) -> None:
         chute.open(path, index=path.with_name("data.gz.idx"), format="zstd")
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=examples(15), deadline=None)
 @given(layouts(), st.integers(64, 5000), st.integers(256, 70_000), st.integers(0, 1 << 20))
 def test_any_read_and_output_step(layout: tuple[bytes, bytes], read_step: int, out_step: int, at: int) -> None:
     """Input read and output made in steps of any size: members, trailers and checkpoints

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import text_like, tool_path
+from conftest import examples, text_like, tool_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -139,7 +139,7 @@ def test_bgzip_gzi_read_by_chute(tmp_path) -> None:
     assert_reads(path, index, plain)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.data())
 def test_a_damaged_foreign_index_is_refused_or_harmless(sample, data: st.DataObject) -> None:
     """Flipped bytes in another tool's index: refused, or (a window byte: chute takes its

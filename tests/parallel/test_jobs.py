@@ -8,9 +8,11 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -333,7 +335,7 @@ def _as_kind(data: bytes, kind: str) -> bytes | bytearray | memoryview:
     return data
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     writes=st.lists(st.tuples(st.integers(0, 3 * BLOCK), st.sampled_from(_KINDS)), max_size=10),
     flush_at=st.sets(st.integers(0, 9), max_size=2),
@@ -429,7 +431,7 @@ def test_one_frame_file_decode_loads_nothing_heavy(tmp_path: Path) -> None:
     assert sorted((loaded - set(base.stdout.split())) & heavy) == []
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     writes=st.lists(
         st.tuples(st.integers(0, 3 * BLOCK), st.sampled_from(["bytes", "bytearray", "view-bytes", "view-bytearray"])),
@@ -470,8 +472,8 @@ def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.Mo
     seen: list[object] = []
     real = Pool.submit
 
-    def submit(self: Pool, data: object, size: int = 0) -> Job:
-        seen.append(data)
+    def submit(self: Pool, data: tuple[object, object], size: int = 0) -> Job:
+        seen.append(data[1])  # (the block's member function, the block)
         return real(self, data, size)
 
     monkeypatch.setattr(Pool, "submit", submit)
@@ -513,3 +515,46 @@ def test_small_immutable_writes_are_joined_once_per_block(monkeypatch: pytest.Mo
     assert chute.decompress(b"".join(out)) == data
     assert [len(x) for x in seen] == [BLOCK] * 4 + [100]  # type: ignore[arg-type]
     assert all(type(x) is bytearray for x in seen)
+
+
+def test_member_policy_chooses_each_blocks_function() -> None:
+    """A policy is asked once per block, in order, whether handing it over waited for a
+    worker; the function it returns compresses that block."""
+    from chute.parallel.jobs import MemberPolicy
+
+    release = threading.Event()
+
+    def held(data: object) -> bytes:
+        assert release.wait(10)
+        return b"H" + bytes(memoryview(data))  # type: ignore[arg-type]
+
+    def quick(data: object) -> bytes:
+        return b"Q" + bytes(memoryview(data))  # type: ignore[arg-type]
+
+    class Record(MemberPolicy):
+        def __init__(self) -> None:
+            self.asked: list[tuple[bool, bool]] = []
+
+        def member(self, waited: bool, idle: bool) -> Callable[[object], bytes]:
+            self.asked.append((waited, idle))
+            return held if len(self.asked) == 1 else quick
+
+    policy = Record()
+    comp = ParallelCompressor(policy, threads=1, block_size=4)  # type: ignore[arg-type]
+    assert comp.compress(b"aaaa") == b""  # the first block, held by its worker
+    timer = threading.Timer(0.2, release.set)
+    timer.start()
+    out = comp.compress(b"bbbb")  # one in flight at most: waits for the held one
+    assert comp._pending[0].done.wait(10)
+    out += comp.compress(b"cccc") + comp.finish()
+    timer.join()
+    assert out == b"Haaaa" + b"Qbbbb" + b"Qcccc"
+    assert policy.asked == [(False, True), (True, True), (False, True)]
+    # two workers, four blocks in flight: a block still being compressed is not idle
+    release.clear()
+    policy = Record()
+    comp = ParallelCompressor(policy, threads=2, block_size=4)  # type: ignore[arg-type]
+    comp.compress(b"aaaabbbb")
+    release.set()
+    assert comp.finish() == b"Haaaa" + b"Qbbbb"
+    assert policy.asked == [(False, True), (False, False)]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import lz4.frame
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,7 +50,7 @@ def sequential(raw: bytes) -> bytes:
     return out.getvalue()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     sizes=st.lists(st.integers(0, 300_000), min_size=1, max_size=3),
     block_size=st.sampled_from(BLOCK_SIZES),
@@ -137,7 +138,7 @@ def test_damage_to_blocks_is_detected() -> None:
         parallel(bytes(raw))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_damage_gives_the_one_thread_error(data: st.DataObject) -> None:
     """Cut or flipped anywhere: the same error class as the one-thread decoder, or, if
@@ -250,7 +251,7 @@ def _written_then_error(
     return out.getvalue(), None
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(data=st.data())
 def test_damage_delivers_what_one_thread_delivers(data: st.DataObject) -> None:
     """Cut or flipped anywhere in a run of frames: the blocks' output written before the

@@ -8,6 +8,7 @@ import struct
 import subprocess
 
 import pytest
+from conftest import examples, tool_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,7 +74,7 @@ def test_bgzf_layout(tmp_path) -> None:
     assert index is not None and index.size == 200_000 and len(index.offsets) == 6  # 4 members, EOF, total
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(ops=st.lists(st.tuples(st.integers(0, len(DATA) + 100), st.integers(0, 50_000)), min_size=1, max_size=8))
 def test_random_seeks_equal_slices(seekable_file, ops) -> None:
     with chute.open(seekable_file) as f:
@@ -182,3 +183,38 @@ def test_bgzf_trailer_claiming_more_than_64k_is_not_indexed(tmp_path) -> None:
         f.read()  # what the members before the lie hold (the lie is in the first one)
         with pytest.raises(chute.errors.ChuteError):
             f.read()
+
+
+@pytest.mark.parametrize("kind", ["zstd", "gzip", "gzip index"])
+@pytest.mark.parametrize("owns", [True, False])
+def test_indexed_readers_are_read_only_files_that_close_what_they_own(tmp_path, kind: str, owns: bool) -> None:
+    """The seek-table reader and the gzip-index reader: named, mode rb, reading from where
+    the file stood when opened, closing the file only when they own it."""
+    from chute.parallel.gzindex import IndexedGzipReader, build_index
+
+    path = tmp_path / "f"
+    prefix = b"not part of it"
+    if kind == "gzip index":
+        gz = subprocess.run([tool_path("gzip"), "-c"], input=DATA, capture_output=True, check=True).stdout
+        path.write_bytes(prefix + gz)
+    else:
+        with open(path, "wb") as f:
+            f.write(prefix)
+            write(f, kind, block_size=BLOCKS[kind])
+    fp = open(path, "rb")  # noqa: SIM115 - the reader closes it or not: that is the test
+    fp.seek(len(prefix))
+    if kind == "gzip index":
+        index = build_index(fp)
+        fp.seek(len(prefix))
+        reader: io.BufferedReader = IndexedGzipReader(fp, index, owns_fp=owns, name="f.gz")
+    else:
+        seek_index = find_index(fp)
+        assert seek_index is not None
+        reader = SeekableReader(fp, seek_index, owns_fp=owns, name="f.gz")
+    assert (reader.name, reader.mode, reader.format) == ("f.gz", "rb", kind.split()[0])  # type: ignore[attr-defined]
+    assert reader.seek(-10, io.SEEK_END) == len(DATA) - 10 and reader.read() == DATA[-10:]
+    reader.seek(100)
+    assert reader.read(50) == DATA[100:150]
+    reader.close()
+    assert reader.closed and fp.closed == owns
+    fp.close()

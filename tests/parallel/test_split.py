@@ -12,6 +12,7 @@ import struct
 import subprocess
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +51,7 @@ def build(fmt: str, pieces: list[bytes], skips: bool = False) -> tuple[bytes, li
     return out, spans
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     fmt=st.sampled_from(SPLITTABLE),
     sizes=st.lists(st.integers(0, 300_000), min_size=1, max_size=5),
@@ -299,7 +300,7 @@ def _outcome(blob: bytes, threads: int) -> bytes | type:
         return type(exc)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     layout=st.sampled_from([*SPLITTABLE, "zstd seekable", "gzip seekable"]),
     damage=st.sampled_from(["flip", "cut", "insert", "repeat", "append"]),

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -332,7 +333,7 @@ _NAMES = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(a=_NAMES, b=_NAMES)
 def test_temp_prefix_fits_and_differs(tmp_path_factory: pytest.TempPathFactory, a: str, b: str) -> None:
     folder = tmp_path_factory.getbasetemp()

@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from chute.codecs._stream import StreamDecoder
 from chute.streams.pump import MIN_STEP_OUTPUT, OUTPUT_FACTOR, Stats, compress_stream, decompress_stream
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(data=st.binary(max_size=50_000), chunk=st.integers(1, 70_000), fmt=st.sampled_from(["zstd", "gzip", "lz4"]))
 def test_roundtrip_any_chunk_size(data: bytes, chunk: int, fmt: str) -> None:
     comp = io.BytesIO()
@@ -210,8 +211,8 @@ def test_parallel_copy_reads_whole_blocks_and_does_not_copy_them(monkeypatch: py
     seen: list[tuple[type, int]] = []
     real = parallel.Pool.submit
 
-    def submit(self: parallel.Pool, data: object, size: int = 0) -> parallel.Job:
-        seen.append((type(data), size))
+    def submit(self: parallel.Pool, data: tuple[object, object], size: int = 0) -> parallel.Job:
+        seen.append((type(data[1]), size))  # (the block's member function, the block)
         return real(self, data, size)
 
     monkeypatch.setattr(parallel.Pool, "submit", submit)

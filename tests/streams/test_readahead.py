@@ -6,13 +6,14 @@ import io
 import threading
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chute.streams.readahead import ReadAhead
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(data=st.binary(max_size=20_000), chunk=st.integers(1, 5000), read=st.integers(1, 7000))
 def test_same_bytes_in_order(data: bytes, chunk: int, read: int) -> None:
     ahead = ReadAhead(io.BytesIO(data), chunk_size=chunk, depth=2)
@@ -70,7 +71,7 @@ def test_bad_arguments() -> None:
         ReadAhead(io.BytesIO(b""), chunk_size=0)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     data=st.binary(max_size=20_000),
     chunk=st.integers(1, 5000),

@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,7 @@ class Recorder(io.RawIOBase):
         return b"".join(d for kind, d in self.events if kind == "write")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     pieces=st.lists(st.tuples(st.binary(max_size=3000), st.sampled_from(["bytes", "bytearray", "view"])), max_size=30),
     depth=st.integers(1, 5),

@@ -8,6 +8,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -40,7 +41,7 @@ class Trickle(io.RawIOBase):
 names = st.text(st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="/\\"), min_size=1, max_size=80)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.tuples(names, st.binary(max_size=3000), st.integers(0, 2**34 * 10**9)), min_size=1, max_size=6))
 def test_round_trip_through_a_trickling_pipe(entries: list[tuple[str, bytes, int]]) -> None:
     buf = io.BytesIO()

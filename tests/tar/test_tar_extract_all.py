@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tartrees import snapshot
@@ -177,7 +178,7 @@ def test_dot_slash_names_take_the_short_path(tmp_path: Path, general_names: list
     assert _same_as_general(truncated)[0] == (TruncatedStreamError, "./d/f: archive ends inside the member's data")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.binary(min_size=512, max_size=512),
     st.sampled_from([b"./", b"./a", b"./a/b", b"./" + b"c" * 98, b"./.a", b"././a", b"./a/../b"]),
@@ -346,7 +347,7 @@ members = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(members, st.sampled_from([tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT]), st.booleans())
 def test_random_archives_same_as_the_general_path(
     spec: list[tuple[str, bytes, int, bytes, str]], fmt: int, trust: bool
@@ -483,7 +484,7 @@ def test_readahead_write_to_passes_over_the_padding(chunk: int) -> None:
 header_names = st.text(alphabet="ab/.:\\é\x01 ", min_size=1, max_size=12)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     header_names,
     st.sampled_from([h.REGULAR, h.DIRECTORY, h.SYMLINK, b"\0", b"7"]),

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -47,7 +48,7 @@ def _outcome(f: object, *args: object) -> object:
         return type(exc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.binary(min_size=512, max_size=512), st.booleans(), st.booleans())
 def test_checksum_matches_the_plain_sums(block: bytes, fix: bool, high: bool) -> None:
     b = bytearray(block)
@@ -73,7 +74,7 @@ long_field = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(octal_field, octal_field, octal_field, long_field, long_field)
 def test_numeric_fields_decode_as_the_general_parser(
     mode: bytes, uid: bytes, gid: bytes, size: bytes, mtime: bytes

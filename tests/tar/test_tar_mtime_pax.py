@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_tar_extract_all import _general, _outcome
@@ -216,7 +217,7 @@ def test_cut_anywhere_same_as_the_general_path(through: str, plain: bool) -> Non
         _extracted_two_ways(data[:cut], through)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.integers(0, 8 * 512 - 1), st.integers(1, 255), st.sampled_from(["buffered", "readahead"]))
 def test_damage_same_as_the_general_path(where: int, xor: int, through: str) -> None:
     data = bytearray(_chute_archive())

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +37,7 @@ big = st.one_of(st.sampled_from([0, 1, 8**7 - 1, 8**7, -1]), st.integers(0, 8**7
 edges_ns = [(8**11 - 1) * 10**9, (8**11 - 1) * 10**9 + 1, 8**11 * 10**9, -1, -(10**9), 999_999_999]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     name=names,
     type=st.one_of(
@@ -86,7 +87,7 @@ def around(limit: int) -> st.SearchStrategy[str]:
     return st.one_of(ascii_text, st.sampled_from([limit, limit + 1]).map(lambda n: "x" * n))
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     name=around(100),
     type=st.sampled_from([h.REGULAR, h.DIRECTORY, h.SYMLINK, h.HARDLINK, h.FIFO]),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import need_tool
+from conftest import examples, need_tool
 from handmade import archive, gnu_long, header, member, pax, record
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -222,7 +222,7 @@ def test_quote_is_gnu_tars_escape_style() -> None:
     assert quote_bytes(b"caf\xc3\xa9\n") == "café\\n".encode()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.binary(max_size=40))
 def test_quoted_names_are_one_printable_line_and_reversible(raw: bytes) -> None:
     shown = quote(raw)
@@ -468,7 +468,7 @@ values = st.binary(max_size=40).filter(lambda v: b"\0" not in v)
 record_lists = st.lists(st.tuples(keys, values), max_size=6)
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(record_lists, st.integers(0, 6))
 def test_pax_records_round_trip(recs: list[tuple[bytes, bytes]], padding: int) -> None:
     data = b"".join(record(k, v) for k, v in recs) + b"\0" * padding
@@ -477,7 +477,7 @@ def test_pax_records_round_trip(recs: list[tuple[bytes, bytes]], padding: int) -
     assert h.parse_pax(data, "test") == dict(got)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(record_lists, st.data())
 def test_damaged_pax_records_are_read_whole_or_refused(recs: list[tuple[bytes, bytes]], draw: Any) -> None:
     data = bytearray(b"".join(record(k, v) for k, v in recs))
@@ -559,7 +559,7 @@ def test_errors_quote_names_never_as_surrogates(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- names(): the fast listing path
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     st.lists(
         st.tuples(
@@ -597,7 +597,7 @@ name_pieces = st.sampled_from(
 )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(st.lists(st.lists(name_pieces, min_size=1, max_size=8).map(b"".join), min_size=1, max_size=5))
 def test_random_names_list_as_gnu_tar_lists_them(names: list[bytes]) -> None:
     data = archive(*(member(b"n%d-" % i + n, b"x") for i, n in enumerate(names)))

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -269,7 +270,7 @@ def _maps(draw: st.DrawFn) -> tuple[list[tuple[int, int]], int]:
     return runs, pos + draw(st.integers(0, 3000))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_maps(), st.integers(1, 4000), st.booleans(), st.randoms(use_true_random=False))
 def test_any_valid_map_reads_and_writes_the_same_bytes(
     tmp_path: Path, spec: tuple[list[tuple[int, int]], int], chunk: int, shuffle: bool, rnd: random.Random

@@ -7,6 +7,7 @@ import zlib
 from typing import Any
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -221,7 +222,7 @@ def _post_pieces(mw: Any, pieces: list[bytes], coding: str) -> tuple[int, bytes]
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     st.binary(max_size=3000).map(lambda b: b * 50),
     st.lists(st.integers(1, 5000), min_size=1, max_size=30),
