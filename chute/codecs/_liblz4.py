@@ -234,7 +234,7 @@ class FrameCompressor:
         self._hash: Any = None
         ctx = ctypes.c_void_p()
         self._check(lib.LZ4F_createCompressionContext(ctypes.byref(ctx), _LZ4F_VERSION))
-        self._ctx = ctx
+        self._ctx: ctypes.c_void_p | None = ctx
         self._cap = int(lib.LZ4F_compressBound(block_size, ctypes.byref(prefs)))
         self._out = ctypes.create_string_buffer(self._cap)
         # the block calls of frame(): LZ4F's own for independent blocks, with the state
@@ -295,9 +295,8 @@ class FrameCompressor:
 
     def end(self) -> bytes:
         n = self._check(self._lib.LZ4F_compressEnd(self._ctx, self._out, self._cap, None))
-        if self._hash is None:
-            return ctypes.string_at(self._out, n)
-        return ctypes.string_at(self._out, n) + self._hash.intdigest().to_bytes(4, "little")
+        out = ctypes.string_at(self._out, n)
+        return out if self._hash is None else out + self._hash.intdigest().to_bytes(4, "little")
 
     def frame(self, pieces: list[Buffer]) -> bytes:
         """A whole frame, each of ``pieces`` (none empty, none over ``block_size``) a block

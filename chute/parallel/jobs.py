@@ -103,9 +103,9 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         return zstd_frame
 
     if codec.name == "lz4" and set(options) <= {"checksum"}:
-        from ..codecs.lz4 import Lz4Compressor, compress_frame
-
         import threading
+
+        from ..codecs.lz4 import Lz4Compressor, compress_frame
 
         checksum = bool(options.get("checksum", True))
         local4 = threading.local()
