@@ -39,8 +39,12 @@ class Lz4Compressor:
         from . import _liblz4
 
         self.block_size = block_size
-        engine = _liblz4.FrameCompressor if _liblz4.load() is not None else _PythonFrame
-        self._engine: _PythonFrame | _liblz4.FrameCompressor = engine(level, block_size, checksum)
+        self._engine: _PythonFrame | _liblz4.FrameCompressor
+        if _liblz4.load() is not None:
+            header = frame_header(block_size, checksum)
+            self._engine = _liblz4.FrameCompressor(level, block_size, checksum, header)
+        else:
+            self._engine = _PythonFrame(level, block_size, checksum)
         self._open = False
 
     def _begin(self) -> bytes:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from chute.codecs import FlushMode
 from chute.codecs import _liblz4 as binding
-from chute.codecs.lz4 import Lz4Compressor, _PythonFrame, compress_frame
+from chute.codecs.lz4 import Lz4Compressor, _PythonFrame, compress_frame, frame_header
 from chute.errors import ChuteError
 
 pytestmark = [
@@ -206,7 +206,7 @@ def test_cli_same_bytes_with_either_engine(tmp_path: object, threads: str) -> No
 
 
 def test_errors_map_into_chutes_tree() -> None:
-    comp = binding.FrameCompressor(1, 4 << 20, True)
+    comp = binding.FrameCompressor(1, 4 << 20, True, frame_header(4 << 20, True))
     generic = (1 << 64) - 1  # LZ4F's error codes are (size_t)-code: -1 is ERROR_GENERIC
     with pytest.raises(ChuteError, match="lz4 compression failed"):
         comp._check(generic)
