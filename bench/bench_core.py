@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument(
         "--only",
         metavar="PREFIX",
-        help="time only the rows whose task starts with PREFIX (e.g. lz4), as --quick; results/core.md is left as it is",
+        help="time only the rows whose task starts with PREFIX (e.g. lz4), as --quick; leaves results/core.md",
     )
     args = ap.parse_args()
     args.quick = args.quick or bool(args.only)
