@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Core benchmark: chute against the native tools on the standard corpus.
 
-    python bench/bench_core.py [--repeat N] [--quick]
+    python bench/bench_core.py [--repeat N] [--quick] [--only PREFIX]
 
 Everything is measured in one run, on ``mixed.bin`` from ``shared/bench/make-corpus``
 (built into bench/corpus on first use), as a user runs the commands: each a fresh process
