@@ -1,6 +1,6 @@
-"""LZ4 frame format: written through the system liblz4's LZ4F (:mod:`._liblz4`, else
-python-lz4's ``lz4.block`` and ``xxhash``), read through ``lz4.block`` and ``xxhash``
-(frames of independent blocks) or ``lz4.frame`` (LZ4F, every other frame).
+"""LZ4 frame format: written through the system liblz4 (:mod:`._liblz4`, else python-lz4's
+``lz4.block``) with ``xxhash``'s content checksum, read through ``lz4.block`` and
+``xxhash`` (frames of independent blocks) or ``lz4.frame`` (LZ4F, every other frame).
 
 Defaults follow the ``lz4`` CLI: 4 MiB independent blocks and a content checksum, so a
 stream compressed without flushes is byte for byte what ``lz4 -1`` (``-9``...) writes
@@ -23,11 +23,13 @@ BLOCK_SIZES = {64 << 10: 4, 256 << 10: 5, 1 << 20: 6, 4 << 20: 7}
 class Lz4Compressor:
     """Frames of independent blocks, as the ``lz4`` CLI writes them.
 
-    The engine is the system liblz4's LZ4F through :mod:`chute.codecs._liblz4` (block,
-    frame and content checksum in C); where it cannot be loaded, :class:`_PythonFrame`
-    assembles the same frame from python-lz4's ``lz4.block`` and ``xxhash``
-    (``$CHUTE_LZ4_ENGINE`` chooses). Levels 1-2 are LZ4's fast mode (as in LZ4F), 3-12
-    its high-compression mode at that level.
+    The engine is the system liblz4 through :mod:`chute.codecs._liblz4` (an LZ4F context
+    for a stream, the block API for :meth:`frame`); where it cannot be loaded,
+    :class:`_PythonFrame` assembles the same frames from python-lz4's ``lz4.block``
+    (whose own copy of liblz4 compresses blocks under 64 KiB a little differently).
+    ``$CHUTE_LZ4_ENGINE`` chooses. The content checksum is ``xxhash``'s XXH32 in both.
+    Levels 1-2 are LZ4's fast mode (as in LZ4F), 3-12 its high-compression mode at that
+    level.
 
     A partial block is kept (at most ``block_size`` bytes) until it fills or a flush:
     a SYNC flush emits it as a block without ending the frame, FULL ends the frame.
