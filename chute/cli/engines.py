@@ -1,5 +1,6 @@
 """``chute --version``: chute's version and the engine libraries it runs on, each as its
-binding reports it (libzstd, ISA-L, libdeflate, lz4, brotli, liblzma, libbz2).
+binding reports it (libzstd, ISA-L, libdeflate, lz4, brotli, liblzma, libbz2), and which
+library writes lz4.
 
 Only ``--version`` loads this module, and it imports the bindings only when the text is
 printed (:class:`VersionText` is formatted lazily by the parser's version action).
@@ -62,7 +63,15 @@ def _deflate() -> str:
 def _lz4() -> str:
     import lz4
 
-    return f"lz4 {lz4.library_version_string()} (python-lz4 {lz4.__version__})"
+    from ..codecs import _liblz4
+    from ..errors import ChuteError
+
+    try:
+        system = _liblz4.version()
+    except ChuteError:  # a $CHUTE_LZ4_ENGINE that compressing would refuse
+        system = None
+    writer = f"the system liblz4 {system}" if system else "python-lz4"
+    return f"lz4 {lz4.library_version_string()} (python-lz4 {lz4.__version__}; lz4 written through {writer})"
 
 
 def _brotli() -> str:

@@ -1,8 +1,10 @@
-"""LZ4 frame format: blocks through ``lz4.block`` and LZ4F through ``lz4.frame`` (the
-bindings of the reference library), the content checksum through ``xxhash``.
+"""LZ4 frame format: written through the system liblz4 (:mod:`._liblz4`, else python-lz4's
+``lz4.block``) with ``xxhash``'s content checksum, read through ``lz4.block`` and
+``xxhash`` (frames of independent blocks) or ``lz4.frame`` (LZ4F, every other frame).
 
-Defaults follow the ``lz4`` CLI: 4 MiB independent blocks and a content checksum, so
-the output is byte-compatible in spirit and ``lz4 -d`` checks it. A SYNC flush emits the
+Defaults follow the ``lz4`` CLI: 4 MiB independent blocks and a content checksum, so a
+stream compressed without flushes is byte for byte what ``lz4 -1`` (``-9``...) writes
+when both run the same liblz4 version, and ``lz4 -d`` checks it. A SYNC flush emits the
 buffered block without ending the frame; FULL ends the frame.
 """
 
@@ -19,24 +21,81 @@ BLOCK_SIZES = {64 << 10: 4, 256 << 10: 5, 1 << 20: 6, 4 << 20: 7}
 
 
 class Lz4Compressor:
-    """Frames of independent blocks, assembled here from ``lz4.block`` and ``xxhash``.
+    """Frames of independent blocks, as the ``lz4`` CLI writes them.
 
-    The frame is what LZ4F writes (descriptor, blocks stored raw when they do not shrink,
-    end mark, content checksum), but each block is one ``lz4.block.compress`` call on the
-    caller's buffer, with no staging copy, and the content checksum is xxhash's XXH32
-    (0.09-0.10 s for 202 MB against 0.11 s for the one built into the ``lz4`` binding's
-    LZ4F; the whole frame costs about what ``lz4.frame.compress`` does). Levels 1-2 are LZ4's fast mode
-    (as in LZ4F), 3-12 its high-compression mode at that level.
+    The engine is the system liblz4 through :mod:`chute.codecs._liblz4` (an LZ4F context
+    for a stream, the block API for :meth:`frame`); where it cannot be loaded,
+    :class:`_PythonFrame` assembles the same frames from python-lz4's ``lz4.block``
+    (whose own copy of liblz4 compresses blocks under 64 KiB a little differently).
+    ``$CHUTE_LZ4_ENGINE`` chooses. The content checksum is ``xxhash``'s XXH32 in both.
+    Levels 1-2 are LZ4's fast mode (as in LZ4F), 3-12 its high-compression mode at that
+    level.
 
-    A partial block is kept (at most ``block_size`` bytes) until it fills or a flush.
+    A partial block is kept (at most ``block_size`` bytes) until it fills or a flush:
+    a SYNC flush emits it as a block without ending the frame, FULL ends the frame.
     """
 
     def __init__(self, level: int = 1, *, block_size: int = 4 << 20, checksum: bool = True) -> None:
+        if block_size not in BLOCK_SIZES:
+            raise ValueError(f"lz4 block_size must be one of {sorted(BLOCK_SIZES)}")
+        from . import _liblz4
+
+        self.block_size = block_size
+        self._engine: _PythonFrame | _liblz4.FrameCompressor
+        if _liblz4.load() is not None:
+            header = frame_header(block_size, checksum)
+            self._engine = _liblz4.FrameCompressor(level, block_size, checksum, header)
+        else:
+            self._engine = _PythonFrame(level, block_size, checksum)
+        self._open = False
+
+    def _begin(self) -> bytes:
+        if self._open:
+            return b""
+        self._open = True
+        return self._engine.begin()
+
+    def compress(self, data: Buffer) -> bytes:
+        head = self._begin()
+        out = self._engine.update(data)
+        return head + out if head else out
+
+    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
+        if not self._open:
+            return b""
+        if mode is FlushMode.FULL:
+            self._open = False
+            return self._engine.end()
+        return self._engine.flush()
+
+    def finish(self) -> bytes:
+        head = self._begin()
+        self._open = False
+        return head + self._engine.end()
+
+    def frame(self, pieces: list[Buffer]) -> bytes:
+        """One whole frame of ``pieces``, each a block of its own (at most
+        :attr:`block_size`; empty ones are skipped), joined once. Only on a compressor with
+        no frame open."""
+        if self._open:
+            raise ValueError("a frame is open: finish it first")
+        blocks = [piece for piece in pieces if len(piece)]  # an empty block would read as the end mark
+        if any(len(block) > self.block_size for block in blocks):
+            raise ValueError(f"an lz4 block holds at most {self.block_size} bytes")
+        return self._engine.frame(blocks)
+
+
+class _PythonFrame:
+    """The writer's engine where liblz4 cannot be loaded: each block one
+    ``lz4.block.compress`` call on the caller's buffer, the content checksum ``xxhash``'s
+    XXH32, the frame (descriptor, blocks stored raw when they do not shrink, end mark,
+    checksum) assembled here as LZ4F writes it. The same methods as
+    :class:`chute.codecs._liblz4.FrameCompressor`."""
+
+    def __init__(self, level: int, block_size: int, checksum: bool) -> None:
         import lz4.block as lb
         import xxhash
 
-        if block_size not in BLOCK_SIZES:
-            raise ValueError(f"lz4 block_size must be one of {sorted(BLOCK_SIZES)}")
         compress = lb.compress
         if level >= 3:
             self._block: Any = lambda data: compress(data, mode="high_compression", compression=level, store_size=False)
@@ -46,7 +105,6 @@ class Lz4Compressor:
         self._header = frame_header(block_size, checksum)
         self._new_hash = xxhash.xxh32 if checksum else None
         self._hash: Any = None
-        self._open = False
         self._pending = bytearray()
 
     def _emit(self, block: Buffer, parts: list[bytes]) -> None:
@@ -59,15 +117,13 @@ class Lz4Compressor:
         if self._hash is not None:
             self._hash.update(block)
 
-    def _begin(self, parts: list[bytes]) -> None:
-        if not self._open:
-            self._open = True
-            self._hash = self._new_hash() if self._new_hash else None
-            parts.append(self._header)
+    def begin(self) -> bytes:
+        self._hash = self._new_hash() if self._new_hash else None
+        self._pending.clear()
+        return self._header
 
-    def compress(self, data: Buffer) -> bytes:
+    def update(self, data: Buffer) -> bytes:
         parts: list[bytes] = []
-        self._begin(parts)
         size, pending = self.block_size, self._pending
         with memoryview(data) as whole:
             view = whole.cast("B")
@@ -86,44 +142,24 @@ class Lz4Compressor:
             view.release()
         return b"".join(parts)
 
-    def flush(self, mode: FlushMode = FlushMode.SYNC) -> bytes:
-        if not self._open:
-            return b""
+    def flush(self) -> bytes:
         parts: list[bytes] = []
         if self._pending:
             self._emit(self._pending, parts)
             self._pending.clear()
-        if mode is FlushMode.FULL:
-            self._end(parts)
         return b"".join(parts)
 
-    def _end(self, parts: list[bytes]) -> None:
-        parts.append(b"\0\0\0\0")
+    def end(self) -> bytes:
+        parts = [self.flush(), b"\0\0\0\0"]
         if self._hash is not None:
             parts.append(self._hash.intdigest().to_bytes(4, "little"))
-        self._open = False
-
-    def finish(self) -> bytes:
-        parts: list[bytes] = []
-        self._begin(parts)
-        parts.append(self.flush(FlushMode.FULL))
         return b"".join(parts)
 
-    def frame(self, pieces: list[Buffer]) -> bytes:
-        """One whole frame of ``pieces``, each a block of its own (at most
-        :attr:`block_size`; empty ones are skipped), joined once. Only on a compressor with
-        no frame open."""
-        if self._open:
-            raise ValueError("a frame is open: finish it first")
-        parts: list[bytes] = []
-        self._begin(parts)
-        for piece in pieces:
-            if not len(piece):
-                continue  # an empty block would read as the end mark
-            if len(piece) > self.block_size:
-                raise ValueError(f"an lz4 block holds at most {self.block_size} bytes")
-            self._emit(piece, parts)
-        self._end(parts)
+    def frame(self, blocks: list[Buffer]) -> bytes:
+        parts = [self.begin()]
+        for block in blocks:
+            parts += (self.update(block), self.flush())
+        parts.append(self.end())
         return b"".join(parts)
 
 
@@ -133,14 +169,19 @@ def frame_header(block_size: int, checksum: bool) -> bytes:
     return _FRAME_MAGIC.to_bytes(4, "little") + descriptor + bytes((header_check_byte(descriptor),))
 
 
-def compress_frame(data: Buffer | list[Buffer], level: int = 1, checksum: bool = True) -> bytes:
+def compress_frame(
+    data: Buffer | list[Buffer], level: int = 1, checksum: bool = True, *, comp: Lz4Compressor | None = None
+) -> bytes:
     """``data`` as one complete frame of independent blocks, joined once (thread-safe).
 
     ``data`` may be a list of pieces of at most 4 MiB each: every piece is then a block of
     its own, so pieces a writer gave need not be joined into one buffer first (matches
     reach back only 64 KiB, so a 1 MiB block costs ~0.01% of ratio against 4 MiB).
+    ``comp``: a compressor with no frame open to write it with (its level, 4 MiB blocks
+    and checksum setting replace ``level`` and ``checksum``), reused from frame to frame
+    by one thread.
     """
-    comp = Lz4Compressor(level, checksum=checksum)
+    comp = comp or Lz4Compressor(level, checksum=checksum)
     if isinstance(data, list):
         return comp.frame(data)
     size = comp.block_size

@@ -106,12 +106,20 @@ def member_function(codec: Codec, level: int, **options: Any) -> Callable[[Buffe
         return zstd_frame
 
     if codec.name == "lz4" and set(options) <= {"checksum"}:
-        from ..codecs.lz4 import compress_frame
+        import threading
+
+        from ..codecs.lz4 import Lz4Compressor, compress_frame
 
         checksum = bool(options.get("checksum", True))
+        local4 = threading.local()
 
         def lz4_frame(data: Buffer | list[Buffer]) -> bytes:
-            return compress_frame(data, level, checksum)
+            # one compressor per worker, as for zstd: LZ4F allocates its 4 MiB block buffer
+            # and tables once, not per frame
+            comp = getattr(local4, "comp", None) or Lz4Compressor(level, checksum=checksum)
+            out = compress_frame(data, comp=comp)
+            local4.comp = comp
+            return out
 
         lz4_frame.takes_parts = True  # type: ignore[attr-defined]  # see ParallelCompressor
         return lz4_frame
