@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -113,7 +114,7 @@ def run(comp: Lz4Compressor, data: bytes, steps: list[tuple[int, str, str]]) -> 
     return b"".join(out)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=examples(25), deadline=None)
 @given(
     seed=st.integers(0, 1 << 30),
     size=st.integers(0, 600_000),
@@ -143,7 +144,7 @@ def test_any_chunking_and_flushes_same_bytes_as_fallback_and_read_by_lz4(
     assert lz4_d(theirs) == data
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(
     pieces=st.lists(st.integers(0, 300_000), max_size=5),
     kind=st.sampled_from(["bytes", "bytearray", "view"]),
