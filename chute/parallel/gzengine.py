@@ -31,6 +31,7 @@ import os
 import stat
 
 from ..errors import ChuteError, CorruptStreamError
+from ..streams.decoding import DecodingRaw
 from ..streams.pump import Stats
 
 TYPE_CHECKING = False
@@ -298,8 +299,7 @@ class EngineRaw(io.RawIOBase):
         self.pos = 0
         self._engine: Any = None
         self._finalizer: Any = None
-        self._one: Any = None  # one thread's StreamDecoder, once it has taken over
-        self._skip = 0  # bytes one thread decodes again before it returns anything
+        self._one: DecodingRaw | None = None  # one thread, once it has taken over
         self._done = False
         self._start_engine()
 
@@ -309,7 +309,7 @@ class EngineRaw(io.RawIOBase):
     @property
     def decoder(self) -> Any:
         """What :class:`~chute.api.fileobj.ChuteReader` asks the format of."""
-        return self._one if self._one is not None else self
+        return self._one.decoder if self._one is not None else self
 
     @property
     def format(self) -> str:
@@ -342,10 +342,13 @@ class EngineRaw(io.RawIOBase):
 
         self._stop_engine()
         self._fp.seek(0)
-        self._one = StreamDecoder(self._format)
-        self._skip = self.pos
+        fmt = self._format
+        # decodes again what the engine returned, and returns only what comes after
+        self._one = DecodingRaw(self._fp, lambda: StreamDecoder(fmt), self._chunk, skip=self.pos)
 
     def readinto(self, b: Any) -> int:
+        if self._one is not None:
+            return self._one.readinto(b)
         view = memoryview(b).cast("B")
         if not len(view) or self._done:
             return 0
@@ -367,40 +370,17 @@ class EngineRaw(io.RawIOBase):
                 self._done = True
                 return 0
             self._take_over()
-        return self._one_thread(view)
-
-    def _one_thread(self, view: memoryview) -> int:
-        dec = self._one
-        while not dec.eof:
-            want = len(view) if not self._skip else min(self._skip, 4 << 20)
-            if dec.needs_input:
-                chunk = self._fp.read(self._chunk)
-                if not chunk:
-                    dec.end()
-                    break
-                out = dec.decompress(chunk, want)
-            else:
-                out = dec.decompress(b"", want)
-            if self._skip:
-                self._skip -= len(out)  # returned by the engine already
-            elif out:
-                view[: len(out)] = out
-                self.pos += len(out)
-                return len(out)
-        if self._skip:
-            raise CorruptStreamError(f"gzip stream decodes to fewer bytes than the {self.pos} the engine returned")
-        self._done = True
-        return 0
+        assert self._one is not None
+        return self._one.readinto(view)
 
     def tell(self) -> int:
-        return self.pos
+        return self._one.pos if self._one is not None else self.pos
 
     def rewind(self) -> None:
         self._stop_engine()
         self._fp.seek(0)
         self.pos = 0
         self._one = None
-        self._skip = 0
         self._done = False
         self._start_engine()
 
