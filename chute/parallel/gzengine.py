@@ -18,9 +18,15 @@ own threads. This module drives it under the guarantees of the one-thread path:
   real error: the output and the error class are those of one thread, whatever the
   engine made of the damage.
 
+With a sidecar index (:func:`sidecar`: ``FILE.gz.idx``, made for the file as it is), the
+engine imports it and its threads start at the index's checkpoints rather than guessing
+where blocks start: about the CPU time of one thread, so it is used from two threads. The
+output before each checkpoint is compared with the index's window as it goes by
+(:class:`_Windows`): where one differs, the output stops there and one thread takes over.
+
 ``$CHUTE_GZIP_ENGINE``: ``auto`` (or unset) uses the engine, when it is installed, from
-:data:`MIN_THREADS` threads; ``rapidgzip`` from two threads; ``none`` never (the
-one-thread path: same bytes, same errors).
+:data:`MIN_THREADS` threads (two with an index); ``rapidgzip`` from two threads; ``none``
+never (the one-thread path: same bytes, same errors).
 """
 
 from __future__ import annotations
