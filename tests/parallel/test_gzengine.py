@@ -442,6 +442,13 @@ def test_sidecar_index_found_used_and_refused(
     copy.write_bytes(blob)
     with open(copy, "rb") as src, pytest.warns(IndexFileWarning, match="another file"):
         assert gzengine.sidecar(src, 2) is None
+    # stored data (random bytes): one thread copies it faster than the engine
+    noise = tmp_path / "noise.gz"
+    noise.write_bytes(gzip_of(random.Random(1).randbytes(gzengine.MIN_INPUT + 1000)))
+    write_index(noise)
+    with open(noise, "rb") as src:
+        assert gzengine.sidecar(src, 2) is None
+        assert gzengine.sidecar(src, 2, min_input=0) is None
     # another tool's file under that name: not ours to judge, no warning
     Path(str(copy) + ".idx").write_bytes(b"GZIDX\0\0\0" + bytes(100))
     with open(copy, "rb") as src:
