@@ -64,7 +64,7 @@ def inputs(big: bool) -> dict[str, Path]:
             for _ in range(2):
                 out.write((CORPUS / "text.tar").read_bytes())
     mixed6 = CORPUS / "mixed6.bin"
-    if big and not mixed6.exists():
+    if big and not mixed6.exists() and not (CORPUS / "mixed6.bin.gz").exists():
         with open(mixed6, "wb") as out:
             for _ in range(6):
                 out.write((CORPUS / "mixed.bin").read_bytes())
