@@ -19,6 +19,7 @@ from ..codecs import Codec, FlushMode
 from ..codecs._stream import StreamDecoder
 from ..errors import ChuteError
 from ..streams._writeall import flush_all, write_all
+from ..streams.decoding import DecodingRaw
 
 # Not imported when the module loads: typing, and threading (only ChuteWriter needs it).
 # They cost start-up, and `chute FILE` or `chute -d` never make a ChuteWriter.
@@ -107,7 +108,10 @@ def new_compressor(
 
         return parallel_compressor(codec, level, threads=n, **options)
     lz4_worker = codec.name == "lz4" and threads == 1 and set(options) <= {"checksum"}
-    if (threads is not None and threads != 1) or options.get("seekable") or lz4_worker:
+    # gzip's rsyncable members are cut by content (parallel.jobs.ContentMembers), the
+    # same bytes at any thread count: without threads, one worker writes them
+    rsyncable = codec.name == "gzip" and options.get("rsyncable")
+    if (threads is not None and threads != 1) or options.get("seekable") or lz4_worker or rsyncable:
         # lz4 with one thread writes the same 4 MiB frames as with more (compressed in
         # the caller's thread: see parallel_compressor)
         from ..parallel.jobs import parallel_compressor
@@ -226,60 +230,6 @@ def _open_file(file: Any, mode: str, storage_options: dict[str, Any] | None = No
     raise TypeError(f"file must be a path or a binary file object, not {type(file).__name__}")
 
 
-class _DecodingRaw(io.RawIOBase):
-    """Raw stream of decompressed bytes; wrapped in a BufferedReader by ChuteReader."""
-
-    def __init__(self, fp: BinaryIO, make_decoder: Any, chunk_size: int) -> None:
-        super().__init__()
-        self._fp = fp
-        # read1: what a pipe or socket holds now. read(n) on a buffered pipe waits for n
-        # bytes, so a flushed record of a live stream would wait for the next 128 KiB.
-        self._read = getattr(fp, "read1", fp.read)
-        self._make_decoder = make_decoder
-        self._decoder: StreamDecoder = make_decoder()
-        self._chunk = chunk_size
-        self._start = fp.tell() if _seekable(fp) else 0
-        self.pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    @property
-    def decoder(self) -> StreamDecoder:
-        return self._decoder
-
-    def readinto(self, b: Any) -> int:
-        dec = self._decoder
-        view = memoryview(b).cast("B")
-        want = len(view)
-        if want == 0:
-            return 0
-        while not dec.eof:
-            if dec.needs_input:
-                chunk = self._read(self._chunk)
-                if not chunk:
-                    dec.end()
-                    break
-                out = dec.decompress(chunk, want)
-            else:
-                out = dec.decompress(b"", want)
-            if out:
-                n = len(out)
-                view[:n] = out
-                self.pos += n
-                return n
-        return 0
-
-    def tell(self) -> int:
-        """Decompressed bytes produced so far (what BufferedReader.tell() builds on)."""
-        return self.pos
-
-    def rewind(self) -> None:
-        self._fp.seek(self._start)
-        self._decoder = self._make_decoder()
-        self.pos = 0
-
-
 def _open_indexed(fp: BinaryIO, file: Any, index: Any, owns: bool, name: str) -> IndexedGzipReader | None:
     """A reader through the gzip index ``index`` (a path), or the one beside ``file`` when
     ``index`` is ``None``; ``None`` when there is none, or the one beside is refused (a
@@ -367,7 +317,7 @@ class ChuteReader(io.BufferedIOBase):
         self.name = name
         self.mode = "rb"
         self._raw = (
-            raw if raw is not None else _DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
+            raw if raw is not None else DecodingRaw(fp, lambda: StreamDecoder(format, **decoder_options), chunk_size)
         )
         self._buffer = io.BufferedReader(self._raw, buffer_size=chunk_size)
         self._error: ChuteError | None = None  # met by read() after the bytes it returned

@@ -12,7 +12,7 @@ import os
 import stat
 import sys
 
-from ..errors import TrailingDataError, UnverifiedDataWarning
+from ..errors import IndexFileWarning, TrailingDataError, UnverifiedDataWarning
 from ._args import Spec
 from ._common import (
     CliError,
@@ -616,6 +616,7 @@ class Runner:
             open_output(out_path, force=self.args.force, like=like, options=self.options) as dst,
         ):
             warnings.simplefilter("always", UnverifiedDataWarning)
+            warnings.simplefilter("always", IndexFileWarning)  # a refused sidecar index: decoded without it
             if out_path is None and self.args.force:
                 stats = self._decompress_or_passthrough(src, dst, progress, self._format_for(name))
             else:
@@ -717,6 +718,7 @@ class Runner:
         dec = StreamDecoder(self._format_for(name), **self._decoder_options())
         with warnings.catch_warnings(record=True) as caught, self._input(name) as (src, size, progress):
             warnings.simplefilter("always", UnverifiedDataWarning)
+            warnings.simplefilter("always", IndexFileWarning)
             try:
                 if self._test_on_engine(name, src, size, progress):
                     dec = StreamDecoder("gzip")  # what the checks below ask of it (not -v)
@@ -752,10 +754,11 @@ class Runner:
         from ..parallel.pool import resolve_threads as pool_threads
 
         threads = pool_threads(self._decode_threads(size))
-        if not gzengine.usable(src, threads):
+        index = gzengine.sidecar(src, threads)
+        if index is None and not gzengine.usable(src, threads):
             return False
         gzengine.hold_stderr = True  # this process is chute's own: the engine's lines may be held
-        gzengine.decode(src, None, threads=threads, format=fmt, chunk_size=self.read_size)
+        gzengine.decode(src, None, threads=threads, format=fmt, chunk_size=self.read_size, index=index)
         return True
 
     def _list_stored(self, name: str) -> bool:
@@ -849,10 +852,12 @@ def _reason(exc: OSError) -> str:
 
 
 def _unverified(caught: list[Any] | None) -> list[str]:
-    """The messages of the :class:`UnverifiedDataWarning` recorded, once each."""
+    """The messages of the :class:`UnverifiedDataWarning` and :class:`IndexFileWarning`
+    recorded, once each."""
     notes: list[str] = []
     for record in caught or ():
-        if issubclass(record.category, UnverifiedDataWarning) and str(record.message) not in notes:
+        kinds = (UnverifiedDataWarning, IndexFileWarning)
+        if issubclass(record.category, kinds) and str(record.message) not in notes:
             notes.append(str(record.message))
     return notes
 

@@ -685,8 +685,10 @@ def parallel_decompress(
     if plan is None and n > 1 and format in (None, "gzip") and set(options) <= {"memory_limit"}:
         from . import gzengine
 
-        if gzengine.usable(src, n):  # one gzip member (gzip, pigz): the engine's threads cut it
-            return gzengine.decode(src, dst, threads=n, format=format, chunk_size=chunk_size)
+        # one gzip member (gzip, pigz): the engine's threads cut it, at an index's checkpoints if it has one
+        index = gzengine.sidecar(src, n)
+        if index is not None or gzengine.usable(src, n):
+            return gzengine.decode(src, dst, threads=n, format=format, chunk_size=chunk_size, index=index)
     if plan is None and n > 1:
         # one stream: the decoder and the writes to dst still take a core each
         from ..streams.writebehind import WriteBehind

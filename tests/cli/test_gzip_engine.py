@@ -102,3 +102,45 @@ def test_damage_reported_as_one_thread_does(big: tuple[Path, bytes], tmp_path: P
     tests = {engine: run("-t", "-T2", str(path), engine=engine) for engine in ("rapidgzip", "none")}
     assert tests["rapidgzip"].returncode == tests["none"].returncode
     assert tests["rapidgzip"].stderr == tests["none"].stderr
+
+
+def test_sidecar_index_at_two_threads(big: tuple[Path, bytes], tmp_path: Path) -> None:
+    """With an index beside it (`chute index`), -d -T2 and cat -T2 go to the engine at its
+    checkpoints (auto: two threads are enough there) and write what `gzip -dc` writes; a
+    stale index is refused with one warning line and exit 2, the bytes still right."""
+    path = tmp_path / "big.gz"
+    path.write_bytes(big[0].read_bytes())
+    ref = subprocess.run([tool_path("gzip"), "-dc", str(path)], capture_output=True).stdout
+    assert ref == big[1]
+    assert run("index", "-q", str(path), engine="auto").returncode == 0
+    for argv in (("-d", "-c", "-T2"), ("cat", "-T2")):
+        r = run(*argv, str(path), engine="auto", python=("-X", "importtime"))
+        assert r.returncode == 0 and b"| rapidgzip\n" in r.stderr
+        assert r.stdout == ref
+    r = run("-t", "-T2", str(path), engine="auto")
+    assert (r.returncode, r.stderr) == (0, b"")
+    # the same size, other bytes in the first MiB: the index is for the file before it changed
+    blob = bytearray(path.read_bytes())
+    blob[50_000:50_016] = bytes(16)
+    path.write_bytes(blob)
+    one = run("-d", "-c", "-T1", str(path), engine="auto")
+    r = run("-d", "-c", "-T2", str(path), engine="auto")
+    assert r.stdout == one.stdout
+    lines = r.stderr.decode().splitlines()
+    assert r.returncode == one.returncode == 1 and lines == one.stderr.decode().splitlines()
+
+
+def test_stale_sidecar_index_warns(big: tuple[Path, bytes], tmp_path: Path) -> None:
+    path = tmp_path / "big.gz"
+    path.write_bytes(big[0].read_bytes())
+    other = tmp_path / "other.gz"
+    other.write_bytes(subprocess.run([tool_path("gzip"), "-1", "-c"], input=big[1], capture_output=True).stdout)
+    assert run("index", "-q", str(other), engine="auto").returncode == 0
+    os.replace(str(other) + ".idx", str(path) + ".idx")
+    r = run("-d", "-c", "-T2", str(path), engine="auto")
+    assert r.stdout == big[1]
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines() == [
+        f"chute: {path}: {path}.idx: gzip index is for a file of {other.stat().st_size} bytes, "
+        f"not {path.stat().st_size}; decoding the file without it"
+    ]

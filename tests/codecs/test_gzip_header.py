@@ -106,3 +106,54 @@ def test_not_gzip_and_bad_arguments() -> None:
         NamedHeader(new_compressor(6), b"a\0b", 0)
     with pytest.raises(ValueError, match="32-bit"):
         NamedHeader(new_compressor(6), b"a", 1 << 32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=payloads(),
+    name=st.none() | names,
+    comment=st.none() | names,
+    extra=st.none() | st.binary(max_size=40),
+    hcrc=st.booleans(),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=6),
+)
+def test_member_decoder_reads_every_header_field_fed_in_pieces(
+    data: bytes, name: bytes | None, comment: bytes | None, extra: bytes | None, hcrc: bool, cuts: list[int]
+) -> None:
+    """The gzip member decoder parses FEXTRA, FNAME, FCOMMENT and FHCRC however the input
+    is cut, checks the header CRC, and decodes what zlib decodes."""
+    from chute.codecs.gzip import FCOMMENT, FEXTRA, FHCRC, FNAME
+    from chute.codecs.gzip import new_decompressor as member
+
+    flg = (FEXTRA if extra is not None else 0) | (FNAME if name is not None else 0)
+    flg |= (FCOMMENT if comment is not None else 0) | (FHCRC if hcrc else 0)
+    head = b"\x1f\x8b\x08" + bytes([flg]) + b"\0\0\0\0\0\xff"
+    if extra is not None:
+        head += struct.pack("<H", len(extra)) + extra
+    for field in (name, comment):
+        if field is not None:
+            head += field + b"\0"
+    if hcrc:
+        head += struct.pack("<H", zlib.crc32(head) & 0xFFFF)
+    body = zlib.compressobj(6, zlib.DEFLATED, -15)
+    blob = head + body.compress(data) + body.flush() + struct.pack("<II", zlib.crc32(data), len(data)) + b"rest"
+    assert gzip.decompress(blob[:-4]) == data
+
+    def decode(blob: bytes) -> bytes:
+        dec, out, pos = member(), [], 0
+        for cut in [*sorted(cuts), len(blob)]:
+            if dec.eof:
+                break
+            out.append(dec.decompress(blob[pos:cut]))
+            pos = max(pos, cut)
+            while not dec.eof and not dec.needs_input:
+                out.append(dec.decompress(b""))
+        assert dec.eof and dec.unused_data + blob[pos:] == b"rest"
+        return b"".join(out)
+
+    assert decode(blob) == data
+    if hcrc:
+        bad = bytearray(blob)
+        bad[len(head) - 1] ^= 1
+        with pytest.raises(CorruptStreamError, match="header CRC"):
+            decode(bytes(bad))
