@@ -108,7 +108,7 @@ def test_not_gzip_and_bad_arguments() -> None:
         NamedHeader(new_compressor(6), b"a", 1 << 32)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     data=payloads(),
     name=st.none() | names,

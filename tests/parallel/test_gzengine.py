@@ -346,7 +346,7 @@ def write_index(path: Path) -> None:
         assert f.tell() == 0
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from([k for k in LAYOUTS if k != "trailing garbage"]),
     seed=st.integers(0, 1 << 30),
