@@ -24,9 +24,9 @@ member ends without decoding, and so decodes such files on several cores
 
 from __future__ import annotations
 
-from ..errors import ChecksumError, ChuteError, CorruptStreamError
+from ..errors import ChecksumError, CorruptStreamError
 from ._base import Buffer, FlushMode, cut_blocks
-from ._zlib_engine import GZIP_WBITS, RAW_WBITS, ZlibStreamCompressor, ZlibStreamDecompressor, crc32
+from ._zlib_engine import GZIP_WBITS, CheckedStream, ZlibStreamCompressor, crc32
 
 BLOCK_SIZE = 1 << 20
 #: Extra subfield ID of a member's compressed size (MiGz's).
@@ -211,71 +211,29 @@ def new_compressor(level: int = 6, *, strategy: str = "blocks", block_size: int 
     raise ValueError(f"unknown gzip strategy {strategy!r} (use 'blocks' or 'stream')")
 
 
-class MemberDecompressor:
-    """One gzip member: the header parsed here, the deflate data through the raw inflate
-    of :class:`~chute.codecs._zlib_engine.ZlibStreamDecompressor`, CRC32 and ISIZE checked
-    here. The inflate bindings raise a trailer mismatch without returning what the failing
-    call decoded; checked here, every decoded byte is returned first and the
-    :class:`~chute.errors.ChecksumError` raised by the next call, as ``gzip -d`` writes
-    the whole member before it reports a CRC error."""
+class MemberDecompressor(CheckedStream):
+    """One gzip member: its header (and header CRC) read here, CRC32 and ISIZE checked
+    after every decoded byte is returned (:class:`~chute.codecs._zlib_engine.CheckedStream`)."""
 
-    def __init__(self) -> None:
-        self._head = b""  # the start of a header not yet whole
-        self._body: ZlibStreamDecompressor | None = None
-        self._trailer = b""
-        self._crc = 0
-        self._size = 0
-        self._failed: ChuteError | None = None
-        self.eof = False
-        self.needs_input = True
-        self.unused_data = b""
+    what = "gzip"
+    trailer_size = 8
 
-    def decompress(self, data: Buffer, max_length: int = -1) -> bytes:
-        if self._failed is not None:
-            raise self._failed
-        if self.eof:
-            raise EOFError("end of stream already reached")
-        body = self._body
-        if body is None:
-            if self._head:
-                data = self._head + bytes(data)
-            header = parse_header(data)
-            if header is None:
-                self._head = bytes(data)
-                return b""
-            _check_header_crc(data, header.length)
-            self._head = b""
-            body = self._body = ZlibStreamDecompressor(RAW_WBITS, "gzip")
-            data = memoryview(data)[header.length :]
-        if not body.eof:
-            out = body.decompress(data, max_length)
-            if out:
-                self._crc = crc32(out, self._crc)
-                self._size += len(out)
-            if not body.eof:
-                self.needs_input = body.needs_input
-                return out
-            data = body.unused_data
-        else:
-            out = b""
-        trailer = self._trailer = self._trailer + bytes(data)
-        if len(trailer) < 8:
-            self.needs_input = True
-            return out
-        error = None
-        if int.from_bytes(trailer[:4], "little") != self._crc:
-            error = ChecksumError("gzip checksum mismatch (CRC32 of the data differs from the member's trailer)")
-        elif int.from_bytes(trailer[4:8], "little") != self._size & 0xFFFFFFFF:
-            error = ChecksumError("gzip checksum mismatch (length of the data differs from the member's trailer)")
-        self.needs_input = False
-        if error is not None:
-            if not out:
-                raise error
-            self._failed = error
-            return out
-        self.eof = True
-        self.unused_data = trailer[8:]
-        return out
+    def header(self, data: Buffer) -> int | None:
+        header = parse_header(data)
+        if header is None:
+            return None
+        _check_header_crc(data, header.length)
+        return header.length
+
+    def check(self, out: bytes, value: int) -> int:
+        return crc32(out, value)  # type: ignore[no-any-return]
+
+    def verify(self, trailer: bytes, value: int, size: int) -> ChecksumError | None:
+        if int.from_bytes(trailer[:4], "little") != value:
+            return ChecksumError("gzip checksum mismatch (CRC32 of the data differs from the member's trailer)")
+        if int.from_bytes(trailer[4:8], "little") != size & 0xFFFFFFFF:
+            return ChecksumError("gzip checksum mismatch (length of the data differs from the member's trailer)")
+        return None
 
 
 def _check_header_crc(data: Buffer, length: int) -> None:

@@ -138,3 +138,41 @@ def test_gzip_trailer_mismatch_delivers_what_gzip_delivers(
     assert ref.returncode == r.returncode == 1
     assert r.stdout == ref.stdout == b"".join(parts)
     assert r.stderr.count(b"\n") == 1 and b"checksum mismatch" in r.stderr
+
+
+@pytest.mark.parametrize("where", [-1, -4])
+def test_zlib_adler32_mismatch_delivers_what_pigz_delivers(where: int, tmp_path: Path) -> None:
+    """A wrong Adler-32 at the end of a zlib stream (written by ``pigz -z``): every decoded
+    byte reaches stdout, as ``pigz -dz`` writes them, then one error line."""
+    pigz = tool("pigz")
+    data = DATA[: 3 << 20]
+    blob = bytearray(subprocess.run([pigz, "-z", "-6", "-c"], input=data, capture_output=True, check=True).stdout)
+    blob[where] ^= 0x01
+    path = tmp_path / "damaged.zz"
+    path.write_bytes(blob)
+    ref = subprocess.run([pigz, "-dz", "-c", str(path)], capture_output=True)
+    r = subprocess.run([*CHUTE, "-dc", "-F", "zlib", str(path)], capture_output=True)
+    assert ref.returncode == r.returncode == 1
+    assert r.stdout == ref.stdout == data
+    assert r.stderr.count(b"\n") == 1 and b"checksum mismatch" in r.stderr and str(path).encode() in r.stderr
+
+
+def _zlib_head(cmf: int, flg: int) -> bytes:
+    """CMF and FLG with FCHECK set so that the header check holds."""
+    flg &= 0xE0
+    return bytes([cmf, flg | (31 - (cmf << 8 | flg) % 31) % 31])
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        (_zlib_head(0x88, 0x80), "window"),  # CINFO 8: a 64 KiB window
+        (_zlib_head(0x79, 0x80), "not deflate"),  # CM 9
+        (bytes([0x78, 0x9D]), "header check"),
+        (_zlib_head(0x78, 0xA0), "preset dictionary"),  # FDICT
+    ],
+)
+def test_zlib_bad_header_is_one_error(head: bytes, message: str) -> None:
+    blob = head + zlib.compress(b"x" * 100)[2:]
+    with pytest.raises(CorruptStreamError, match=message), chute.open(io.BytesIO(blob), format="zlib") as f:
+        f.read()
