@@ -147,7 +147,7 @@ class Extractor:
         # passes the name of each member it extracts to _announce.
         self._wants: Callable[[str], bool] | None = None
         self._announce: Callable[[str], None] | None = None
-        # The writer thread of extract_all (see _queue_file), started with the first file
+        # The writer thread of extract_all (see _flush), started with the first file
         # it is given: its job queue, the free batch slots, what it failed on.
         self.threaded = True
         self._jobs: SimpleQueue[Any] | None = None
@@ -477,7 +477,7 @@ class Extractor:
                         if len(queued) >= _BATCH:
                             self._flush()
                         continue
-                    if self._jobs is not None:
+                    if self._jobs is not None or queued:
                         self._drain()  # a large file: written here, after those queued
                     # registered before it exists: a signal at any point leaves nothing
                     named = in_place  # under its own name (see Extractor._open_file)

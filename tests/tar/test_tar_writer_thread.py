@@ -156,6 +156,20 @@ def test_a_file_then_a_folder_of_its_name(tmp_path: Path) -> None:
     assert sorted(tree) == ["a", "c"] and len(warnings) == 1 and "'a'" in warnings[0] and error is None
 
 
+@pytest.mark.parametrize("used", [False, True], ids=["empty-target", "used-target"])
+def test_a_large_member_after_a_small_one_of_the_same_name_wins(tmp_path: Path, used: bool) -> None:
+    """A member seen twice, first small (queued), then over 1 MiB (written on the main
+    thread): the later one is what stays, as without the thread."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tf:
+        for data in (b"small", b"L" * (2 << 20)):
+            ti = tarfile.TarInfo("d/a")
+            ti.size = len(data)
+            tf.addfile(ti, io.BytesIO(data))
+    tree, _, _, error = _both(tmp_path, buf.getvalue(), prepare=_used if used else None)
+    assert tree["d/a"][0] == b"L" * (2 << 20) and error is None
+
+
 def test_truncated_archive_makes_the_files_before(tmp_path: Path) -> None:
     data = _archive()
     cut = data[: len(data) // 2 + 100]
