@@ -54,6 +54,20 @@ class _Chunked(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def peek_chunk(self) -> memoryview:
+        """The next bytes as they are held (the rest of the current chunk, else the next
+        chunk; empty at the end), not consumed: a parser walks them in place and then
+        says how many it used with :meth:`consume`."""
+        if self.closed:
+            raise ValueError("I/O operation on closed file")
+        if not self._current:
+            self._next()
+        return self._current
+
+    def consume(self, n: int) -> None:
+        """Pass over ``n`` bytes of what :meth:`peek_chunk` returned."""
+        self._current = self._current[n:]
+
     def readinto(self, b: Any) -> int:
         if self.closed:
             raise ValueError("I/O operation on closed file")

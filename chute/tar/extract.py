@@ -14,12 +14,15 @@ the oldest is applied at once. Memory thus stays bounded whatever the number of 
 
 from __future__ import annotations
 
+import _thread
 import errno
 import os
 import stat
+from _queue import SimpleQueue  # queue and threading would import collections: start-up
 from zlib import adler32
 
-from ..errors import LimitExceededError, UnsafeArchiveError
+from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
+from ..quoting import quote
 from ..streams.atomic import _LIVE
 from . import header as h
 from .header import BLOCK, Member, _Record
@@ -42,6 +45,11 @@ _CHUNK = 1 << 20
 _MAX_HOPS = 40
 _FD_CACHE = 64
 MAX_PENDING_DIRS = 16384
+# The short path of extract_all hands small files (data and padding up to _QUEUED_MAX) to a
+# writer thread in batches of up to _BATCH files, at most _BATCHES batches ahead of it.
+_QUEUED_MAX = 1 << 20
+_BATCH = 64
+_BATCHES = 4
 # Errors after which no other member could be written either: the extraction stops there.
 # Any other OSError fails one member, and the extraction goes on.
 _FATAL_ERRNOS = frozenset(
@@ -139,6 +147,16 @@ class Extractor:
         # passes the name of each member it extracts to _announce.
         self._wants: Callable[[str], bool] | None = None
         self._announce: Callable[[str], None] | None = None
+        # The writer thread of extract_all (see _flush), started with the first file
+        # it is given: its job queue, the free batch slots, what it failed on.
+        self.threaded = True
+        self._jobs: SimpleQueue[Any] | None = None
+        self._slots: SimpleQueue[int] = SimpleQueue()
+        self._writer_done = _thread.allocate_lock()
+        self._writer_failed: list[tuple[BaseException, str, bool]] = []
+        self._writer_stop = False
+        self._writer_counter = 0
+        self._queued: list[tuple[Any, ...]] = []  # the next batch
 
     def _short_path_ok(self) -> bool:
         """Whether :meth:`extract_all` may take its short path: it does what
@@ -162,6 +180,8 @@ class Extractor:
         parent = self._dir(path[:i] if i > 0 else "", member, create)
         name = path[i + 1 :]
         flags = _DIR_FLAGS | self._nofollow
+        if self._jobs is not None or self._queued:
+            self._drain(report=False)  # a queued file may have the name: made first, as without the thread
         try:
             if new:
                 try:
@@ -188,6 +208,7 @@ class Extractor:
         if self._umask is not None and _mode_is_exact(fd):
             self._exact_mode_dirs.add(fd)
         if len(fds) > _FD_CACHE:
+            self._drain(report=False)  # queued files may still use the folder's fd
             old = fds.pop(next(iter(fds)))
             self._exact_mode_dirs.discard(old)
             os.close(old)
@@ -203,6 +224,7 @@ class Extractor:
             self._finish_dir(oldest, dirs.pop(oldest))
 
     def _finish_dir(self, path: str, m: Member) -> None:
+        self._drain(report=False)  # the folder's files first: its mtime and mode come last
         mode, mtime_ns = m.mode & 0o7777, m.mtime_ns
         try:
             fd = self._dir(path, m.name, create=False)
@@ -377,6 +399,8 @@ class Extractor:
         # kept in locals, and put back where other code reads them (finally, general path)
         members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
         wants, announce = self._wants, self._announce
+        threaded = self.threaded
+        queued = self._queued
         try:
             while True:
                 block = read(BLOCK)
@@ -438,6 +462,23 @@ class Extractor:
                     # As _write_file: created with its final mode when the umask and the
                     # folder keep it, else private and fchmod-ed once complete.
                     exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
+                    if threaded and size + pad <= _QUEUED_MAX:
+                        # read here, the file made by the writer thread (_write_queued)
+                        if announce is not None:
+                            announce(name)
+                        members += 1
+                        total += size
+                        content = read(size + pad)
+                        if len(content) < size + pad:
+                            where = "data" if len(content) < size else "padding"
+                            raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's {where}")
+                        queued.append((d, abs_dir, base, name, content, size, mode, exact, mtime))
+                        offset += head_size + size + pad
+                        if len(queued) >= _BATCH:
+                            self._flush()
+                        continue
+                    if self._jobs is not None or queued:
+                        self._drain()  # a large file: written here, after those queued
                     # registered before it exists: a signal at any point leaves nothing
                     named = in_place  # under its own name (see Extractor._open_file)
                     if named:
@@ -497,14 +538,29 @@ class Extractor:
                         continue
                 # anything else: the general path, from this block on
                 stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
+                self._drain()  # the files queued before come first (a hard link may name one)
                 member = reader._member(head, pre)
                 if member is None:
+                    self._stop_writer()
                     return stats
                 last_path = None  # folder fds may have been closed
                 self.extract_or_skip(member[0], member[1])
                 reader._finish(member[2])
                 members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
-        except BaseException:
+        except BaseException as exc:
+            stats.members = members
+            if self._jobs is not None or self._queued:
+                # the files queued before (read whole) are made first, as they would have
+                # been without the thread; and for an error, what the writer failed on is
+                # reported (an earlier error wins)
+                try:
+                    self._stop_writer(report=False)
+                    if isinstance(exc, Exception):
+                        self._report_writer()
+                except BaseException:
+                    self._stop_writer(abandon=True)
+                    self._remove_live()
+                    raise
             self._remove_live()
             raise
         finally:
@@ -525,6 +581,164 @@ class Extractor:
                     os.unlink(path)
                 except OSError:
                     pass
+
+    # ------------------------------------------------------------------ the writer thread
+    # The short path of extract_all reads the next headers while the writer thread makes
+    # the files of the members before (open, write, utime, close: system calls, which
+    # release the GIL). Files are made in archive order, each registered for removal
+    # before it exists, as on the main thread. Before anything else touches the target
+    # (a folder's mode, a folder handle closed, a member on the general path, the end)
+    # the main thread waits for the queue to empty (_drain). What the writer fails on is
+    # reported by the main thread as if it had failed there (_report_writer); after an
+    # error that stops the extraction, the writer makes no more files.
+
+    def _flush(self) -> None:
+        """Hand the batch of queued files to the writer thread (started on first use),
+        once it is at most ``_BATCHES`` batches behind; report what it failed on."""
+        if self._jobs is None:
+            self._jobs = SimpleQueue()
+            self._slots = SimpleQueue()
+            for _ in range(_BATCHES):
+                self._slots.put(1)
+            self._writer_stop = False
+            self._writer_done.acquire()
+            _thread.start_new_thread(self._writer, (self._jobs, self._slots))
+        self._slots.get()
+        self._jobs.put(self._queued[:])
+        self._queued.clear()
+        if self._writer_failed:
+            self._report_writer()
+
+    def _drain(self, report: bool = True) -> None:
+        """Wait until every queued file is made; then, if ``report``, report what the
+        writer failed on (else that waits for the next report)."""
+        if self._queued:
+            self._flush() if report else self._flush_quietly()
+        if self._jobs is None:
+            return
+        done = _thread.allocate_lock()
+        done.acquire()
+        self._jobs.put(done)
+        done.acquire()  # released by the writer once it reaches it
+        if report and self._writer_failed:
+            self._report_writer()
+
+    def _flush_quietly(self) -> None:
+        failed = self._writer_failed
+        self._writer_failed = []
+        try:
+            self._flush()
+        finally:
+            self._writer_failed = failed + self._writer_failed
+
+    def _stop_writer(self, abandon: bool = False, report: bool = True) -> None:
+        """End the writer thread once the queue is empty (and reported, see
+        :meth:`_drain`), or with ``abandon`` at once: the files not begun are not made."""
+        if abandon:
+            self._writer_stop = True
+            self._queued.clear()
+        else:
+            self._drain(report)
+        jobs, self._jobs = self._jobs, None
+        if jobs is not None:
+            jobs.put(None)
+            self._writer_done.acquire()  # released by the writer as it ends
+            self._writer_done.release()
+
+    def _report_writer(self) -> None:
+        """Report, in order, the files the writer failed on, as the main thread would have
+        (a warning, or the exception that stops the extraction)."""
+        failed = self._writer_failed
+        while failed:
+            exc, name, direct = failed.pop(0)
+            if direct:
+                raise exc
+            self._skip(exc, name)
+
+    def _writer(self, jobs: SimpleQueue[Any], slots: SimpleQueue[int]) -> None:
+        try:
+            while True:
+                job = jobs.get()
+                if job is None:
+                    return
+                if type(job) is list:
+                    for item in job:
+                        if self._writer_stop:
+                            break
+                        try:
+                            self._write_queued(*item)
+                        except BaseException as exc:  # raised on the main thread instead
+                            self._writer_failed_on(exc, item[3], True)
+                    slots.put(1)
+                else:
+                    job.release()
+        finally:
+            self._writer_done.release()
+
+    def _writer_failed_on(self, exc: BaseException, name: str, direct: bool) -> None:
+        """Keep ``exc`` for :meth:`_report_writer`; stop the writer if it ends the
+        extraction (``direct``: raised as it is; else as :meth:`_skip` would)."""
+        self._writer_failed.append((exc, name, direct))
+        if direct or self.strict or (isinstance(exc, OSError) and exc.errno in _FATAL_ERRNOS):
+            self._writer_stop = True
+
+    def _write_queued(
+        self, d: int, abs_dir: str, base: str, name: str, data: bytes, size: int, mode: int, exact: bool, mtime: int
+    ) -> None:
+        """On the writer thread: make the file ``base`` in the folder ``d`` as the short
+        path of :meth:`extract_all` does (see :meth:`_open_file`)."""
+        named = self._in_place
+        for _ in range(100):
+            if named:
+                tmp = base
+            else:
+                self._writer_counter += 1
+                tmp = f"{self._tmp_prefix}w{self._writer_counter}.part"
+            live = abs_dir + tmp
+            _LIVE.add(live)
+            if named:
+                self._placing = live
+            try:
+                fd = os.open(tmp, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
+                break
+            except FileExistsError:  # a name seen before (replaced), or a temporary name taken
+                _LIVE.discard(live)
+                named = False
+            except OSError as exc:
+                _LIVE.discard(live)
+                self._writer_failed_on(exc, name, False)
+                return
+        else:
+            self._writer_failed_on(FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp), name, False)
+            return
+        try:
+            try:
+                view = memoryview(data)[:size]
+                while view:
+                    view = view[os.write(fd, view) :]
+                if not exact:
+                    os.fchmod(fd, mode)
+                os.utime(fd, ns=(mtime, mtime))
+            finally:
+                os.close(fd)
+        except BaseException as exc:
+            _unlink(tmp, d)
+            _LIVE.discard(live)
+            if isinstance(exc, OSError):
+                exc = OSError(exc.errno, exc.strerror, name)
+            self._writer_failed_on(exc, name, True)
+            return
+        if not named:
+            try:
+                os.rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
+            except OSError as exc:
+                _LIVE.discard(live)
+                try:
+                    _rename_failed(exc, tmp, d, name)
+                except (UnsafeArchiveError, OSError) as refused:
+                    self._writer_failed_on(refused, name, False)
+                return
+        _LIVE.discard(live)
 
     def _open_file(self, d: int, dpath: str, name: str, mode: int) -> tuple[int, str, str]:
         """A new file for the member ``name`` in the folder ``d``: (fd, the name it has
@@ -719,6 +933,7 @@ class Extractor:
     def close(self) -> None:
         """Apply the pending directory modes and times, release the folder handles."""
         try:
+            self._stop_writer(abandon=True)  # ended already, unless extract_all was cut short
             while self._dirs:
                 self._finish_dir(*self._dirs.popitem())
         finally:

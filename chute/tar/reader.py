@@ -295,9 +295,13 @@ class TarReader:
         member = self._member
         finish = self._finish
         small_pax = self._small_pax
-        # from a ReadAhead (a compressed archive) the data is passed over in its chunks
-        pass_over = fp.skip if isinstance(fp, ReadAhead) else None
+        # from a ReadAhead (a compressed archive) the data is passed over in its chunks, and
+        # the headers inside each decoded chunk are read there (_names_in_chunk)
+        chunked = fp if isinstance(fp, ReadAhead) else None
+        pass_over = chunked.skip if chunked is not None else None
         while True:
+            if chunked is not None:
+                yield from self._names_in_chunk(chunked)
             block = read(BLOCK)
             fast = _plain_header(block)
             pre = b""
@@ -354,24 +358,44 @@ class TarReader:
         The archive's position is then past the records; :meth:`_member` must be given the
         bytes read since ``block`` (``pre``) unless the caller reads the member itself.
         """
-        if self._globals or len(block) != BLOCK or block[257:265] not in _MAGICS or block[156] != 0x78:
+        if self._globals:
             return None
-        if block[100:148].translate(_OCTAL_TO_ZERO) != _USUAL_NUMBERS:
-            return None
-        size = int(block[124:135], 8)
-        if not 0 < size <= BLOCK:
-            return None
-        check = block[148:156]
-        if check[6:] == b"\0 " and not check[:6].translate(None, _OCTAL):  # the usual form: as _plain_header
-            total = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254 - sum(check)
-            if int(check[:6], 8) != total:
-                return None
-        elif not h.checksum_ok(block):
+        size = _small_pax_size(block)
+        if size is None:
             return None
         data = self._fp.read(BLOCK)
         if len(data) < BLOCK:
             return data, None
         return data, _lone_mtime(data[:size])
+
+    def _names_in_chunk(self, fp: ReadAhead) -> list[bytes]:
+        """For :meth:`names`: the names of the plain members that lie whole in the next
+        decoded chunk of ``fp``, from its start, read in place (no ``read`` call and no
+        copy of their data); the chunk is consumed up to the first member that does not
+        (another kind of header, a pax header other than a lone mtime, a member that
+        runs into the next chunk), which the caller reads block by block."""
+        cur = fp.peek_chunk()
+        size = len(cur)
+        pos = 0
+        names: list[bytes] = []
+        pax_ok = not self._globals
+        while pos + BLOCK <= size:
+            block = cur[pos : pos + BLOCK].tobytes()
+            at = pos + BLOCK
+            if block[156] == 0x78:  # a pax header (chute writes one with the mtime alone)
+                n = _small_pax_size(block) if pax_ok and at + 2 * BLOCK <= size else None
+                if n is None or _lone_mtime(cur[at : at + n].tobytes()) is None:
+                    break
+                block = cur[at + BLOCK : at + 2 * BLOCK].tobytes()
+                at += 2 * BLOCK
+            fast = _plain_header(block)
+            if fast is None or at + fast[1] > size:
+                break
+            names.append(fast[0])
+            pos = at + fast[1]
+        fp.consume(pos)
+        self.offset += pos
+        return names
 
     def _member(self, block: bytes, pre: bytes = b"") -> tuple[Member, io.RawIOBase, _DataStream] | None:
         """The member whose first header block is ``block`` (read from the archive), with
@@ -649,6 +673,27 @@ def _lone_mtime(record: bytes) -> int | None:
     if ns >= _MAX_TIME_NS:
         return None  # the general path refuses it
     return -ns if negative else ns
+
+
+def _small_pax_size(block: bytes) -> int | None:
+    """The size of the records of ``block``, a pax ``x`` header in the usual shape whose
+    records fit one block (numbers as :func:`_plain_header` takes them, checksum right),
+    else None."""
+    if len(block) != BLOCK or block[156] != 0x78 or block[257:265] not in _MAGICS:
+        return None
+    if block[100:148].translate(_OCTAL_TO_ZERO) != _USUAL_NUMBERS:
+        return None
+    size = int(block[124:135], 8)
+    if not 0 < size <= BLOCK:
+        return None
+    check = block[148:156]
+    if check[6:] == b"\0 " and not check[:6].translate(None, _OCTAL):  # the usual form: as _plain_header
+        total = (adler32(block[:256]) & 0xFFFF) + (adler32(block[256:]) & 0xFFFF) + 254 - sum(check)
+        if int(check[:6], 8) != total:
+            return None
+    elif not h.checksum_ok(block):
+        return None
+    return size
 
 
 def _plain_header(block: bytes) -> tuple[bytes, int] | None:

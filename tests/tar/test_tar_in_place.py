@@ -43,37 +43,41 @@ def _tar(*members: tuple[str, bytes], gnu_tar: bool = False, tmp: Path | None = 
     return buf.getvalue()
 
 
-class Spy(io.BytesIO):
-    """An archive that looks at the member's folder each time member data is read into a
-    buffer (``readinto``: both extraction paths read data that way)."""
+class Spy:
+    """Looks at the member's folder each time data is written to a file (``os.write``:
+    every extraction path writes data that way, on the writer thread or not)."""
 
-    def __init__(self, data: bytes, folder: Path) -> None:
-        super().__init__(data)
+    def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.folder = folder
         self.seen: list[list[str]] = []
+        real = os.write
 
-    def readinto(self, b: Any) -> int:
-        if self.folder.exists():  # a PAX header's records may be read before it is made
+        def write(fd: int, data: Any) -> int:
             self.seen.append(sorted(os.listdir(self.folder)))
-        return super().readinto(b)
+            return real(fd, data)
+
+        monkeypatch.setattr(os, "write", write)
 
 
 @pytest.mark.parametrize("name", ["d/f", f"d/{LONG}"], ids=["short-path", "general-path"])
-def test_empty_target_creates_each_file_under_its_own_name(tmp_path: Path, name: str) -> None:
-    data = b"x" * 3000
+@pytest.mark.parametrize("size", [3000, 2 << 20], ids=["small", "large"])
+def test_empty_target_creates_each_file_under_its_own_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, size: int
+) -> None:
+    data = b"x" * size
     archive = _tar((name, data))
     base = name.rpartition("/")[2]
     # a target made by the extraction: the file has its own name while its data is written
     fresh = tmp_path / "fresh"
-    spy = Spy(archive, fresh / "d")
-    extract(spy, fresh)
+    spy = Spy(fresh / "d", monkeypatch)
+    extract(io.BytesIO(archive), fresh)
     assert spy.seen[-1] == [base]
     assert (fresh / name).read_bytes() == data
     # a target that holds anything: a temporary name, renamed once the file is complete
     used = tmp_path / "used"
     (used / "d").mkdir(parents=True)
-    spy = Spy(archive, used / "d")
-    extract(spy, used)
+    spy = Spy(used / "d", monkeypatch)
+    extract(io.BytesIO(archive), used)
     assert base not in spy.seen[-1] and [n for n in spy.seen[-1] if n.startswith(".chute-")]
     assert (used / name).read_bytes() == data
 
@@ -89,12 +93,18 @@ def test_a_cut_member_leaves_nothing_under_its_name(tmp_path: Path, name: str, s
         with pytest.raises(TruncatedStreamError):
             extract(io.BytesIO(archive[:cut]), target)
     else:
-        calls = [0]
+        start = archive.index(second)
 
         class CtrlC(io.BytesIO):
+            """Ctrl-C as the second member's data is read (whichever way it is read)."""
+
+            def read(self, n: int | None = -1) -> bytes:
+                if self.tell() == start:
+                    raise KeyboardInterrupt
+                return super().read(n)
+
             def readinto(self, b: Any) -> int:
-                calls[0] += 1
-                if calls[0] == 2:  # the second member's data
+                if self.tell() == start:
                     raise KeyboardInterrupt
                 return super().readinto(b)
 

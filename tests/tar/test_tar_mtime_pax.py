@@ -226,6 +226,61 @@ def test_damage_same_as_the_general_path(where: int, xor: int, through: str) -> 
     _extracted_two_ways(bytes(data), through)
 
 
+_PIECES = {
+    "file": _file("a", b"x" * 700),
+    "empty": _file("e"),
+    "folder": _block("d/", tarfile.DIRTYPE),
+    "mtime": _pax(MTIME) + _file("m", b"y" * 300),
+    "mtime-invalid": _pax(_record("mtime", "1e5")) + _file("a", b"x"),
+    "other-record": _pax(_record("path", "p")) + _file("q", b"z"),
+    "global": _pax(_record("comment", "c"), b"g"),
+    "long-name": tarfile.TarInfo("n" * 150).tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape"),
+    "symlink": _block("s", tarfile.SYMTYPE),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.sampled_from(sorted(_PIECES)), max_size=12),
+    st.integers(512, 5000),
+    st.integers(0, 3000),
+    st.booleans(),
+)
+def test_names_read_in_chunks_same_as_the_general_path(pieces: list[str], chunk: int, cut: int, end: bool) -> None:
+    """From a ReadAhead, names() reads the headers inside each decoded chunk in place: for
+    any chunk size, member mix (pax, GNU, global headers...) and cut, the same names and
+    the same error as the general path, and extraction still agrees."""
+    data = b"".join(_PIECES[p] for p in pieces) + (END if end else b"")
+    data = data[: len(data) - cut] if cut < len(data) else data
+
+    def run(fast: bool) -> tuple[list[bytes], str | None]:
+        got: list[bytes] = []
+        with ReadAhead(io.BytesIO(data), chunk_size=chunk, depth=2) as fp:
+            reader = TarReader(fp)
+            it = reader.names() if fast else (m.name.encode("utf-8", "surrogateescape") for m, _ in reader)
+            try:
+                got.extend(it)
+            except ChuteError as exc:
+                return got, f"{type(exc).__name__}: {exc}"
+        return got, None
+
+    assert run(True) == run(False)
+
+
+@pytest.mark.parametrize("chunk", [512, 1024, 1536, 4096, 65536])
+def test_chute_archive_names_in_chunks(chunk: int) -> None:
+    """chute's own archive (a pax mtime header before each member) read in chunks of
+    every shape: the names, in order, with the offsets of later errors right."""
+    data = _padded(_chute_archive().rstrip(b"\0"))  # without its end blocks
+    with ReadAhead(io.BytesIO(data + END), chunk_size=chunk, depth=2) as fp:
+        names = list(TarReader(fp).names())
+    assert names == [b"d", *(b"d/f%d" % i for i in range(6)), b"top"]
+    broken = data + b"\xff" * 512  # a header that is not one: its offset named
+    where = f"offset {len(data)}"
+    with ReadAhead(io.BytesIO(broken), chunk_size=chunk, depth=2) as fp, pytest.raises(ChuteError, match=where):
+        list(TarReader(fp).names())
+
+
 @given(
     st.one_of(
         st.binary(max_size=40),
