@@ -239,7 +239,7 @@ _PIECES = {
 }
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     st.lists(st.sampled_from(sorted(_PIECES)), max_size=12),
     st.integers(512, 5000),
