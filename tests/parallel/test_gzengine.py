@@ -81,6 +81,19 @@ def layout(kind: str, a: bytes, b: bytes, pad: int) -> bytes:
     return gzip_of(a) + bytes(pad) + gzip_of(b)
 
 
+def damaged(blob: bytes, damage: str, where: float, seed: int) -> bytes:
+    """``blob`` cut, with a byte flipped, or with 64 random bytes written over, at the
+    fraction ``where`` of its length (any other ``damage``: as it is)."""
+    at = min(int(where * len(blob)), len(blob) - 1)
+    if damage == "cut":
+        return blob[:at]
+    if damage == "flip":
+        return blob[:at] + bytes([blob[at] ^ 0x5A]) + blob[at + 1 :]
+    if damage == "overwrite":
+        return blob[:at] + random.Random(seed).randbytes(64) + blob[at + 64 :]
+    return blob
+
+
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(LAYOUTS),
@@ -93,14 +106,7 @@ def layout(kind: str, a: bytes, b: bytes, pad: int) -> bytes:
 def test_engine_writes_what_one_thread_writes(
     tmp_path: Path, kind: str, seed: int, sizes: tuple[int, int], pad: int, damage: str, where: float
 ) -> None:
-    blob = layout(kind, text(seed, sizes[0]), text(seed + 1, sizes[1]), pad)
-    at = min(int(where * len(blob)), len(blob) - 1)
-    if damage == "cut":
-        blob = blob[:at]
-    elif damage == "flip":
-        blob = blob[:at] + bytes([blob[at] ^ 0x5A]) + blob[at + 1 :]
-    elif damage == "overwrite":
-        blob = blob[:at] + random.Random(seed).randbytes(64) + blob[at + 64 :]
+    blob = damaged(layout(kind, text(seed, sizes[0]), text(seed + 1, sizes[1]), pad), damage, where, seed)
     path = tmp_path / "in.gz"
     path.write_bytes(blob)
     want, error = one_thread(path)
@@ -366,15 +372,8 @@ def test_engine_through_an_index_writes_what_one_thread_writes(
         index = index_of(good)
     except ChuteError:  # one thread refuses the intact file too (data after zero padding)
         return
-    blob = good
-    at = min(int(where * len(blob)), len(blob) - 1)
-    if damage == "cut":
-        blob = blob[:at]
-    elif damage == "flip":
-        blob = blob[:at] + bytes([blob[at] ^ 0x5A]) + blob[at + 1 :]
-    elif damage == "overwrite":
-        blob = blob[:at] + random.Random(seed).randbytes(64) + blob[at + 64 :]
-    elif damage in ("CRC32", "ISIZE") and kind in ("gzip", "pigz") and sizes[0]:
+    blob = damaged(good, damage, where, seed)
+    if damage in ("CRC32", "ISIZE") and kind in ("gzip", "pigz") and sizes[0]:
         # the trailer of the only member (of an empty one: test_empty_member_trailer_unchecked)
         at = len(blob) - (8 if damage == "CRC32" else 3)
         blob = blob[:at] + bytes([blob[at] ^ 1]) + blob[at + 1 :]
