@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
@@ -187,3 +190,42 @@ def text_like(size: int, seed: int = 0) -> bytes:
         parts.append(line)
         n += len(line)
     return b"".join(parts)[:size]
+
+
+#: Runs ``chute ARGV`` in-process (``python -c MODULES_RUN REPORT ARGV...``), then writes the
+#: names of every module loaded to REPORT and exits with chute's status.
+MODULES_RUN = """
+import sys
+out, sys.argv = sys.argv[1], ["chute", *sys.argv[2:]]
+from chute.cli import main
+try:
+    status = main()
+except SystemExit as exc:
+    status = exc.code
+with open(out, "w") as f:
+    f.write("\\n".join(sorted(sys.modules)))
+sys.exit(status)
+"""
+
+
+def interpreter_modules() -> set[str]:
+    """The modules the interpreter loads by itself (``python -c pass``)."""
+    code = "import sys; print('\\n'.join(sys.modules))"
+    return set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+
+
+def loaded_by(tmp_path: Path, *argv: str, stdin: bytes = b"", stdout: Path | None = None) -> set[str]:
+    """Modules a successful ``chute ARGV`` run loaded beyond the interpreter's own start-up;
+    its standard output goes to ``stdout`` when given, else is dropped."""
+    report = tmp_path / "modules.txt"
+    with open(stdout or os.devnull, "wb") as out:
+        proc = subprocess.run(
+            [sys.executable, "-c", MODULES_RUN, str(report), *argv],
+            input=stdin,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            cwd=tmp_path,
+            timeout=60,
+        )
+    assert proc.returncode == 0, proc.stderr
+    return set(report.read_text().split()) - interpreter_modules()

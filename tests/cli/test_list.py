@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import loaded_by
 
 
 def need(tool: str) -> None:
@@ -136,20 +137,9 @@ def test_list_from_metadata_loads_no_decoder(tmp_path: Path, fmt: str) -> None:
 
     path = tmp_path / f"a.{'zst' if fmt == 'zstd' else 'xz'}"
     path.write_bytes(lib.compress(b"abc" * 1000, fmt))
-    run = (
-        "import sys\n"
-        "out, sys.argv = sys.argv[1], ['chute', *sys.argv[2:]]\n"
-        "from chute.cli import main\n"
-        "status = main()\n"
-        "open(out, 'w').write('\\n'.join(sorted(sys.modules)))\n"
-        "sys.exit(status)\n"
-    )
-    report = tmp_path / "modules.txt"
-    done = subprocess.run([sys.executable, "-c", run, str(report), "-l", str(path)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    assert "3000" in done.stdout
-    loaded = set(report.read_text().split())
-    base = subprocess.run([sys.executable, "-c", "import sys; print(*sys.modules)"], capture_output=True, text=True)
+    listing = tmp_path / "listing.txt"
+    loaded = loaded_by(tmp_path, "-l", str(path), stdout=listing)
+    assert "3000" in listing.read_text()
     assert "chute.api.listing" in loaded  # the metadata path did run
     heavy = {"chute.codecs._stream", "chute.streams.pump", "warnings"}
-    assert sorted((loaded - set(base.stdout.split())) & heavy) == []
+    assert sorted(loaded & heavy) == []

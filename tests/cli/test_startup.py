@@ -14,45 +14,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MODULES_RUN, interpreter_modules, loaded_by
 
 HEAVY = ["argparse", "re", "enum", "signal", "gettext", "locale", "contextlib", "typing", "shutil", "importlib"]
 HEAVY += ["tempfile", "dataclasses", "inspect", "collections", "functools"]
 
 #: Loaded by compress/decompress runs on top of ``--version``'s path: nothing.
 COMPRESS_RUN_ALLOWS: set[str] = set()
-
-RUN = """
-import sys
-out, sys.argv = sys.argv[1], ["chute", *sys.argv[2:]]
-from chute.cli import main
-try:
-    status = main()
-except SystemExit as exc:
-    status = exc.code
-with open(out, "w") as f:
-    f.write("\\n".join(sorted(sys.modules)))
-sys.exit(status)
-"""
-
-
-def _baseline() -> set[str]:
-    code = "import sys; print('\\n'.join(sys.modules))"
-    return set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
-
-
-def loaded_by(tmp_path: Path, *argv: str, stdin: bytes = b"") -> set[str]:
-    """Modules a ``chute ARGV`` run loaded beyond the interpreter's own start-up."""
-    report = tmp_path / "modules.txt"
-    proc = subprocess.run(
-        [sys.executable, "-c", RUN, str(report), *argv],
-        input=stdin,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return set(report.read_text().split()) - _baseline()
 
 
 def test_version_loads_nothing_heavy(tmp_path: Path) -> None:
@@ -61,10 +29,10 @@ def test_version_loads_nothing_heavy(tmp_path: Path) -> None:
 
 def test_usage_error_loads_nothing_heavy(tmp_path: Path) -> None:
     report = tmp_path / "modules.txt"
-    proc = subprocess.run([sys.executable, "-c", RUN, str(report), "-T", "x"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", MODULES_RUN, str(report), "-T", "x"], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr == "chute: argument -T/--threads: not a number: 'x' (see chute --help)\n"
-    assert sorted((set(report.read_text().split()) - _baseline()) & set(HEAVY)) == []
+    assert sorted((set(report.read_text().split()) - interpreter_modules()) & set(HEAVY)) == []
 
 
 @pytest.fixture

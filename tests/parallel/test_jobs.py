@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import examples
+from conftest import examples, loaded_by
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -406,29 +406,15 @@ def test_lz4_from_a_pipe_makes_whole_blocks(tmp_path: Path) -> None:
 def test_one_frame_file_decode_loads_nothing_heavy(tmp_path: Path) -> None:
     """``chute -d`` plans a split for every file of 16 MiB and more; for one that turns
     out to be one member, the plan costs no typing, re, collections or threads (start-up)."""
-    import sys
     import zlib
 
     big = tmp_path / "big.gz"
     comp = zlib.compressobj(0, zlib.DEFLATED, 31)  # stored: 17 MiB in one member, fast
     big.write_bytes(comp.compress(os.urandom(17 << 20)) + comp.flush())
-    run = (
-        "import sys\n"
-        "out, sys.argv = sys.argv[1], ['chute', *sys.argv[2:]]\n"
-        "from chute.cli import main\n"
-        "status = main()\n"
-        "open(out, 'w').write('\\n'.join(sorted(sys.modules)))\n"
-        "sys.exit(status)\n"
-    )
-    report = tmp_path / "modules.txt"
-    subprocess.run(
-        [sys.executable, "-c", run, str(report), "-d", "-c", str(big)], stdout=subprocess.DEVNULL, check=True
-    )
-    loaded = set(report.read_text().split())
-    base = subprocess.run([sys.executable, "-c", "import sys; print(*sys.modules)"], capture_output=True, text=True)
+    loaded = loaded_by(tmp_path, "-d", "-c", str(big))
     heavy = {"typing", "re", "collections", "functools", "enum", "queue", "threading", "dataclasses", "contextlib"}
     assert "chute.parallel.jobs" in loaded  # the planning path did run
-    assert sorted((loaded - set(base.stdout.split())) & heavy) == []
+    assert sorted(loaded & heavy) == []
 
 
 @settings(max_examples=examples(40), deadline=None)
