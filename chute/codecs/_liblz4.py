@@ -39,7 +39,6 @@ ENV = "CHUTE_LZ4_ENGINE"
 MIN_VERSION = 10900
 #: LZ4F_VERSION, the API version a context is created for.
 _LZ4F_VERSION = 100
-_BLOCK_SIZE_IDS = {64 << 10: 4, 256 << 10: 5, 1 << 20: 6, 4 << 20: 7}
 
 
 class _FrameInfo(ctypes.Structure):
@@ -217,7 +216,7 @@ class FrameCompressor:
             raise ChuteError("the system liblz4 is not in use")
         self._lib = lib
         prefs = _Preferences()
-        prefs.frameInfo.blockSizeID = _BLOCK_SIZE_IDS[block_size]
+        prefs.frameInfo.blockSizeID = header[5] >> 4  # the id our header's BD byte names
         prefs.frameInfo.blockMode = 1
         prefs.compressionLevel = level
         self._prefs = prefs
