@@ -544,3 +544,49 @@ def test_member_policy_chooses_each_blocks_function() -> None:
     release.set()
     assert comp.finish() == b"Haaaa" + b"Qbbbb"
     assert policy.asked == [(False, True), (False, False)]
+
+
+@pytest.mark.parametrize("where", ["pipe", "file", "null"])
+def test_one_stream_decode_writes_on_a_thread_except_into_the_null_device(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write thread takes the writes off the decoder where they cost time (a pipe, a
+    file); into the null device a write costs nothing, so the caller makes them."""
+    from chute.streams import writebehind
+
+    made: list[object] = []
+
+    class Counted(writebehind.WriteBehind):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(writebehind, "WriteBehind", Counted)
+    data = sample(3 << 20)
+    blob = chute.compress(data, "zstd")
+    received = bytearray()
+    reader = None
+    if where == "pipe":
+        r, w = os.pipe()
+        dst = open(w, "wb", buffering=0)  # noqa: SIM115 - closed below
+
+        def drain() -> None:
+            with open(r, "rb", buffering=0) as f:
+                while chunk := f.read(1 << 16):
+                    received.extend(chunk)
+
+        reader = threading.Thread(target=drain)
+        reader.start()
+    else:
+        dst = open(tmp_path / "out" if where == "file" else os.devnull, "wb")  # noqa: SIM115
+    try:
+        parallel_decompress(io.BytesIO(blob), dst, threads=2)
+    finally:
+        dst.close()
+        if reader is not None:
+            reader.join(timeout=30)
+    assert len(made) == (0 if where == "null" else 1)
+    if where == "pipe":
+        assert bytes(received) == data
+    elif where == "file":
+        assert (tmp_path / "out").read_bytes() == data
