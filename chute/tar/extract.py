@@ -19,6 +19,7 @@ import errno
 import os
 import stat
 from _queue import SimpleQueue  # queue and threading would import collections: start-up
+from itertools import count
 from zlib import adler32
 
 from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
@@ -31,7 +32,7 @@ from .safety import DATA_FILTERS, DEFAULT_FILTERS, Limits, normalize_name, polic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # collections.abc and typing stay off the command path (start-up)
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterator, Sequence
     from typing import Any, BinaryIO
 
     from .safety import Filter
@@ -117,12 +118,15 @@ class Extractor:
         self.strip = strip_components
         self.owner = owner
         self.stats = ExtractStats()
-        self._tmp_counter = 0
-        self._tmp_prefix = f".chute-{os.getpid()}-"
+        # Temporary names, ".chute-PID-N.part": one source for the main thread, one for the
+        # writer thread ("wN"), so that the two never need to agree on a counter.
+        self._tmp_prefix = prefix = f".chute-{os.getpid()}-"
+        self._names = map(f"{prefix}{{}}.part".format, count(1))
+        self._writer_names = map(f"{prefix}w{{}}.part".format, count(1))
         self._said_absolute = False
         os.makedirs(self.target, exist_ok=True)
         # Temporary files are registered for removal by their absolute path before they
-        # exist (see _open_tmp): the signal handler of chute.streams.atomic removes them.
+        # exist (see _make_tmp): the signal handler of chute.streams.atomic removes them.
         self._abs_target = os.path.abspath(self.target)
         self._root = os.open(self.target, _DIR_FLAGS)
         # A target that is empty at the start holds only what this extraction made: a file
@@ -155,7 +159,9 @@ class Extractor:
         self._writer_done = _thread.allocate_lock()
         self._writer_failed: list[tuple[BaseException, str, bool]] = []
         self._writer_stop = False
-        self._writer_counter = 0
+        # Members read ahead and queued, and so counted in stats, but never begun: the
+        # writer stopped before them (see _not_made).
+        self._unmade = [0, 0]
         self._queued: list[tuple[Any, ...]] = []  # the next batch
 
     def _short_path_ok(self) -> bool:
@@ -384,20 +390,19 @@ class Extractor:
         mode_mask = 0o7777 if self.trust else 0o755
         umask = self._umask
         exact_dirs = self._exact_mode_dirs
-        prefix = self._tmp_prefix
+        names = self._names
         buf = self._buf
         read = fp.read
         small_pax = reader._small_pax
-        open_, utime, fchmod, close, rename = os.open, os.utime, os.fchmod, os.close, os.rename
-        live_add, live_discard = _LIVE.add, _LIVE.discard
-        flags = _FILE_FLAGS
+        utime, fchmod, close, rename = os.utime, os.fchmod, os.close, os.rename
+        live_discard = _LIVE.discard
         last_path: str | None = None  # the folder of the previous file, its fd and absolute path
         d = self._root
         abs_dir = self._abs_target + "/"
         exact_dir = False
         in_place = self._in_place
         # kept in locals, and put back where other code reads them (finally, general path)
-        members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
+        members, total, offset = stats.members, stats.bytes, reader.offset
         wants, announce = self._wants, self._announce
         threaded = self.threaded
         queued = self._queued
@@ -436,6 +441,8 @@ class Extractor:
                             usual = None  # the general path refuses it, or reports the error
                         else:
                             if announce is not None:
+                                if self._jobs is not None or queued:
+                                    self._drain(report=False)  # the files before it are announced first
                                 announce(name)
                             members += 1
                             self._pending_dir(path, Member(name, h.DIRECTORY, mode, 0, mtime))
@@ -463,13 +470,14 @@ class Extractor:
                     # folder keep it, else private and fchmod-ed once complete.
                     exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
                     if threaded and size + pad <= _QUEUED_MAX:
-                        # read here, the file made by the writer thread (_write_queued)
-                        if announce is not None:
-                            announce(name)
+                        # read here, the file made (and announced) by the writer thread (_write_queued)
                         members += 1
                         total += size
                         content = read(size + pad)
                         if len(content) < size + pad:
+                            if announce is not None:  # as without the thread: the files before, then its name
+                                self._drain(report=False)
+                                announce(name)
                             where = "data" if len(content) < size else "padding"
                             raise TruncatedStreamError(f"{quote(name)}: archive ends inside the member's {where}")
                         queued.append((d, abs_dir, base, name, content, size, mode, exact, mtime))
@@ -479,29 +487,12 @@ class Extractor:
                         continue
                     if self._jobs is not None or queued:
                         self._drain()  # a large file: written here, after those queued
-                    # registered before it exists: a signal at any point leaves nothing
-                    named = in_place  # under its own name (see Extractor._open_file)
-                    if named:
-                        tmp = base
-                    else:
-                        counter += 1
-                        tmp = f"{prefix}{counter}.part"
-                    live = abs_dir + tmp
-                    live_add(live)
-                    if named:
-                        self._placing = live
+                    fmode = mode if exact else 0o600
                     try:
-                        fd = open_(tmp, flags, mode if exact else 0o600, dir_fd=d)
-                    except OSError as exc:
-                        live_discard(live)
+                        fd, tmp, live = self._make_tmp(abs_dir, _creating(d, fmode), names, base if in_place else None)
+                    except OSError:  # the general path reports it
+                        last_path = None
                         fd = -1
-                        if isinstance(exc, FileExistsError):  # a name seen before: replaced
-                            named = False
-                            self._tmp_counter = counter
-                            fd, tmp, live = self._open_tmp(d, dpath, mode if exact else 0o600)
-                            counter = self._tmp_counter
-                        else:  # the general path reports it
-                            last_path = None
                     if fd >= 0:
                         if announce is not None:
                             announce(name)
@@ -521,7 +512,7 @@ class Extractor:
                             raise
                         close(fd)
                         offset += head_size + size + pad
-                        if named:
+                        if tmp == base:  # made under its own name (see _open_file)
                             live_discard(live)
                             continue
                         try:
@@ -537,16 +528,18 @@ class Extractor:
                         live_discard(live)
                         continue
                 # anything else: the general path, from this block on
-                stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
-                self._drain()  # the files queued before come first (a hard link may name one)
-                member = reader._member(head, pre)
-                if member is None:
-                    self._stop_writer()
-                    return stats
-                last_path = None  # folder fds may have been closed
-                self.extract_or_skip(member[0], member[1])
-                reader._finish(member[2])
-                members, total, counter, offset = stats.members, stats.bytes, self._tmp_counter, reader.offset
+                stats.members, stats.bytes, reader.offset = members, total, offset
+                try:
+                    self._drain()  # the files queued before come first (a hard link may name one)
+                    member = reader._member(head, pre)
+                    if member is None:
+                        self._stop_writer()
+                        return stats
+                    last_path = None  # folder fds may have been closed
+                    self.extract_or_skip(member[0], member[1])
+                    reader._finish(member[2])
+                finally:  # what the general path counted, even if it raised
+                    members, total, offset = stats.members, stats.bytes, reader.offset
         except BaseException as exc:
             stats.members = members
             if self._jobs is not None or self._queued:
@@ -564,7 +557,10 @@ class Extractor:
             self._remove_live()
             raise
         finally:
-            stats.members, stats.bytes, self._tmp_counter, reader.offset = members, total, counter, offset
+            # the writer has ended, or it has no failure to stop on: what it dropped is final
+            unmade = self._unmade
+            stats.members, stats.bytes, reader.offset = members - unmade[0], total - unmade[1], offset
+            unmade[:] = [0, 0]
 
     def _remove_live(self) -> None:
         """Remove this extraction's temporary files still registered: on an exception that
@@ -636,7 +632,6 @@ class Extractor:
         :meth:`_drain`), or with ``abandon`` at once: the files not begun are not made."""
         if abandon:
             self._writer_stop = True
-            self._queued.clear()
         else:
             self._drain(report)
         jobs, self._jobs = self._jobs, None
@@ -644,6 +639,18 @@ class Extractor:
             jobs.put(None)
             self._writer_done.acquire()  # released by the writer as it ends
             self._writer_done.release()
+        if self._queued:  # abandoned before it was handed over
+            self._not_made(self._queued)
+            self._queued.clear()
+
+    def _not_made(self, items: list[tuple[Any, ...]]) -> None:
+        """Count queued files that will not be made (the writer stopped before them): they
+        were counted in :attr:`stats` when read, and are taken out of it at the end of
+        :meth:`extract_all`. Called by one thread at a time: the writer while it runs,
+        the main thread once it has ended."""
+        unmade = self._unmade
+        unmade[0] += len(items)
+        unmade[1] += sum(item[5] for item in items)
 
     def _report_writer(self) -> None:
         """Report, in order, the files the writer failed on, as the main thread would have
@@ -662,8 +669,9 @@ class Extractor:
                 if job is None:
                     return
                 if type(job) is list:
-                    for item in job:
+                    for i, item in enumerate(job):
                         if self._writer_stop:
+                            self._not_made(job[i:])
                             break
                         try:
                             self._write_queued(*item)
@@ -685,31 +693,21 @@ class Extractor:
     def _write_queued(
         self, d: int, abs_dir: str, base: str, name: str, data: bytes, size: int, mode: int, exact: bool, mtime: int
     ) -> None:
-        """On the writer thread: make the file ``base`` in the folder ``d`` as the short
-        path of :meth:`extract_all` does (see :meth:`_open_file`)."""
-        named = self._in_place
-        for _ in range(100):
-            if named:
-                tmp = base
-            else:
-                self._writer_counter += 1
-                tmp = f"{self._tmp_prefix}w{self._writer_counter}.part"
-            live = abs_dir + tmp
-            _LIVE.add(live)
-            if named:
-                self._placing = live
-            try:
-                fd = os.open(tmp, _FILE_FLAGS, mode if exact else 0o600, dir_fd=d)
-                break
-            except FileExistsError:  # a name seen before (replaced), or a temporary name taken
-                _LIVE.discard(live)
-                named = False
-            except OSError as exc:
-                _LIVE.discard(live)
-                self._writer_failed_on(exc, name, False)
-                return
-        else:
-            self._writer_failed_on(FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp), name, False)
+        """On the writer thread: announce the member ``name`` and make its file ``base`` in
+        the folder ``d`` as the short path of :meth:`extract_all` does (see
+        :meth:`_open_file`)."""
+        if self._announce is not None:
+            self._announce(name)
+        fmode = mode if exact else 0o600
+        try:
+            fd, tmp, live = self._make_tmp(
+                abs_dir,
+                _creating(d, fmode),
+                self._writer_names,
+                base if self._in_place else None,
+            )
+        except OSError as exc:
+            self._writer_failed_on(exc, name, False)
             return
         try:
             try:
@@ -728,7 +726,7 @@ class Extractor:
                 exc = OSError(exc.errno, exc.strerror, name)
             self._writer_failed_on(exc, name, True)
             return
-        if not named:
+        if tmp != base:
             try:
                 os.rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
             except OSError as exc:
@@ -742,7 +740,7 @@ class Extractor:
 
     def _open_file(self, d: int, dpath: str, name: str, mode: int) -> tuple[int, str, str]:
         """A new file for the member ``name`` in the folder ``d``: (fd, the name it has
-        now, absolute path registered for removal), as :meth:`_open_tmp`.
+        now, absolute path registered for removal), as :meth:`_make_tmp` makes it.
 
         In a target that was empty at the start, a name that does not exist yet is
         created as it is (``O_EXCL``): there is nothing it could replace, and no
@@ -752,46 +750,44 @@ class Extractor:
         file). A name that exists (a member seen twice) is written under a temporary
         name and renamed over it, as everywhere else.
         """
-        if self._in_place:
-            live = self._live(dpath, name)
-            _LIVE.add(live)
-            self._placing = live
-            try:
-                return os.open(name, _FILE_FLAGS, mode, dir_fd=d), name, live
-            except FileExistsError:
-                _LIVE.discard(live)
-            except OSError:
-                _LIVE.discard(live)
-                raise
-            # any other exception (Ctrl-C) leaves it registered: _remove_live removes it
-        return self._open_tmp(d, dpath, mode)
+        return self._make_tmp(
+            self._live(dpath, ""),
+            _creating(d, mode),
+            self._names,
+            name if self._in_place else None,
+        )
 
-    def _open_tmp(self, d: int, dpath: str, mode: int) -> tuple[int, str, str]:
-        """A new temporary file in the folder ``d`` (``dpath`` under the target): (fd, name,
-        absolute path), as :meth:`_make_tmp` makes it."""
-        return self._make_tmp(dpath, lambda tmp: os.open(tmp, _FILE_FLAGS, mode, dir_fd=d))
+    def _make_tmp(
+        self, abs_dir: str, make: Callable[[str], Any], names: Iterator[str], first: str | None = None
+    ) -> tuple[Any, str, str]:
+        """``make(tmp)`` in a folder of the target (``abs_dir``: its absolute path and a
+        final ``/``; ``make`` works in that folder): under the name ``first`` if given, else,
+        or if that exists, under the next temporary name from ``names`` (the name source of
+        the calling thread). Returns what ``make`` returned, the name and its absolute path.
 
-    def _make_tmp(self, dpath: str, make: Any) -> tuple[Any, str, str]:
-        """``make(tmp)`` under a new temporary name in the folder ``dpath`` (relative to the
-        target, the folder ``make`` works in): (what it returned, the name, the absolute path).
-        The absolute path is in ``chute.streams.atomic``'s registry of files to remove on a
-        signal from before the file exists; the caller discards it once the file is renamed
-        or removed. A name that exists already is not ours and is left alone."""
+        The absolute path is in ``chute.streams.atomic``'s registry of files to remove on
+        a signal from before the file exists; the caller discards it once the file is
+        complete under its final name, or removed. A name that exists already is not ours
+        and is left alone: the next name is tried. This is the one place where the main
+        thread and the writer thread create what they write."""
+        tmp = first
         for _ in range(100):
-            self._tmp_counter += 1
-            tmp = f"{self._tmp_prefix}{self._tmp_counter}.part"
-            live = self._live(dpath, tmp)
+            if tmp is None:
+                tmp = next(names)
+            live = abs_dir + tmp
             _LIVE.add(live)
+            if tmp is first:
+                self._placing = live
             try:
                 return make(tmp), tmp, live
-            except FileExistsError:  # left by an earlier run with our pid, or an archive member
+            except FileExistsError:  # a member seen before, or left by an earlier run with our pid
                 _LIVE.discard(live)
-                continue
+                tmp = None
             except OSError:
                 _LIVE.discard(live)
                 raise
             # any other exception (Ctrl-C) leaves it registered: extract_all removes it
-        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", tmp)
+        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", live)
 
     def _skip(self, exc: BaseException, name: str) -> None:
         """Count and report the member ``name`` that failed with ``exc``, or raise (see
@@ -804,10 +800,9 @@ class Extractor:
             self._say(f"{exc}; skipped")
             return
         if isinstance(exc, OSError):
-            if exc.errno in _FATAL_ERRNOS:
-                raise OSError(exc.errno, exc.strerror, name) from None
-            if self.strict:
-                raise exc
+            if exc.errno in _FATAL_ERRNOS or self.strict:
+                # named after the member, not the file (a temporary name, or the last part)
+                raise OSError(exc.errno, exc.strerror or str(exc), name) from None
             self.stats.failed += 1
             reason = exc.strerror or str(exc)
             self._say(f"{name}: {reason[:1].lower()}{reason[1:]}; skipped")
@@ -818,7 +813,7 @@ class Extractor:
         """Make a link or special file with ``make(tmp)`` under a temporary name, then
         rename it to ``name``. The name is registered for removal before it exists, and
         stays registered until the rename is done (see :meth:`_remove_live`)."""
-        _, tmp, live = self._make_tmp(dpath, make)
+        _, tmp, live = self._make_tmp(self._live(dpath, ""), make, self._names)
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
@@ -1050,6 +1045,12 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
         return None
     size = 0 if folder else int(block[124:135], 8)
     return folder, name, path, int(block[100:107], 8), size, int(block[136:147], 8) * 1_000_000_000
+
+
+def _creating(d: int, mode: int) -> Callable[[str], int]:
+    """What :meth:`Extractor._make_tmp` calls to make a file: a new one (``O_EXCL``) of
+    the name it is given, in the folder ``d``, open to write."""
+    return lambda name: os.open(name, _FILE_FLAGS, mode, dir_fd=d)
 
 
 def _is_empty(fd: int) -> bool:
