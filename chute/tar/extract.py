@@ -470,7 +470,7 @@ class Extractor:
                     # folder keep it, else private and fchmod-ed once complete.
                     exact = exact_dir and not mode & ~0o755 and not mode & umask  # type: ignore[operator]
                     if threaded and size + pad <= _QUEUED_MAX:
-                        # read here, the file made (and announced) by the writer thread (_write_queued)
+                        # read here, the file made (and announced) by the writer thread (_writer)
                         members += 1
                         total += size
                         content = read(size + pad)
@@ -489,7 +489,7 @@ class Extractor:
                         self._drain()  # a large file: written here, after those queued
                     fmode = mode if exact else 0o600
                     try:
-                        fd, tmp, live = self._make_tmp(abs_dir, _creating(d, fmode), names, base if in_place else None)
+                        fd, tmp, live = self._make_tmp(abs_dir, names, base if in_place else None, d, fmode)
                     except OSError:  # the general path reports it
                         last_path = None
                         fd = -1
@@ -663,23 +663,64 @@ class Extractor:
             self._skip(exc, name)
 
     def _writer(self, jobs: SimpleQueue[Any], slots: SimpleQueue[int]) -> None:
+        """The writer thread: make the files of each batch, in order, as the short path of
+        :meth:`extract_all` would (see :meth:`_open_file`), announcing each as it is begun.
+        What it fails on is kept for the main thread (:meth:`_writer_failed_on`)."""
+        make_tmp, names, in_place, announce = self._make_tmp, self._writer_names, self._in_place, self._announce
+        write, fchmod, utime, close, rename = os.write, os.fchmod, os.utime, os.close, os.rename
+        discard, failed_on = _LIVE.discard, self._writer_failed_on
         try:
             while True:
                 job = jobs.get()
                 if job is None:
                     return
-                if type(job) is list:
-                    for i, item in enumerate(job):
-                        if self._writer_stop:
-                            self._not_made(job[i:])
-                            break
+                if type(job) is not list:
+                    job.release()  # a _drain waits for it
+                    continue
+                for i, (d, abs_dir, base, name, data, size, mode, exact, mtime) in enumerate(job):
+                    if self._writer_stop:
+                        self._not_made(job[i:])
+                        break
+                    try:
+                        if announce is not None:
+                            announce(name)
                         try:
-                            self._write_queued(*item)
-                        except BaseException as exc:  # raised on the main thread instead
-                            self._writer_failed_on(exc, item[3], True)
-                    slots.put(1)
-                else:
-                    job.release()
+                            fd, tmp, live = make_tmp(
+                                abs_dir, names, base if in_place else None, d, mode if exact else 0o600
+                            )
+                        except OSError as exc:
+                            failed_on(exc, name, False)
+                            continue
+                        try:
+                            view = memoryview(data)[:size]
+                            while view:
+                                view = view[write(fd, view) :]
+                            if not exact:
+                                fchmod(fd, mode)
+                            utime(fd, ns=(mtime, mtime))
+                        except BaseException as exc:
+                            close(fd)
+                            _unlink(tmp, d)
+                            discard(live)
+                            if isinstance(exc, OSError):
+                                exc = OSError(exc.errno, exc.strerror, name)
+                            failed_on(exc, name, True)
+                            continue
+                        close(fd)
+                        if tmp != base:
+                            try:
+                                rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
+                            except OSError as exc:
+                                discard(live)
+                                try:
+                                    _rename_failed(exc, tmp, d, name)
+                                except (UnsafeArchiveError, OSError) as refused:
+                                    failed_on(refused, name, False)
+                                continue
+                        discard(live)
+                    except BaseException as exc:  # raised on the main thread instead
+                        failed_on(exc, name, True)
+                slots.put(1)
         finally:
             self._writer_done.release()
 
@@ -689,54 +730,6 @@ class Extractor:
         self._writer_failed.append((exc, name, direct))
         if direct or self.strict or (isinstance(exc, OSError) and exc.errno in _FATAL_ERRNOS):
             self._writer_stop = True
-
-    def _write_queued(
-        self, d: int, abs_dir: str, base: str, name: str, data: bytes, size: int, mode: int, exact: bool, mtime: int
-    ) -> None:
-        """On the writer thread: announce the member ``name`` and make its file ``base`` in
-        the folder ``d`` as the short path of :meth:`extract_all` does (see
-        :meth:`_open_file`)."""
-        if self._announce is not None:
-            self._announce(name)
-        fmode = mode if exact else 0o600
-        try:
-            fd, tmp, live = self._make_tmp(
-                abs_dir,
-                _creating(d, fmode),
-                self._writer_names,
-                base if self._in_place else None,
-            )
-        except OSError as exc:
-            self._writer_failed_on(exc, name, False)
-            return
-        try:
-            try:
-                view = memoryview(data)[:size]
-                while view:
-                    view = view[os.write(fd, view) :]
-                if not exact:
-                    os.fchmod(fd, mode)
-                os.utime(fd, ns=(mtime, mtime))
-            finally:
-                os.close(fd)
-        except BaseException as exc:
-            _unlink(tmp, d)
-            _LIVE.discard(live)
-            if isinstance(exc, OSError):
-                exc = OSError(exc.errno, exc.strerror, name)
-            self._writer_failed_on(exc, name, True)
-            return
-        if tmp != base:
-            try:
-                os.rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
-            except OSError as exc:
-                _LIVE.discard(live)
-                try:
-                    _rename_failed(exc, tmp, d, name)
-                except (UnsafeArchiveError, OSError) as refused:
-                    self._writer_failed_on(refused, name, False)
-                return
-        _LIVE.discard(live)
 
     def _open_file(self, d: int, dpath: str, name: str, mode: int) -> tuple[int, str, str]:
         """A new file for the member ``name`` in the folder ``d``: (fd, the name it has
@@ -750,39 +743,43 @@ class Extractor:
         file). A name that exists (a member seen twice) is written under a temporary
         name and renamed over it, as everywhere else.
         """
-        return self._make_tmp(
-            self._live(dpath, ""),
-            _creating(d, mode),
-            self._names,
-            name if self._in_place else None,
-        )
+        return self._make_tmp(self._live(dpath, ""), self._names, name if self._in_place else None, d, mode)
 
     def _make_tmp(
-        self, abs_dir: str, make: Callable[[str], Any], names: Iterator[str], first: str | None = None
-    ) -> tuple[Any, str, str]:
-        """``make(tmp)`` in a folder of the target (``abs_dir``: its absolute path and a
-        final ``/``; ``make`` works in that folder): under the name ``first`` if given, else,
-        or if that exists, under the next temporary name from ``names`` (the name source of
-        the calling thread). Returns what ``make`` returned, the name and its absolute path.
+        self,
+        abs_dir: str,
+        names: Iterator[str],
+        first: str | None = None,
+        d: int = -1,
+        mode: int = 0o600,
+        make: Callable[[str], object] | None = None,
+    ) -> tuple[int, str, str]:
+        """A new file, open to write, in the folder ``d`` of the target (``abs_dir``: its
+        absolute path and a final ``/``), ``O_EXCL`` with ``mode``; or with ``make`` given,
+        ``make(name)`` instead (a link, a device; the result is then -1, not an fd). It is
+        made under the name ``first`` if given, else, or if that exists, under the next
+        temporary name from ``names`` (the name source of the calling thread). Returns the
+        fd, the name and its absolute path.
 
         The absolute path is in ``chute.streams.atomic``'s registry of files to remove on
         a signal from before the file exists; the caller discards it once the file is
         complete under its final name, or removed. A name that exists already is not ours
         and is left alone: the next name is tried. This is the one place where the main
         thread and the writer thread create what they write."""
-        tmp = first
+        tmp = first if first is not None else next(names)
         for _ in range(100):
-            if tmp is None:
-                tmp = next(names)
             live = abs_dir + tmp
             _LIVE.add(live)
             if tmp is first:
                 self._placing = live
             try:
-                return make(tmp), tmp, live
+                if make is None:
+                    return os.open(tmp, _FILE_FLAGS, mode, dir_fd=d), tmp, live
+                make(tmp)
+                return -1, tmp, live
             except FileExistsError:  # a member seen before, or left by an earlier run with our pid
                 _LIVE.discard(live)
-                tmp = None
+                tmp = next(names)
             except OSError:
                 _LIVE.discard(live)
                 raise
@@ -813,7 +810,7 @@ class Extractor:
         """Make a link or special file with ``make(tmp)`` under a temporary name, then
         rename it to ``name``. The name is registered for removal before it exists, and
         stays registered until the rename is done (see :meth:`_remove_live`)."""
-        _, tmp, live = self._make_tmp(self._live(dpath, ""), make, self._names)
+        _, tmp, live = self._make_tmp(self._live(dpath, ""), self._names, make=make)
         try:
             os.rename(tmp, name, src_dir_fd=d, dst_dir_fd=d)
         except OSError as exc:
@@ -1045,12 +1042,6 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
         return None
     size = 0 if folder else int(block[124:135], 8)
     return folder, name, path, int(block[100:107], 8), size, int(block[136:147], 8) * 1_000_000_000
-
-
-def _creating(d: int, mode: int) -> Callable[[str], int]:
-    """What :meth:`Extractor._make_tmp` calls to make a file: a new one (``O_EXCL``) of
-    the name it is given, in the folder ``d``, open to write."""
-    return lambda name: os.open(name, _FILE_FLAGS, mode, dir_fd=d)
 
 
 def _is_empty(fd: int) -> bool:
