@@ -393,7 +393,7 @@ class Extractor:
         names = self._names
         buf = self._buf
         read = fp.read
-        small_pax = reader._small_pax
+        small_pax, pax_local = reader._small_pax, h.PAX_LOCAL
         utime, fchmod, close, rename = os.utime, os.fchmod, os.close, os.rename
         live_discard = _LIVE.discard
         last_path: str | None = None  # the folder of the previous file, its fd and absolute path
@@ -412,7 +412,7 @@ class Extractor:
                 # A pax header that gives only the mtime (chute writes one before every
                 # member) is read here: the member after it may still take the short path.
                 head, pre, pax_mtime, head_size = block, b"", None, BLOCK
-                if block[156:157] == h.PAX_LOCAL:
+                if block[156:157] == pax_local:
                     pax = small_pax(block)
                     if pax is not None:
                         pre, pax_mtime = pax
@@ -693,8 +693,9 @@ class Extractor:
                             continue
                         try:
                             view = memoryview(data)[:size]
-                            while view:
-                                view = view[write(fd, view) :]
+                            done = write(fd, view)
+                            while done < size:  # a short write (a signal): the rest
+                                done += write(fd, view[done:])
                             if not exact:
                                 fchmod(fd, mode)
                             utime(fd, ns=(mtime, mtime))
@@ -767,7 +768,8 @@ class Extractor:
         and is left alone: the next name is tried. This is the one place where the main
         thread and the writer thread create what they write."""
         tmp = first if first is not None else next(names)
-        for _ in range(100):
+        tries = 100
+        while True:
             live = abs_dir + tmp
             _LIVE.add(live)
             if tmp is first:
@@ -779,12 +781,14 @@ class Extractor:
                 return -1, tmp, live
             except FileExistsError:  # a member seen before, or left by an earlier run with our pid
                 _LIVE.discard(live)
+                tries -= 1
+                if not tries:
+                    raise FileExistsError(errno.EEXIST, "cannot create a temporary file", live) from None
                 tmp = next(names)
             except OSError:
                 _LIVE.discard(live)
                 raise
             # any other exception (Ctrl-C) leaves it registered: extract_all removes it
-        raise FileExistsError(errno.EEXIST, "cannot create a temporary file", live)
 
     def _skip(self, exc: BaseException, name: str) -> None:
         """Count and report the member ``name`` that failed with ``exc``, or raise (see
