@@ -25,9 +25,10 @@ from zlib import adler32
 from ..errors import LimitExceededError, TruncatedStreamError, UnsafeArchiveError
 from ..quoting import quote
 from ..streams.atomic import _LIVE
+from ..streams.readahead import ReadAhead
 from . import header as h
 from .header import BLOCK, Member, _Record
-from .reader import TarReader, _DataStream, _SparseStream, copy_member
+from .reader import TarReader, _DataStream, _lone_mtime, _small_pax_size, _SparseStream, copy_member
 from .safety import DATA_FILTERS, DEFAULT_FILTERS, Limits, normalize_name, policy_filters
 
 TYPE_CHECKING = False
@@ -392,8 +393,12 @@ class Extractor:
         exact_dirs = self._exact_mode_dirs
         names = self._names
         buf = self._buf
-        read = fp.read
-        small_pax, pax_local = reader._small_pax, h.PAX_LOCAL
+        # From a ReadAhead (a compressed archive) the headers and small files are read in
+        # place from its decoded chunks: its read() costs ~3 us a call, a slice ~0.3 us.
+        # Before anything else reads fp (the general path, a large file, a member skipped),
+        # sync() gives it back what was taken.
+        read, sync = _in_place(fp) if isinstance(fp, ReadAhead) else (fp.read, _no_sync)
+        pax_local = h.PAX_LOCAL
         utime, fchmod, close, rename = os.utime, os.fchmod, os.close, os.rename
         live_discard = _LIVE.discard
         last_path: str | None = None  # the folder of the previous file, its fd and absolute path
@@ -412,10 +417,12 @@ class Extractor:
                 # A pax header that gives only the mtime (chute writes one before every
                 # member) is read here: the member after it may still take the short path.
                 head, pre, pax_mtime, head_size = block, b"", None, BLOCK
-                if block[156:157] == pax_local:
-                    pax = small_pax(block)
-                    if pax is not None:
-                        pre, pax_mtime = pax
+                if block[156:157] == pax_local and not reader._globals:
+                    # as TarReader._small_pax, through the same read as the rest
+                    records = _small_pax_size(block)
+                    if records is not None:
+                        pre = read(BLOCK)
+                        pax_mtime = _lone_mtime(pre[:records]) if len(pre) == BLOCK else None
                         if pax_mtime is not None:
                             block = read(BLOCK)
                             pre += block
@@ -423,6 +430,7 @@ class Extractor:
                 usual = None if reader._globals or (pre and pax_mtime is None) else _usual_header(block)
                 if usual is not None and wants is not None and not wants(usual[1]):
                     skipped = usual[4] + (-usual[4] % BLOCK)  # not chosen: data and padding dropped unread
+                    sync()
                     reader._skip(skipped, usual[1])
                     offset += head_size + skipped
                     continue
@@ -499,6 +507,7 @@ class Extractor:
                         members += 1
                         total += size
                         try:
+                            sync()
                             copy_member(fp, fd, size, pad, buf, name)
                             if not exact:
                                 fchmod(fd, mode)
@@ -531,6 +540,7 @@ class Extractor:
                 stats.members, stats.bytes, reader.offset = members, total, offset
                 try:
                     self._drain()  # the files queued before come first (a hard link may name one)
+                    sync()
                     member = reader._member(head, pre)
                     if member is None:
                         self._stop_writer()
@@ -557,6 +567,7 @@ class Extractor:
             self._remove_live()
             raise
         finally:
+            sync()
             # the writer has ended, or it has no failure to stop on: what it dropped is final
             unmade = self._unmade
             stats.members, stats.bytes, reader.offset = members - unmade[0], total - unmade[1], offset
@@ -1046,6 +1057,40 @@ def _usual_header(block: bytes) -> tuple[bool, str, str, int, int, int] | None:
         return None
     size = 0 if folder else int(block[124:135], 8)
     return folder, name, path, int(block[100:107], 8), size, int(block[136:147], 8) * 1_000_000_000
+
+
+def _in_place(fp: ReadAhead) -> tuple[Callable[[int], bytes], Callable[[], None]]:
+    """``read(n)`` and ``sync()`` for :meth:`Extractor.extract_all` over ``fp``: ``read``
+    takes its bytes from a copy of ``fp``'s current chunk (``peek_chunk``) without telling
+    ``fp``; ``sync`` consumes from ``fp`` what was taken, so that it can be read on from
+    there. Bytes that run into the next chunk, and the end, come from ``fp.read``."""
+    buf = b""
+    pos = 0
+
+    def read(n: int) -> bytes:
+        nonlocal buf, pos
+        end = pos + n
+        if end <= len(buf):
+            pos = end
+            return buf[end - n : end]
+        fp.consume(pos)
+        view = fp.peek_chunk()  # the rest of the chunk, else the next one (empty at the end)
+        if len(view) >= n:
+            buf, pos = view.tobytes(), n
+            return buf[:n]
+        buf, pos = b"", 0
+        return fp.read(n)
+
+    def sync() -> None:
+        nonlocal buf, pos
+        fp.consume(pos)
+        buf, pos = b"", 0
+
+    return read, sync
+
+
+def _no_sync() -> None:
+    pass
 
 
 def _is_empty(fd: int) -> bool:
