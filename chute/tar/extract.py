@@ -703,22 +703,23 @@ class Extractor:
                             failed_on(exc, name, False)
                             continue
                         try:
-                            view = memoryview(data)[:size]
-                            done = write(fd, view)
-                            while done < size:  # a short write (a signal): the rest
-                                done += write(fd, view[done:])
-                            if not exact:
-                                fchmod(fd, mode)
-                            utime(fd, ns=(mtime, mtime))
+                            try:
+                                view = memoryview(data)[:size]
+                                done = write(fd, view)
+                                while done < size:  # a short write (a signal): the rest
+                                    done += write(fd, view[done:])
+                                if not exact:
+                                    fchmod(fd, mode)
+                                utime(fd, ns=(mtime, mtime))
+                            finally:
+                                close(fd)
                         except BaseException as exc:
-                            close(fd)
                             _unlink(tmp, d)
                             discard(live)
                             if isinstance(exc, OSError):
                                 exc = OSError(exc.errno, exc.strerror, name)
                             failed_on(exc, name, True)
                             continue
-                        close(fd)
                         if tmp != base:
                             try:
                                 rename(tmp, base, src_dir_fd=d, dst_dir_fd=d)
@@ -1074,11 +1075,11 @@ def _in_place(fp: ReadAhead) -> tuple[Callable[[int], bytes], Callable[[], None]
             pos = end
             return buf[end - n : end]
         fp.consume(pos)
+        buf, pos = b"", 0  # in step with fp, even if the next chunk raises
         view = fp.peek_chunk()  # the rest of the chunk, else the next one (empty at the end)
         if len(view) >= n:
             buf, pos = view.tobytes(), n
             return buf[:n]
-        buf, pos = b"", 0
         return fp.read(n)
 
     def sync() -> None:
