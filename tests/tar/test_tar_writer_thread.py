@@ -2,8 +2,8 @@
 while the main thread reads the next headers. Whatever the thread does, the outcome is the
 one of the same extraction without it (``threaded = False``): the same files, the same
 warnings and counts, the same error naming the same member, no partial or temporary file,
-nothing left registered for removal; and on the command line, a full disk is one line and
-exit status 1."""
+nothing left registered for removal, the same names listed by ``-v``; and on the command
+line, a full disk is one line and exit status 1, ``-v`` listing only the members begun."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from chute.streams.atomic import _LIVE
-from chute.tar.extract import Extractor
+from chute.tar.select import SelectingExtractor
 
 FILES = 300  # more than a few batches of the writer thread
 
@@ -43,8 +43,10 @@ def _tree(root: Path) -> dict[str, tuple[bytes, int]]:
 
 def _run(data: bytes, target: Path, threaded: bool, fail: Any = None, **kw: Any) -> tuple[Any, ...]:
     """Extract ``data`` into ``target``; ``fail(path)`` may raise in place of ``os.open``
-    of a file or ``os.write`` of its data. The tree, warnings, counts and error."""
+    of a file or ``os.write`` of its data. The tree, warnings, counts, error and the names
+    ``-v`` listed."""
     warnings: list[str] = []
+    listed: list[str] = []
     real_open, real_write = os.open, os.write
     opened: dict[int, str] = {}
 
@@ -65,7 +67,7 @@ def _run(data: bytes, target: Path, threaded: bool, fail: Any = None, **kw: Any)
     mp.setattr(os, "open", fake_open)
     mp.setattr(os, "write", fake_write)
     try:
-        with Extractor(target, warn=warnings.append, **kw) as ex:
+        with SelectingExtractor(target, warn=warnings.append, verbose=listed.append, **kw) as ex:
             ex.threaded = threaded
             try:
                 ex.extract_all(io.BytesIO(data))
@@ -77,9 +79,8 @@ def _run(data: bytes, target: Path, threaded: bool, fail: Any = None, **kw: Any)
     assert not leftovers
     assert not any(p.startswith(str(target)) for p in _LIVE)
     s = ex.stats
-    # after an error that stops the extraction, the counts may include members read ahead
-    counts = (s.members, s.bytes, s.refused, s.failed) if error is None else None
-    return _tree(target), warnings, counts, error
+    counts = (s.members, s.bytes, s.refused, s.failed)
+    return _tree(target), warnings, counts, error, listed
 
 
 def _both(tmp_path: Path, data: bytes, fail: Any = None, prepare: Any = None, **kw: Any) -> tuple[Any, ...]:
@@ -121,9 +122,22 @@ def test_disk_full_stops_at_that_member(tmp_path: Path, where: str, at: int, use
 
         return fail
 
-    tree, _, _, error = _both(tmp_path, _archive(), make, prepare=_used if used else None)
+    tree, _, counts, error, listed = _both(tmp_path, _archive(), make, prepare=_used if used else None)
     assert error is not None and error.startswith("OSError") and f"d{at % 7}/f{at}" in error and "No space" in error
     assert sorted(int(k.rpartition("f")[2]) for k in tree if k != "x") == list(range(at))
+    # -v lists the files made, then the one the error names; none of those read ahead
+    # and never begun, and the counts are of the members listed
+    assert listed == [f"d{i % 7}/f{i}" for i in range(at + 1)]
+    assert counts[0] == at + 1 and counts[1] == sum(i % 1500 + 1 for i in range(at + 1))
+
+
+def test_the_extractor_counts_what_it_made(tmp_path: Path) -> None:
+    """A whole extraction: -v lists every member once, in archive order, and the counts
+    are those of the archive (with and without the thread)."""
+    tree, warnings, counts, error, listed = _both(tmp_path, _archive())
+    assert error is None and not warnings and len(tree) == FILES
+    assert listed == [f"d{i % 7}/f{i}" for i in range(FILES)]
+    assert counts == (FILES, sum(i % 1500 + 1 for i in range(FILES)), 0, 0)
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -135,9 +149,11 @@ def test_a_member_the_system_refuses_is_skipped_or_stops(tmp_path: Path, strict:
         if what == "open" and path == "f100":
             raise PermissionError(errno.EACCES, "Permission denied")
 
-    tree, warnings, counts, error = _both(tmp_path, _archive(), lambda: fail, strict=strict)
+    tree, warnings, counts, error, listed = _both(tmp_path, _archive(), lambda: fail, strict=strict)
+    assert listed == [f"d{i % 7}/f{i}" for i in range(101 if strict else FILES)]
     if strict:
         assert error is not None and "Permission denied" in error and len(tree) == 100
+        assert "'d2/f100'" in error and counts[0] == 101  # named after the member
     else:
         assert warnings == ["d2/f100: permission denied; skipped"] and counts[3] == 1
         assert len(tree) == FILES - 1 and error is None
@@ -152,7 +168,7 @@ def test_a_file_then_a_folder_of_its_name(tmp_path: Path) -> None:
             ti = tarfile.TarInfo(name)
             ti.size = 1
             tf.addfile(ti, io.BytesIO(b"1"))
-    tree, warnings, _, error = _both(tmp_path, buf.getvalue())
+    tree, warnings, _, error, _ = _both(tmp_path, buf.getvalue())
     assert sorted(tree) == ["a", "c"] and len(warnings) == 1 and "'a'" in warnings[0] and error is None
 
 
@@ -166,15 +182,17 @@ def test_a_large_member_after_a_small_one_of_the_same_name_wins(tmp_path: Path, 
             ti = tarfile.TarInfo("d/a")
             ti.size = len(data)
             tf.addfile(ti, io.BytesIO(data))
-    tree, _, _, error = _both(tmp_path, buf.getvalue(), prepare=_used if used else None)
+    tree, _, _, error, _ = _both(tmp_path, buf.getvalue(), prepare=_used if used else None)
     assert tree["d/a"][0] == b"L" * (2 << 20) and error is None
 
 
 def test_truncated_archive_makes_the_files_before(tmp_path: Path) -> None:
     data = _archive()
     cut = data[: len(data) // 2 + 100]
-    tree, _, _, error = _both(tmp_path, cut)
+    tree, _, counts, error, listed = _both(tmp_path, cut)
     assert error is not None and "archive ends inside" in error and len(tree) > 64
+    made = sorted(tree, key=lambda k: int(k.rpartition("f")[2]))
+    assert listed[: len(made)] == made and len(listed) - len(made) in (0, 1) and counts[0] == len(listed)
 
 
 @pytest.fixture
@@ -191,17 +209,23 @@ def small_tmpfs(tmp_path: Path) -> Any:
 
 
 def test_unpack_into_a_full_disk_is_one_line(tmp_path: Path, small_tmpfs: Path) -> None:
-    """``chute unpack`` of 300 small files (about 220 kB, in many batches) into a 256 KiB
+    """``chute unpack -v`` of 600 small files (about 440 kB, in many batches) into a 256 KiB
     tmpfs: one line naming the archive and a member, exit status 1, no traceback, no
-    temporary file, and every file left is whole."""
+    temporary file, and every file left is whole. ``-v`` lists the files made, in order,
+    then the member the error names: none of those read ahead and never begun."""
     arc = tmp_path / "a.tar"
     arc.write_bytes(_archive(FILES * 2))
-    r = subprocess.run([sys.executable, "-m", "chute", "unpack", str(arc), "-C", str(small_tmpfs)], capture_output=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "chute", "unpack", "-v", str(arc), "-C", str(small_tmpfs)], capture_output=True
+    )
     err = r.stderr.decode()
     assert r.returncode == 1, err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert err.startswith("chute: ") and "a.tar: d" in err and "no space left" in err.lower()
     assert not list(small_tmpfs.rglob(".chute-*"))
-    for p in small_tmpfs.rglob("f*"):
+    made = sorted((p for p in small_tmpfs.rglob("f*")), key=lambda p: int(p.name[1:]))
+    for p in made:
         i = int(p.name[1:])
         assert p.read_bytes() == bytes([65 + i % 26]) * (i % 1500 + 1)
+    failed = err.split(": ")[2]
+    assert r.stdout.decode().splitlines() == [str(p.relative_to(small_tmpfs)) for p in made] + [failed]
