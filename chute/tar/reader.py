@@ -413,11 +413,8 @@ class TarReader:
                 ):
                     n = int(block[124:135], 8)
                     record = cur[at : at + n].tobytes() if 0 < n <= _MTIME_RECORD_MAX else b""
-                    if (
-                        record.translate(_DIGITS_TO_ZERO) not in _MTIME_SHAPES
-                        or record[0] == 0x30
-                        or int(record[:2]) != n
-                    ):
+                    # (LEN right: 11 or more, so no leading zero)
+                    if record.translate(_DIGITS_TO_ZERO) not in _MTIME_SHAPES or int(record[:2]) != n:
                         break
                 else:  # in doubt: the general checks
                     records = _small_pax_size(block)
