@@ -386,7 +386,7 @@ class TarReader:
         This loop is :func:`_plain_header`, :func:`_small_pax_size` and :func:`_lone_mtime`
         written out for the usual header (every byte ASCII, so one ``adler32`` sums the
         block, see :func:`_ascii_sum`; chute's own pax mtime record in its usual shape):
-        it takes a subset of what they take, with the same result, in half the time.
+        it takes a subset of what they take, with the same result, in 60-65% of the time.
         Anything else goes through those functions, from the same block.
         """
         cur = fp.peek_chunk()
@@ -413,7 +413,7 @@ class TarReader:
                 ):
                     n = int(block[124:135], 8)
                     record = cur[at : at + n].tobytes() if 0 < n <= _MTIME_RECORD_MAX else b""
-                    # (LEN right: 11 or more, so no leading zero)
+                    # LEN must be the record's length, 11 or more: no leading zero can pass
                     if record.translate(_DIGITS_TO_ZERO) not in _MTIME_SHAPES or int(record[:2]) != n:
                         break
                 else:  # in doubt: the general checks
