@@ -104,8 +104,16 @@ def _names(reader: Any, pending: list[bytes], flush: Any, literal: bool) -> None
     from ..quoting import quote_bytes
 
     append = pending.append
-    for raw in reader.names():
-        append(raw if literal else quote_bytes(raw))
+    extend = pending.extend
+    for batch in reader.name_batches():
+        # The usual batch needs no quotes at all: one check for all its names (quote_bytes
+        # gives back what needs none; a name that needs some makes the whole need some).
+        joined = b"".join(batch)
+        if literal or quote_bytes(joined) is joined:
+            extend(batch)
+        else:
+            for raw in batch:
+                append(quote_bytes(raw))
         if len(pending) >= _BATCH:
             flush()
 

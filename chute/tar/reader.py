@@ -284,7 +284,13 @@ class TarReader:
 
     def names(self) -> Iterator[bytes]:
         """The name of each member as stored (bytes), in order, the data skipped: what
-        iterating gives as ``member.name``, faster (``chute ls`` uses it).
+        iterating gives as ``member.name``, faster. See :meth:`name_batches`."""
+        for batch in self.name_batches():
+            yield from batch
+
+    def name_batches(self) -> Iterator[list[bytes]]:
+        """:meth:`names` a list at a time (``chute ls`` uses it): from a compressed archive,
+        the names of the members read from one decoded chunk together; none is empty.
 
         Plain ustar and GNU headers (a file, folder or link, numeric fields in their usual
         shape, nothing before them but maybe a pax header that gives only the mtime, as chute
@@ -301,7 +307,9 @@ class TarReader:
         pass_over = chunked.skip if chunked is not None else None
         while True:
             if chunked is not None:
-                yield from self._names_in_chunk(chunked)
+                batch = self._names_in_chunk(chunked)
+                if batch:
+                    yield batch
             block = read(BLOCK)
             fast = _plain_header(block)
             pre = b""
@@ -319,7 +327,7 @@ class TarReader:
             if fast is not None:
                 name, skip = fast
                 self.offset += BLOCK
-                yield name  # before its data, which may be cut short: as the general path
+                yield [name]  # before its data, which may be cut short: as the general path
                 if skip:  # the data and its padding: in one read when small
                     if pass_over is not None:
                         if pass_over(skip) < skip:
@@ -337,7 +345,7 @@ class TarReader:
             got = member(block, pre)
             if got is None:
                 return
-            yield got[0].name.encode("utf-8", "surrogateescape")
+            yield [got[0].name.encode("utf-8", "surrogateescape")]
             finish(got[2])
 
     def _skip(self, n: int, name: str | bytes) -> None:
@@ -373,26 +381,78 @@ class TarReader:
         decoded chunk of ``fp``, from its start, read in place (no ``read`` call and no
         copy of their data); the chunk is consumed up to the first member that does not
         (another kind of header, a pax header other than a lone mtime, a member that
-        runs into the next chunk), which the caller reads block by block."""
+        runs into the next chunk), which the caller reads block by block.
+
+        This loop is :func:`_plain_header`, :func:`_small_pax_size` and :func:`_lone_mtime`
+        written out for the usual header (every byte ASCII, so one ``adler32`` sums the
+        block, see :func:`_ascii_sum`; chute's own pax mtime record in its usual shape):
+        it takes a subset of what they take, with the same result, in 60-65% of the time.
+        Anything else goes through those functions, from the same block.
+        """
         cur = fp.peek_chunk()
         size = len(cur)
         pos = 0
         names: list[bytes] = []
+        append = names.append
         pax_ok = not self._globals
+        magics = _MAGICS
+        usual = _USUAL_HEAD
+        to_zero = _OCTAL_TO_ZERO
+        sums, sizes = _ASCII_SUMS, _SIZES
         while pos + BLOCK <= size:
             block = cur[pos : pos + BLOCK].tobytes()
             at = pos + BLOCK
             if block[156] == 0x78:  # a pax header (chute writes one with the mtime alone)
-                n = _small_pax_size(block) if pax_ok and at + 2 * BLOCK <= size else None
-                if n is None or _lone_mtime(cur[at : at + n].tobytes()) is None:
+                if not pax_ok or at + 2 * BLOCK > size:
                     break
+                if (
+                    block.isascii()
+                    and block[257:265] in magics
+                    and block[100:156].translate(to_zero) == usual
+                    and (adler32(block) & 0xFFFF) == (sums.get(block[148:156]) or _ascii_sum(block[148:156]))
+                ):
+                    n = int(block[124:135], 8)
+                    record = cur[at : at + n].tobytes() if 0 < n <= _MTIME_RECORD_MAX else b""
+                    # LEN must be the record's length, 11 or more: no leading zero can pass
+                    if record.translate(_DIGITS_TO_ZERO) not in _MTIME_SHAPES or int(record[:2]) != n:
+                        break
+                else:  # in doubt: the general checks
+                    records = _small_pax_size(block)
+                    if records is None or _lone_mtime(cur[at : at + records].tobytes()) is None:
+                        break
                 block = cur[at + BLOCK : at + 2 * BLOCK].tobytes()
                 at += 2 * BLOCK
-            fast = _plain_header(block)
-            if fast is None or at + fast[1] > size:
-                break
-            names.append(fast[0])
-            pos = at + fast[1]
+            if (
+                block.isascii()
+                and block[257:265] in magics
+                and block[100:156].translate(to_zero) == usual
+                and (adler32(block) & 0xFFFF) == (sums.get(block[148:156]) or _ascii_sum(block[148:156]))
+            ):
+                t = block[156]
+                j = block.find(0, 0, 100)
+                name = block[: j if j >= 0 else 100]
+                if block[345] and block[262] == 0:  # ustar: the prefix field
+                    name = block[345:500].partition(b"\0")[0] + b"/" + name
+                if t in _PLAIN_DATA:
+                    if name[-1:] == b"/" or not name:
+                        break
+                    field = block[124:135]
+                    skip = sizes.get(field)
+                    at += _octal_size(field) if skip is None else skip
+                    if at > size:
+                        break
+                elif t not in _PLAIN_NO_DATA:
+                    break
+            else:  # in doubt: the general checks
+                fast = _plain_header(block)
+                if fast is None:
+                    break
+                name = fast[0]
+                at += fast[1]
+                if at > size:
+                    break
+            append(name)
+            pos = at
         fp.consume(pos)
         self.offset += pos
         return names
@@ -648,11 +708,54 @@ _MAGICS = (b"ustar\x0000", b"ustar  \x00")
 # NUL-terminated: their bytes with every octal digit made "0"
 _OCTAL_TO_ZERO = bytes.maketrans(b"1234567", b"0000000")
 _USUAL_NUMBERS = b"0000000\0" * 3 + b"00000000000\0" * 2
+# the same with the checksum after them, as GNU tar, bsdtar and chute write it
+_USUAL_HEAD = _USUAL_NUMBERS + b"000000\0 "
 _OCTAL = b"01234567"
 # header types names() reads alone: regular files (0, NUL, 7) and hard links, symlinks, folders
 _PLAIN_DATA = frozenset(b"0\x007")
 _PLAIN_NO_DATA = frozenset(b"125")
 _DIGITS = b"0123456789"
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+# A pax record "LEN mtime=[-]SECONDS[.FRACTION]\n" of up to 18 digits of seconds (so within
+# the range _lone_mtime takes) and 9 of fraction: its shapes with every digit made "0".
+# LEN has two digits then (13 to 40).
+_MTIME_SHAPES = frozenset(
+    b"00 mtime=%s%s%s\n" % (sign, b"0" * secs, b"." + b"0" * frac if frac >= 0 else b"")
+    for sign in (b"", b"-")
+    for secs in range(1, 19)
+    for frac in range(-1, 10)
+)
+_MTIME_RECORD_MAX = 40
+
+
+# What _names_in_chunk's loop has seen: the low half of adler32 of an ASCII header block
+# by its checksum field, and the bytes of data and padding by size field. Headers repeat
+# both (a tree's headers sum to a few thousand values; small files share sizes): a lookup
+# costs a third of int(field, 8), plus sum() for the checksum. Bounded: cleared when full.
+_ASCII_SUMS: dict[bytes, int] = {}
+_SIZES: dict[bytes, int] = {}
+_MEMO_MAX = 1 << 14
+
+
+def _ascii_sum(check: bytes) -> int:
+    """``adler32(block) & 0xFFFF`` of an ASCII header block whose checksum field, in the
+    usual form (6 octal digits, NUL, space), is ``check`` and right: 1 + the byte sum of
+    the block (below adler32's modulus 65521, as 512 bytes of up to 127 are), that is the
+    stored checksum (the sum with the field as 8 spaces) - 8 x 32 + the field's own sum."""
+    if len(_ASCII_SUMS) >= _MEMO_MAX:
+        _ASCII_SUMS.clear()
+    value = _ASCII_SUMS[check] = int(check[:6], 8) - 255 + sum(check)
+    return value
+
+
+def _octal_size(field: bytes) -> int:
+    """The bytes of data and padding after a header whose size field (11 octal digits) is
+    ``field``."""
+    if len(_SIZES) >= _MEMO_MAX:
+        _SIZES.clear()
+    n = int(field, 8)
+    value = _SIZES[field] = n + (-n % BLOCK)
+    return value
 
 
 def _lone_mtime(record: bytes) -> int | None:

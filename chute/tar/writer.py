@@ -348,14 +348,44 @@ def encode_header(m: Member) -> bytes:
 
 def _file_header(name: str, mode: int, size: int, mtime_ns: int) -> bytes | None:
     """:func:`encode_header` of a regular file owned by 0/0 without names, in fewer steps;
-    None when it needs more than that (a long or non-ASCII name, an mtime out of range)."""
+    None when it needs more than that (a long or non-ASCII name, an mtime out of range).
+
+    The numbers are formatted once (one ``%``, shared by the PAX header), the checksums
+    summed by ``adler32`` and the blocks, with the PAX mtime header when there is one, made
+    by one ``struct.pack``: about a third of the time of :func:`encode_header`.
+    """
     secs, frac = divmod(mtime_ns, 1_000_000_000)
     if len(name) > 100 or not name.isascii() or not 0 <= secs < _MAX_11 or size >= _MAX_11:
         return None
     bname = name.encode("ascii")
     numbers = _FILE_NUMBERS % (mode & 0o7777, size, secs)
-    block = _USTAR.pack(bname, numbers, _checksum(bname, numbers, b"0"), b"0", b"", _MAGIC, b"", b"")
-    return _with_mtime_record(block, bname, secs, frac) if frac else block
+    check = b"%06o\0 " % ((adler32(numbers, adler32(bname)) & 0xFFFF) + _FILE_SUM)  # see _checksum
+    if not frac:
+        return _FILE.pack(bname, numbers, check, REGULAR, _MAGIC)
+    value = (b"%d.%09d" % (secs, frac)).rstrip(b"0")  # the fraction is not 0: its "." stays
+    n = len(value) + 10  # the record "NN mtime=VALUE\n" (13 to 40 bytes: NN has two digits)
+    cut = bname.rfind(b"/") + 1
+    pax_name = b"PaxHeaders/" + (bname[cut : cut + 80] or b"_")
+    pax_numbers = _PAX_NUMBERS[n] + numbers[36:]  # the mtime field is the file's
+    pax_check = b"%06o\0 " % ((adler32(pax_numbers, adler32(pax_name)) & 0xFFFF) + _PAX_SUM)
+    record = b"%d mtime=%s\n" % (n, value)
+    return _PAX_FILE.pack(
+        pax_name, pax_numbers, pax_check, PAX_LOCAL, _MAGIC, record, bname, numbers, check, REGULAR, _MAGIC
+    )
+
+
+# A ustar block with no link target, no owner names and an empty prefix: the name, the
+# numbers, the checksum, the type, then the magic and zeros; _PAX_FILE: a PAX header block,
+# its records padded to a block, and the member's block.
+_PLAIN_BLOCK = "100s48s8sc100x8s247x"
+_FILE = struct.Struct(_PLAIN_BLOCK)
+_PAX_FILE = struct.Struct(_PLAIN_BLOCK + "512s" + _PLAIN_BLOCK)
+REGULAR, PAX_LOCAL = h.REGULAR, h.PAX_LOCAL
+# the byte sums of the constant parts of those blocks, less adler32's 1
+_FILE_SUM = _BASE_SUM + REGULAR[0] - 1
+_PAX_SUM = _BASE_SUM + PAX_LOCAL[0] - 1
+# a PAX header's numbers but its mtime: mode 644, ids 0, the size of its record by length
+_PAX_NUMBERS = [b"\0".join((b"0000644", b"0" * 7, b"0" * 7, b"%011o" % n, b"")) for n in range(41)]
 
 
 def _checksum(name: bytes, numbers: bytes, rest: bytes) -> bytes:
