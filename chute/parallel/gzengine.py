@@ -331,6 +331,7 @@ def decode(
     from ..codecs._stream import StreamDecoder
     from ..streams._writeall import write_all
     from ..streams.pump import decompress_stream
+    from .gzempty import Scan
 
     rapidgzip = engine()
     assert rapidgzip is not None, "decode() called without an engine"
@@ -341,8 +342,10 @@ def decode(
     reader = None
     windows = None
     quiet = _QuietStderr()
+    scan: Scan | None = None
     try:
         quiet.start()
+        scan = Scan(src.fileno(), size)
         try:
             reader = rapidgzip.RapidgzipFile(src, parallelization=threads, chunk_size=engine_chunk)
             if index is not None:
@@ -361,10 +364,17 @@ def decode(
         while reader is not None:
             try:
                 got = reader.readinto(buf)
-                if not got:
-                    clean = reader.tell_compressed() == 8 * size
-                    break
+                done = not got and reader.tell_compressed() == 8 * size
             except Exception:  # any engine error: one thread decides what it is
+                break
+            if scan is not None:
+                # nothing is written before the whole file is searched for members the
+                # engine may pass unchecked (gzempty); the engine decodes meanwhile
+                if not scan.clean():
+                    break  # one thread decides what it is
+                scan = None
+            if not got:
+                clean = done
                 break
             data = view[:got] if got < READ else view
             good = windows.good(written, data) if windows is not None else got
@@ -374,6 +384,8 @@ def decode(
             if good < got:
                 break  # the output does not match the index: one thread decides what it is
     finally:
+        if scan is not None:
+            scan.stop()
         if reader is not None:
             # a reader left open aborts the interpreter at exit (its threads outlive it)
             reader.close()
@@ -417,6 +429,10 @@ class EngineRaw(io.RawIOBase):
         self._finalizer: Any = None
         self._one: DecodingRaw | None = None  # one thread, once it has taken over
         self._done = False
+        from .gzempty import Scan
+
+        # the engine's first bytes are returned once the whole file is searched (gzempty)
+        self._scan: Scan | None = Scan(fp.fileno(), self._size)
         self._start_engine()
 
     def readable(self) -> bool:
@@ -453,9 +469,15 @@ class EngineRaw(io.RawIOBase):
             self._finalizer()
             self._finalizer = self._engine = None
 
+    def _stop_scan(self) -> None:
+        if self._scan is not None:
+            self._scan.stop()
+            self._scan = None
+
     def _take_over(self) -> None:
         from ..codecs._stream import StreamDecoder
 
+        self._stop_scan()
         self._stop_engine()
         self._fp.seek(0)
         fmt = self._format
@@ -478,6 +500,10 @@ class EngineRaw(io.RawIOBase):
                 got, clean = 0, False
             finally:
                 quiet.stop()
+            if self._scan is not None:
+                if not self._scan.clean():
+                    got, clean = 0, False  # a member the engine may pass unchecked: one thread decides
+                self._scan = None
             if got:
                 self.pos += got
                 return int(got)
@@ -501,5 +527,6 @@ class EngineRaw(io.RawIOBase):
         self._start_engine()
 
     def close(self) -> None:
+        self._stop_scan()
         self._stop_engine()
         super().close()
