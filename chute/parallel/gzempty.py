@@ -38,8 +38,9 @@ __all__ = ["MAGIC", "PROBE", "STEP", "Scan", "first_suspect", "suspect_at"]
 
 #: The first bytes of every gzip member (ID1, ID2, CM = deflate).
 MAGIC = b"\x1f\x8b\x08"
-#: Compressed bytes after a header decoded without output before the place is called a
-#: suspect: an empty deflate stream is a few bytes (``03 00``), and bytes that are not a
+#: Bytes decoded from a place that reads :data:`MAGIC`, beyond the longest header
+#: (:data:`~chute.codecs.gzip.MAX_HEADER`), before it is called a suspect for want of
+#: output: an empty deflate stream is a few bytes (``03 00``), and bytes that are not a
 #: member fail or give output within a few hundred.
 PROBE = 64 << 10
 #: Bytes of the file searched per read.
@@ -49,7 +50,7 @@ STEP = 4 << 20
 def suspect_at(fd: int, offset: int) -> bool:
     """Whether the bytes of the file ``fd`` from ``offset`` start a gzip member that
     decodes to nothing and whose trailer is wrong, or that decodes to nothing as far as
-    :data:`PROBE` bytes after its header (or the end of the file) let it be decoded."""
+    ``MAX_HEADER + PROBE`` bytes (or the end of the file) let it be decoded."""
     data = os.pread(fd, MAX_HEADER + PROBE, offset)
     member = MemberDecompressor()
     try:
@@ -77,11 +78,12 @@ def _memmem() -> Any:
     return memmem
 
 
-def first_suspect(fd: int, size: int, stopped: Callable[[], bool] | None = None) -> int | None:
+def first_suspect(fd: int, size: int, progress: Callable[[int], bool] | None = None) -> int | None:
     """The offset of the first place in the file ``fd`` (its first ``size`` bytes) that
     :func:`suspect_at` calls a suspect, or ``None``. Reads the file once, :data:`STEP`
-    bytes at a time (the file position is left as it is); gives up, returning ``None``,
-    when ``stopped()`` is true between reads."""
+    bytes at a time (the file position is left as it is). After each read it calls
+    ``progress(offset)``: every place before ``offset`` has been looked at and none is a
+    suspect; when that returns false, the search stops and returns ``None``."""
     buf = bytearray(STEP)
     view = memoryview(buf)
     preadv = getattr(os, "preadv", None)
@@ -93,7 +95,7 @@ def first_suspect(fd: int, size: int, stopped: Callable[[], bool] | None = None)
         base = ctypes.addressof(shared)
     keep = len(MAGIC) - 1  # a magic cut by the end of one read is found whole in the next
     at = 0
-    while at < size and not (stopped is not None and stopped()):
+    while at < size:
         want = min(STEP, size - at)
         data: Any = buf
         if preadv is not None:
@@ -118,32 +120,57 @@ def first_suspect(fd: int, size: int, stopped: Callable[[], bool] | None = None)
         if at + got >= size or got <= keep:
             break
         at += got - keep
+        if progress is not None and not progress(at):
+            break
     return None
 
 
 class Scan:
-    """:func:`first_suspect` of the file ``fd`` on a thread of its own, started at once;
-    :meth:`clean` waits for its answer, :meth:`stop` ends it early."""
+    """:func:`first_suspect` of the file ``fd`` on a thread of its own, started at once.
+    :meth:`passed` says (waiting for it) whether every place before an offset has been
+    looked at and none is a suspect; :meth:`stop` ends the search early."""
 
     def __init__(self, fd: int, size: int) -> None:
         import threading
 
+        self._size = size
+        self._frontier = 0  # every place before it looked at, none a suspect
+        self._done = False
         self._stop = False
-        self._suspect: int | None = None
-        self._failed = False
-        self._thread = threading.Thread(target=self._run, args=(fd, size), name="chute-gzempty", daemon=True)
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(fd,), name="chute-gzempty", daemon=True)
         self._thread.start()
 
-    def _run(self, fd: int, size: int) -> None:
-        try:
-            self._suspect = first_suspect(fd, size, lambda: self._stop)
-        except Exception:  # a read that fails: one thread meets it and says what it is
-            self._failed = True
+    def _progress(self, offset: int) -> bool:
+        with self._cond:
+            self._frontier = offset
+            self._cond.notify_all()
+        return not self._stop
 
-    def clean(self) -> bool:
-        """Whether the whole file was searched and no suspect found (waits for it)."""
-        self._thread.join()
-        return not self._stop and not self._failed and self._suspect is None
+    def _run(self, fd: int) -> None:
+        clean = False
+        try:
+            clean = first_suspect(fd, self._size, self._progress) is None and not self._stop
+        except Exception:  # a read that fails: one thread meets it and says what it is
+            pass
+        with self._cond:
+            if clean:
+                self._frontier = self._size
+            self._done = True
+            self._cond.notify_all()
+
+    def passed(self, offset: int, timeout: float | None = None) -> bool:
+        """Whether every place before ``offset`` has been looked at and none is a suspect:
+        waits until it is so, the search has ended (a suspect, a failed read) or, with a
+        ``timeout``, that many seconds have gone."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._frontier >= offset or self._done, timeout)
+            return self._frontier >= offset
+
+    @property
+    def done(self) -> bool:
+        """Whether the search has ended."""
+        return self._done
 
     def stop(self) -> None:
         """Ends the search (after its current read) and waits for its thread."""

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
     from ..codecs.gzindex import GzipIndex
+    from .gzempty import Scan
 
 __all__ = ["ENV", "MIN_THREADS", "MIN_INPUT", "EngineRaw", "EngineStats", "engine", "usable", "sidecar", "decode"]
 
@@ -305,6 +306,51 @@ class _Windows:
         return len(data)
 
 
+class _Gate:
+    """Holds the engine's output back until the search for members it may pass unchecked
+    (:class:`~chute.parallel.gzempty.Scan`) has looked at every place in the compressed
+    bytes that output was decoded from. The engine's block map pairs compressed offsets (in
+    bits) with the output offset where decoding from there starts: the output before such an
+    output offset was decoded from the bytes before its compressed offset. So output up to
+    ``end`` may go once the search has passed the first compressed offset paired with ``end``
+    or more (the whole file while the map knows none yet), and the end of the output once it
+    has passed the whole file. The search reads the file many times faster than the engine
+    decodes it, so the output seldom waits."""
+
+    def __init__(self, scan: Scan, reader: Any, size: int) -> None:
+        self._scan = scan
+        self._reader = reader
+        self._size = size
+        self._points: list[tuple[int, int]] = []  # (compressed bit offset, output offset)
+
+    def _need(self, end: int) -> int | None:
+        """The compressed byte offset before which the output up to ``end`` was decoded, or
+        ``None`` while the engine's map knows none."""
+        for refresh in (False, True):
+            if refresh:
+                try:
+                    self._points = list(self._reader.available_block_offsets().items())
+                except Exception:  # no map to read: wait for the whole file
+                    return None
+            bits = [bit for bit, out in self._points if out >= end]
+            if bits:
+                return (min(bits) + 7) // 8
+        return None
+
+    def open(self, end: int | None) -> bool:
+        """Whether the output up to ``end`` (``None``: all of it, the engine having ended)
+        may be written, waiting for the search as long as needed; false when the search
+        found a suspect or failed: one thread decides."""
+        while True:
+            need = self._size if end is None else self._need(end)
+            if need is not None:
+                return self._scan.passed(need)
+            if self._scan.passed(self._size, timeout=0.01):
+                return True
+            if self._scan.done:
+                return False
+
+
 def decode(
     src: BinaryIO,
     dst: BinaryIO | None,
@@ -342,9 +388,10 @@ def decode(
     reader = None
     windows = None
     quiet = _QuietStderr()
-    scan: Scan | None = None
+    scan = None
     try:
         quiet.start()
+        # started first: it reads the file while the engine starts up
         scan = Scan(src.fileno(), size)
         try:
             reader = rapidgzip.RapidgzipFile(src, parallelization=threads, chunk_size=engine_chunk)
@@ -361,23 +408,20 @@ def decode(
             reader = None
         buf = bytearray(READ)
         view = memoryview(buf)
-        while reader is not None:
+        gate = _Gate(scan, reader, size) if reader is not None else None
+        while reader is not None and gate is not None:
             try:
                 got = reader.readinto(buf)
                 done = not got and reader.tell_compressed() == 8 * size
             except Exception:  # any engine error: one thread decides what it is
                 break
-            if scan is not None:
-                # nothing is written before the whole file is searched for members the
-                # engine may pass unchecked (gzempty); the engine decodes meanwhile
-                if not scan.clean():
-                    break  # one thread decides what it is
-                scan = None
             if not got:
-                clean = done
+                clean = done and gate.open(None)
                 break
             data = view[:got] if got < READ else view
             good = windows.good(written, data) if windows is not None else got
+            if not gate.open(written + good):
+                break  # a member the engine may pass unchecked: one thread decides what it is
             if dst is not None and good:
                 write_all(dst, data[:good] if good < got else data)
             written += good
@@ -431,8 +475,9 @@ class EngineRaw(io.RawIOBase):
         self._done = False
         from .gzempty import Scan
 
-        # the engine's first bytes are returned once the whole file is searched (gzempty)
+        # what the engine returns waits for the search for members it may pass unchecked (_Gate)
         self._scan: Scan | None = Scan(fp.fileno(), self._size)
+        self._gate: _Gate | None = None
         self._start_engine()
 
     def readable(self) -> bool:
@@ -461,6 +506,7 @@ class EngineRaw(io.RawIOBase):
         finally:
             quiet.stop()
         self._engine = reader
+        self._gate = _Gate(self._scan, reader, self._size) if self._scan is not None else None
         # a reader left open aborts the interpreter at exit (its threads outlive it)
         self._finalizer = weakref.finalize(self, reader.close)
 
@@ -477,7 +523,6 @@ class EngineRaw(io.RawIOBase):
     def _take_over(self) -> None:
         from ..codecs._stream import StreamDecoder
 
-        self._stop_scan()
         self._stop_engine()
         self._fp.seek(0)
         fmt = self._format
@@ -500,10 +545,8 @@ class EngineRaw(io.RawIOBase):
                 got, clean = 0, False
             finally:
                 quiet.stop()
-            if self._scan is not None:
-                if not self._scan.clean():
-                    got, clean = 0, False  # a member the engine may pass unchecked: one thread decides
-                self._scan = None
+            if self._gate is not None and (got or clean) and not self._gate.open(self.pos + got if got else None):
+                got, clean = 0, False  # a member the engine may pass unchecked: one thread decides
             if got:
                 self.pos += got
                 return int(got)
