@@ -15,7 +15,10 @@ member decoder (:class:`~chute.codecs.gzip.MemberDecompressor`), on a bounded sl
   to read ``1f 8b 08``, not a member;
 * a whole member, no output, its trailer right: an empty member, nothing to check;
 * a whole member, no output, its trailer wrong; or no output and still undecided
-  :data:`PROBE` bytes after the header or at the end of the file: a *suspect*.
+  :data:`PROBE` bytes past the longest header or at the end of the file: a *suspect*;
+* a header with reserved flag bits set, which one thread refuses (as ``gzip -d`` does)
+  and the engine reads on: a suspect when, those bits cleared, it decodes as a member
+  (:func:`_member`).
 
 A suspect sends the file to the one-thread path, which gives exactly one thread's bytes
 and error; a coincidence that looks like a suspect costs a one-thread decode, never a
@@ -52,6 +55,9 @@ def suspect_at(fd: int, offset: int) -> bool:
     decodes to nothing and whose trailer is wrong, or that decodes to nothing as far as
     ``MAX_HEADER + PROBE`` bytes (or the end of the file) let it be decoded."""
     data = os.pread(fd, MAX_HEADER + PROBE, offset)
+    if len(data) > 3 and data[3] & _RESERVED:
+        # reserved flag bits: one thread refuses the header (gzip -d too), the engine reads on
+        return _member(data[:3] + bytes([data[3] & ~_RESERVED]) + data[4:])
     member = MemberDecompressor()
     try:
         out = member.decompress(data, 1)
@@ -61,6 +67,27 @@ def suspect_at(fd: int, offset: int) -> bool:
         return False  # not a gzip header, or not deflate data: not a member
     # output: the engine checks that member (or it is none); eof: an empty member, trailer right
     return not out and not member.eof
+
+
+#: Header flag bits RFC 1952 reserves (FLG bits 5 to 7).
+_RESERVED = 0xE0
+#: Most output decoded by :func:`_member`.
+_OUTPUT = 1 << 20
+
+
+def _member(data: bytes) -> bool:
+    """Whether ``data`` decodes as a gzip member as far as it goes (up to :data:`_OUTPUT`
+    of output): a whole member whose trailer is right, or a header and deflate data without
+    an error to the end of ``data``. Bytes that are not a member fail within a few hundred
+    (a wrong trailer counts as a failure: a member that ended by chance)."""
+    member = MemberDecompressor()
+    try:
+        out = len(member.decompress(data, _OUTPUT))
+        while out < _OUTPUT and not member.eof and not member.needs_input:
+            out += len(member.decompress(b"", _OUTPUT - out))
+    except CorruptStreamError:
+        return False
+    return True
 
 
 def _memmem() -> Any:

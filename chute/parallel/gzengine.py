@@ -6,10 +6,14 @@ marks: its deflate stream can only be cut by guessing where blocks start and dec
 from there speculatively, which rapidgzip (the ``chute[gzip]`` extra) does in C++ on its
 own threads. This module drives it under the guarantees of the one-thread path:
 
-* The engine checks the CRC32 and ISIZE of every member itself, and raises a mismatch,
-  a damaged block or an early end of the file before it returns the output of the chunk
-  (``engine_chunk`` of input) that holds it (measured: the engine never returned more
-  than one thread writes before its error; the property tests compare them byte for byte).
+* The engine checks the CRC32 and ISIZE of the members it returns output of, and raises
+  a mismatch, a damaged block or an early end of the file before it returns the output of
+  the chunk (``engine_chunk`` of input) that holds it (measured: the engine never returned
+  more than one thread writes before its error; the property tests compare them byte for
+  byte). A member that decodes to nothing it does not always check: chute looks for
+  those itself (:mod:`chute.parallel.gzempty`) while the engine runs, and writes the
+  engine's output only once that search has passed the bytes it was decoded from
+  (:class:`_Gate`); where it finds one whose trailer is wrong, one thread decodes the file.
 * The engine's clean end is trusted only when it stopped exactly at the end of the file
   (its compressed position, in bits, is the file's size). Anything else (an engine error,
   a truncated file, which the engine ends quietly, zero padding or data after the last

@@ -621,6 +621,20 @@ def test_empty_member_through_the_engine_reader(tmp_path: Path, members: tuple[b
     assert want.startswith(got)
 
 
+@pytest.mark.parametrize("flag", [0x20, 0x40, 0x80])
+@pytest.mark.parametrize("which", ["a member", "an empty member"])
+def test_reserved_header_flags(tmp_path: Path, members: tuple[bytes, bytes], flag: int, which: str) -> None:
+    """A member whose header has a reserved flag bit set, which one thread refuses (gzip
+    -d: not supported) and the engine reads as a member: one thread's bytes and error."""
+    second = members[1] if which == "a member" else empty_member() + members[1]
+    path = tmp_path / "in.gz"
+    path.write_bytes(members[0] + second[:3] + bytes([second[3] | flag]) + second[4:])
+    want, error = one_thread(path)
+    assert error is not None
+    assert through_engine(path, engine_chunk=SMALL_CHUNK)[:2] == (want, error)
+    assert subprocess.run([tool_path("gzip"), "-dc", str(path)], capture_output=True).returncode != 0
+
+
 def test_big_file_with_an_empty_member(big: tuple[Path, bytes], tmp_path: Path) -> None:
     """An empty member with a wrong CRC32 after the 20 MB member, with the engine's own
     chunks: one thread's bytes (all the data) and its ChecksumError."""
@@ -754,7 +768,10 @@ def test_search_finds_the_first_suspect_wherever_reads_cut(
         ("cut in its trailer at the end of the file", True),
         ("cut in its header at the end of the file", True),
         ("a member with data", False),
-        ("reserved flag bits", False),
+        ("reserved flag bits, a member after", True),
+        ("reserved flag bits, an empty member after", True),
+        ("reserved flag bits, a wrong trailer after", False),
+        ("reserved flag bits, not deflate after", False),
         ("not deflate", False),
         ("deflate without output past the probe", True),
     ],
@@ -772,7 +789,10 @@ def test_what_is_a_suspect(tmp_path: Path, case: str, suspect: bool) -> None:
         "cut in its trailer at the end of the file": right[:-3],
         "cut in its header at the end of the file": right[:12],
         "a member with data": wrong(gzip_of(b"data"), "CRC32"),  # the engine checks those
-        "reserved flag bits": b"\x1f\x8b\x08\x20" + right[4:],
+        "reserved flag bits, a member after": b"\x1f\x8b\x08\x80" + gzip_of(text(3, 300_000))[4:],
+        "reserved flag bits, an empty member after": b"\x1f\x8b\x08\x28" + right[4:],
+        "reserved flag bits, a wrong trailer after": b"\x1f\x8b\x08\x28" + wrong(right, "CRC32")[4:],
+        "reserved flag bits, not deflate after": b"\x1f\x8b\x08\x40" + right[4:-10] + b"\x07\x00" + bytes(8),
         "not deflate": right[:-10] + b"\x07\x00" + bytes(8),
         "deflate without output past the probe": right[:-10]
         + b"\x00\x00\x00\xff\xff" * ((MAX_HEADER + gzempty.PROBE) // 5 + 1)
