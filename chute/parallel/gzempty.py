@@ -48,12 +48,17 @@ MAGIC = b"\x1f\x8b\x08"
 PROBE = 64 << 10
 #: Bytes of the file searched per read.
 STEP = 4 << 20
+#: Header flag bits RFC 1952 reserves (FLG bits 5 to 7).
+_RESERVED = 0xE0
+#: Most output decoded by :func:`_member`.
+_OUTPUT = 1 << 20
 
 
 def suspect_at(fd: int, offset: int) -> bool:
     """Whether the bytes of the file ``fd`` from ``offset`` start a gzip member that
     decodes to nothing and whose trailer is wrong, or that decodes to nothing as far as
-    ``MAX_HEADER + PROBE`` bytes (or the end of the file) let it be decoded."""
+    ``MAX_HEADER + PROBE`` bytes (or the end of the file) let it be decoded; or a header
+    with reserved flag bits that, those bits cleared, decodes as a member (:func:`_member`)."""
     data = os.pread(fd, MAX_HEADER + PROBE, offset)
     if len(data) > 3 and data[3] & _RESERVED:
         # reserved flag bits: one thread refuses the header (gzip -d too), the engine reads on
@@ -67,12 +72,6 @@ def suspect_at(fd: int, offset: int) -> bool:
         return False  # not a gzip header, or not deflate data: not a member
     # output: the engine checks that member (or it is none); eof: an empty member, trailer right
     return not out and not member.eof
-
-
-#: Header flag bits RFC 1952 reserves (FLG bits 5 to 7).
-_RESERVED = 0xE0
-#: Most output decoded by :func:`_member`.
-_OUTPUT = 1 << 20
 
 
 def _member(data: bytes) -> bool:
