@@ -179,11 +179,12 @@ class Scan:
             clean = first_suspect(fd, self._size, self._progress) is None and not self._stop
         except Exception:  # a read that fails: one thread meets it and says what it is
             pass
-        with self._cond:
-            if clean:
-                self._frontier = self._size
-            self._done = True
-            self._cond.notify_all()
+        finally:  # whatever happens, passed() stops waiting
+            with self._cond:
+                if clean:
+                    self._frontier = self._size
+                self._done = True
+                self._cond.notify_all()
 
     def passed(self, offset: int, timeout: float | None = None) -> bool:
         """Whether every place before ``offset`` has been looked at and none is a suspect:
