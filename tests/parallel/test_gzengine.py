@@ -831,3 +831,35 @@ def test_window_check_stops_at_a_checkpoint_whose_window_differs() -> None:
                 if good < len(piece):
                     break
             assert done == stop, step
+
+
+def test_scan_passes_what_it_searched(tmp_path: Path) -> None:
+    """Scan.passed(): true up to the reads before a suspect, false past it and for a file
+    it cannot read; stop() ends the search (what it did not search is not passed)."""
+    from unittest import mock
+
+    from chute.parallel import gzempty
+
+    at = 10_000
+    blob = bytes(at) + wrong(empty_member(), "CRC32") + bytes(5000)
+    path = tmp_path / "x"
+    path.write_bytes(blob)
+    with open(path, "rb") as f, mock.patch.object(gzempty, "STEP", 1000):
+        scan = gzempty.Scan(f.fileno(), len(blob))
+        assert not scan.passed(len(blob))
+        assert scan.done
+        assert scan.passed(at - 1000)
+        assert not scan.passed(at + 1)
+        scan.stop()
+    read, write = __import__("os").pipe()
+    __import__("os").close(write)
+    scan = gzempty.Scan(read, 1 << 20)  # a pipe: pread fails
+    assert not scan.passed(1)
+    __import__("os").close(read)
+    clean = tmp_path / "clean"
+    clean.write_bytes(bytes(1 << 20))  # 350,000 reads of 3 bytes: stopped long before the end
+    with open(clean, "rb") as f, mock.patch.object(gzempty, "STEP", 3):
+        scan = gzempty.Scan(f.fileno(), 1 << 20)
+        scan.stop()
+        assert scan.done
+        assert not scan.passed(1 << 20)
