@@ -71,6 +71,9 @@ MIN_RATIO = 1.1
 READ = 4 << 20
 #: Compressed bytes per chunk the engine's threads decode (rapidgzip's default).
 ENGINE_CHUNK = 4 << 20
+#: Most output held back while the search for members the engine may pass unchecked has
+#: not passed the bytes it was decoded from (:class:`_Gate`), before the decode waits for it.
+HOLD = 64 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 #: Most bytes of output a checkpoint's window holds (deflate's history).
@@ -341,6 +344,11 @@ class _Gate:
                 return (min(bits) + 7) // 8
         return None
 
+    def ready(self, end: int) -> bool:
+        """Whether the output up to ``end`` may be written now, without waiting."""
+        need = self._need(end)
+        return self._scan.passed(self._size if need is None else need, timeout=0)
+
     def open(self, end: int | None) -> bool:
         """Whether the output up to ``end`` (``None``: all of it, the engine having ended)
         may be written, waiting for the search as long as needed; false when the search
@@ -413,6 +421,10 @@ def decode(
         buf = bytearray(READ)
         view = memoryview(buf)
         gate = _Gate(scan, reader, size) if reader is not None else None
+        # output read whose gate was not open yet (copies), oldest first: the engine reads on
+        # meanwhile, and its map learns where that output came from
+        held: list[bytes] = []
+        held_size = 0
         while reader is not None and gate is not None:
             try:
                 got = reader.readinto(buf)
@@ -421,14 +433,30 @@ def decode(
                 break
             if not got:
                 clean = done and gate.open(None)
+                if clean:
+                    for part in held:
+                        if dst is not None:
+                            write_all(dst, part)
+                        written += len(part)
                 break
             data = view[:got] if got < READ else view
-            good = windows.good(written, data) if windows is not None else got
-            if not gate.open(written + good):
-                break  # a member the engine may pass unchecked: one thread decides what it is
-            if dst is not None and good:
-                write_all(dst, data[:good] if good < got else data)
-            written += good
+            good = windows.good(written + held_size, data) if windows is not None else got
+            piece = data[:good] if good < got else data
+            if not held and gate.ready(written + good):
+                if dst is not None and good:
+                    write_all(dst, piece)
+                written += good
+            elif good:
+                held.append(bytes(piece))
+                held_size += good
+                if held_size > HOLD and not gate.open(written + held_size):
+                    break  # a member the engine may pass unchecked: one thread decides what it is
+                while held and gate.ready(written + len(held[0])):
+                    part = held.pop(0)
+                    if dst is not None:
+                        write_all(dst, part)
+                    written += len(part)
+                    held_size -= len(part)
             if good < got:
                 break  # the output does not match the index: one thread decides what it is
     finally:

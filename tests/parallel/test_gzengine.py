@@ -863,3 +863,46 @@ def test_scan_passes_what_it_searched(tmp_path: Path) -> None:
         scan.stop()
         assert scan.done
         assert not scan.passed(1 << 20)
+
+
+@pytest.mark.parametrize("hold", [gzengine.HOLD, 1])
+@pytest.mark.parametrize("where", ["none", "middle", "last"])
+def test_output_held_while_the_search_is_behind(
+    big: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hold: int, where: str
+) -> None:
+    """A search slower than the engine (reads of 32 KiB, 1 ms apart: 0.6 s for the file):
+    the output it has not passed yet is held (up to HOLD bytes, then the decode waits),
+    and what is written is still one thread's bytes and error, in order."""
+    import time
+
+    from chute.parallel import gzempty
+
+    search = gzempty.first_suspect
+
+    def slow(fd: int, size: int, progress: object = None) -> int | None:
+        def step(offset: int) -> bool:
+            time.sleep(0.001)
+            return progress(offset)  # type: ignore[operator, no-any-return]
+
+        return search(fd, size, step)
+
+    held = []
+    ready = gzengine._Gate.ready
+
+    def counted(self: object, end: int) -> bool:
+        held.append(not ready(self, end))  # type: ignore[arg-type]
+        return held[-1]
+
+    monkeypatch.setattr(gzempty, "STEP", 32 << 10)
+    monkeypatch.setattr(gzempty, "first_suspect", slow)
+    monkeypatch.setattr(gzengine._Gate, "ready", counted)
+    monkeypatch.setattr(gzengine, "HOLD", hold)
+    blob = big[0].read_bytes()
+    bad = wrong(empty_member(), "CRC32")
+    path = tmp_path / "in.gz"
+    path.write_bytes({"none": blob, "middle": blob + bad + gzip_of(b"after"), "last": blob + bad}[where])
+    want, error = one_thread(path)
+    got, got_error, engine = through_engine(path)
+    assert (got, got_error) == (want, error)
+    assert (error, engine) == ((None, "rapidgzip") if where == "none" else (ChecksumError, None))
+    assert any(held)  # some output did wait
