@@ -6,10 +6,14 @@ marks: its deflate stream can only be cut by guessing where blocks start and dec
 from there speculatively, which rapidgzip (the ``chute[gzip]`` extra) does in C++ on its
 own threads. This module drives it under the guarantees of the one-thread path:
 
-* The engine checks the CRC32 and ISIZE of every member itself, and raises a mismatch,
-  a damaged block or an early end of the file before it returns the output of the chunk
-  (``engine_chunk`` of input) that holds it (measured: the engine never returned more
-  than one thread writes before its error; the property tests compare them byte for byte).
+* The engine checks the CRC32 and ISIZE of the members it returns output of, and raises
+  a mismatch, a damaged block or an early end of the file before it returns the output of
+  the chunk (``engine_chunk`` of input) that holds it (measured: the engine never returned
+  more than one thread writes before its error; the property tests compare them byte for
+  byte). A member that decodes to nothing it does not always check: chute looks for
+  those itself (:mod:`chute.parallel.gzempty`) while the engine runs, and writes the
+  engine's output only once that search has passed the bytes it was decoded from
+  (:class:`_Gate`); where it finds one whose trailer is wrong, one thread decodes the file.
 * The engine's clean end is trusted only when it stopped exactly at the end of the file
   (its compressed position, in bits, is the file's size). Anything else (an engine error,
   a truncated file, which the engine ends quietly, zero padding or data after the last
@@ -45,6 +49,7 @@ if TYPE_CHECKING:
     from typing import Any, BinaryIO
 
     from ..codecs.gzindex import GzipIndex
+    from .gzempty import Scan
 
 __all__ = ["ENV", "MIN_THREADS", "MIN_INPUT", "EngineRaw", "EngineStats", "engine", "usable", "sidecar", "decode"]
 
@@ -66,6 +71,9 @@ MIN_RATIO = 1.1
 READ = 4 << 20
 #: Compressed bytes per chunk the engine's threads decode (rapidgzip's default).
 ENGINE_CHUNK = 4 << 20
+#: Most output held back while the search for members the engine may pass unchecked has
+#: not passed the bytes it was decoded from (:class:`_Gate`), before the decode waits for it.
+HOLD = 64 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 #: Most bytes of output a checkpoint's window holds (deflate's history).
@@ -305,6 +313,56 @@ class _Windows:
         return len(data)
 
 
+class _Gate:
+    """Holds the engine's output back until the search for members it may pass unchecked
+    (:class:`~chute.parallel.gzempty.Scan`) has looked at every place in the compressed
+    bytes that output was decoded from. The engine's block map pairs compressed offsets (in
+    bits) with the output offset where decoding from there starts: the output before such an
+    output offset was decoded from the bytes before its compressed offset. So output up to
+    ``end`` may go once the search has passed the first compressed offset paired with ``end``
+    or more (the whole file while the map knows none yet), and the end of the output once it
+    has passed the whole file. The search reads the file many times faster than the engine
+    decodes it, so the output seldom waits."""
+
+    def __init__(self, scan: Scan, reader: Any, size: int) -> None:
+        self._scan = scan
+        self._reader = reader
+        self._size = size
+        self._points: list[tuple[int, int]] = []  # (compressed bit offset, output offset)
+
+    def _need(self, end: int) -> int | None:
+        """The compressed byte offset before which the output up to ``end`` was decoded, or
+        ``None`` while the engine's map knows none."""
+        for refresh in (False, True):
+            if refresh:
+                try:
+                    self._points = list(self._reader.available_block_offsets().items())
+                except Exception:  # no map to read: wait for the whole file
+                    return None
+            bits = [bit for bit, out in self._points if out >= end]
+            if bits:
+                return (min(bits) + 7) // 8
+        return None
+
+    def ready(self, end: int) -> bool:
+        """Whether the output up to ``end`` may be written now, without waiting."""
+        need = self._need(end)
+        return self._scan.passed(self._size if need is None else need, timeout=0)
+
+    def open(self, end: int | None) -> bool:
+        """Whether the output up to ``end`` (``None``: all of it, the engine having ended)
+        may be written, waiting for the search as long as needed; false when the search
+        found a suspect or failed: one thread decides."""
+        while True:
+            need = self._size if end is None else self._need(end)
+            if need is not None:
+                return self._scan.passed(need)
+            if self._scan.passed(self._size, timeout=0.01):
+                return True
+            if self._scan.done:
+                return False
+
+
 def decode(
     src: BinaryIO,
     dst: BinaryIO | None,
@@ -331,6 +389,7 @@ def decode(
     from ..codecs._stream import StreamDecoder
     from ..streams._writeall import write_all
     from ..streams.pump import decompress_stream
+    from .gzempty import Scan
 
     rapidgzip = engine()
     assert rapidgzip is not None, "decode() called without an engine"
@@ -341,8 +400,11 @@ def decode(
     reader = None
     windows = None
     quiet = _QuietStderr()
+    scan = None
     try:
         quiet.start()
+        # started first: it reads the file while the engine starts up
+        scan = Scan(src.fileno(), size)
         try:
             reader = rapidgzip.RapidgzipFile(src, parallelization=threads, chunk_size=engine_chunk)
             if index is not None:
@@ -358,22 +420,48 @@ def decode(
             reader = None
         buf = bytearray(READ)
         view = memoryview(buf)
-        while reader is not None:
+        gate = _Gate(scan, reader, size) if reader is not None else None
+        # output read whose gate was not open yet (copies), oldest first: the engine reads on
+        # meanwhile, and its map learns where that output came from
+        held: list[bytes] = []
+        held_size = 0
+        while reader is not None and gate is not None:
             try:
                 got = reader.readinto(buf)
-                if not got:
-                    clean = reader.tell_compressed() == 8 * size
-                    break
+                done = not got and reader.tell_compressed() == 8 * size
             except Exception:  # any engine error: one thread decides what it is
                 break
+            if not got:
+                clean = done and gate.open(None)
+                if clean:
+                    for part in held:
+                        if dst is not None:
+                            write_all(dst, part)
+                        written += len(part)
+                break
             data = view[:got] if got < READ else view
-            good = windows.good(written, data) if windows is not None else got
-            if dst is not None and good:
-                write_all(dst, data[:good] if good < got else data)
-            written += good
+            good = windows.good(written + held_size, data) if windows is not None else got
+            piece = data[:good] if good < got else data
+            if not held and gate.ready(written + good):
+                if dst is not None and good:
+                    write_all(dst, piece)
+                written += good
+            elif good:
+                held.append(bytes(piece))
+                held_size += good
+                if held_size > HOLD and not gate.open(written + held_size):
+                    break  # a member the engine may pass unchecked: one thread decides what it is
+                while held and gate.ready(written + len(held[0])):
+                    part = held.pop(0)
+                    if dst is not None:
+                        write_all(dst, part)
+                    written += len(part)
+                    held_size -= len(part)
             if good < got:
                 break  # the output does not match the index: one thread decides what it is
     finally:
+        if scan is not None:
+            scan.stop()
         if reader is not None:
             # a reader left open aborts the interpreter at exit (its threads outlive it)
             reader.close()
@@ -417,6 +505,11 @@ class EngineRaw(io.RawIOBase):
         self._finalizer: Any = None
         self._one: DecodingRaw | None = None  # one thread, once it has taken over
         self._done = False
+        from .gzempty import Scan
+
+        # what the engine returns waits for the search for members it may pass unchecked (_Gate)
+        self._scan: Scan | None = Scan(fp.fileno(), self._size)
+        self._gate: _Gate | None = None
         self._start_engine()
 
     def readable(self) -> bool:
@@ -445,6 +538,7 @@ class EngineRaw(io.RawIOBase):
         finally:
             quiet.stop()
         self._engine = reader
+        self._gate = _Gate(self._scan, reader, self._size) if self._scan is not None else None
         # a reader left open aborts the interpreter at exit (its threads outlive it)
         self._finalizer = weakref.finalize(self, reader.close)
 
@@ -452,6 +546,11 @@ class EngineRaw(io.RawIOBase):
         if self._finalizer is not None:
             self._finalizer()
             self._finalizer = self._engine = None
+
+    def _stop_scan(self) -> None:
+        if self._scan is not None:
+            self._scan.stop()
+            self._scan = None
 
     def _take_over(self) -> None:
         from ..codecs._stream import StreamDecoder
@@ -478,6 +577,8 @@ class EngineRaw(io.RawIOBase):
                 got, clean = 0, False
             finally:
                 quiet.stop()
+            if self._gate is not None and (got or clean) and not self._gate.open(self.pos + got if got else None):
+                got, clean = 0, False  # a member the engine may pass unchecked: one thread decides
             if got:
                 self.pos += got
                 return int(got)
@@ -501,5 +602,6 @@ class EngineRaw(io.RawIOBase):
         self._start_engine()
 
     def close(self) -> None:
+        self._stop_scan()
         self._stop_engine()
         super().close()

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from conftest import examples, tool_path
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import chute
-from chute.errors import ChuteError
+from chute.errors import ChecksumError, ChuteError
 from chute.parallel import gzengine
 
 pytest.importorskip("rapidgzip", reason="rapidgzip is not installed (the chute[gzip] extra)")
@@ -361,6 +361,8 @@ def write_index(path: Path) -> None:
     damage=st.sampled_from(["none", "cut", "flip", "overwrite", "CRC32", "ISIZE"]),
     where=st.floats(0, 1),
 )
+@example(kind="gzip", seed=1, sizes=(0, 0), pad=1, damage="CRC32", where=0.5)  # an empty member
+@example(kind="pigz", seed=1, sizes=(0, 0), pad=1, damage="ISIZE", where=0.5)
 def test_engine_through_an_index_writes_what_one_thread_writes(
     tmp_path: Path, kind: str, seed: int, sizes: tuple[int, int], pad: int, damage: str, where: float
 ) -> None:
@@ -373,8 +375,8 @@ def test_engine_through_an_index_writes_what_one_thread_writes(
     except ChuteError:  # one thread refuses the intact file too (data after zero padding)
         return
     blob = damaged(good, damage, where, seed)
-    if damage in ("CRC32", "ISIZE") and kind in ("gzip", "pigz") and sizes[0]:
-        # the trailer of the only member (of an empty one: test_empty_member_trailer_unchecked)
+    if damage in ("CRC32", "ISIZE") and kind in ("gzip", "pigz"):
+        # the trailer of the only member (empty when sizes[0] is 0)
         at = len(blob) - (8 if damage == "CRC32" else 3)
         blob = blob[:at] + bytes([blob[at] ^ 1]) + blob[at + 1 :]
     path = tmp_path / "in.gz"
@@ -454,15 +456,355 @@ def test_sidecar_index_found_used_and_refused(
         assert gzengine.sidecar(src, 2) is None
 
 
-@pytest.mark.xfail(strict=True, reason="rapidgzip checks no trailer of a member that decodes to nothing")
-@pytest.mark.parametrize("field", [-8, -3])
-def test_empty_member_trailer_unchecked(tmp_path: Path, field: int) -> None:
-    """A known hole of the engine: an empty member whose CRC32 or ISIZE is wrong ends
-    cleanly, where one thread raises ChecksumError (gzip -d: crc error)."""
-    good = gzip_of(b"")
-    path = tmp_path / "empty.gz"
-    path.write_bytes(good[:field] + bytes([good[field] ^ 1]) + good[field + 1 :])
-    assert through_engine(path)[:2] == one_thread(path)
+# ----------------------------------------------------------------------------- empty members
+#
+# A member that decodes to nothing (a header, an empty deflate stream, a trailer) can pass
+# the engine with a wrong CRC32 or ISIZE; chute.parallel.gzempty finds such members before
+# the engine's output is written, and the file goes to one thread.
+
+#: Empty deflate streams (RFC 1951), each starting on a byte: a final fixed-Huffman block
+#: holding only its end code; a final stored block of no bytes; a sync flush (an empty
+#: stored block) then a final fixed block; two sync flushes then a final stored block.
+EMPTY_DEFLATE = {
+    "fixed": b"\x03\x00",
+    "stored": b"\x01\x00\x00\xff\xff",
+    "sync flush": b"\x00\x00\x00\xff\xff\x03\x00",
+    "two flushes, stored": b"\x00\x00\x00\xff\xff" * 2 + b"\x01\x00\x00\xff\xff",
+}
+#: Header flags (RFC 1952): FHCRC 2, FEXTRA 4, FNAME 8, FCOMMENT 16.
+HEADERS = {"bare": 0, "FNAME": 8, "FEXTRA": 4, "FCOMMENT": 16, "FHCRC": 2, "all": 2 | 4 | 8 | 16}
+
+
+def empty_member(flags: int = 0, deflate: bytes = b"\x03\x00", crc: int = 0, isize: int = 0) -> bytes:
+    """A gzip member (RFC 1952) of ``deflate`` with the header ``flags`` ask for and the
+    trailer ``crc``, ``isize`` (both 0 when right for an empty member)."""
+    import struct
+    import zlib
+
+    head = bytearray(b"\x1f\x8b\x08" + bytes([flags]) + struct.pack("<I", 1_700_000_000) + b"\x00\x03")
+    if flags & 4:
+        head += struct.pack("<H", 10) + b"AP\x06\x00sixsix"
+    if flags & 8:
+        head += b"empty.txt\x00"
+    if flags & 16:
+        head += b"nothing here\x00"
+    if flags & 2:
+        head += struct.pack("<H", zlib.crc32(head) & 0xFFFF)
+    return bytes(head) + deflate + struct.pack("<II", crc, isize)
+
+
+def tool_empty(tool: str, tmp_path: Path) -> bytes:
+    """What ``tool`` writes for an empty file given by name (FNAME, and pigz's MTIME)."""
+    name = tmp_path / "empty.txt"
+    name.write_bytes(b"")
+    blob = subprocess.run([tool_path(tool), "-c", str(name)], capture_output=True, check=True).stdout
+    assert blob[3] & 8  # the name is in the header
+    return blob
+
+
+def wrong(member: bytes, field: str) -> bytes:
+    """``member`` with a bit of its trailer's CRC32 or ISIZE flipped."""
+    at = len(member) - (8 if field == "CRC32" else 3)
+    return member[:at] + bytes([member[at] ^ 1]) + member[at + 1 :]
+
+
+@pytest.fixture(scope="module")
+def members() -> tuple[bytes, bytes]:
+    """Two `gzip -6` members of about 200 KB each: several engine chunks of SMALL_CHUNK."""
+    return gzip_of(text(21, 600_000)), gzip_of(text(22, 600_000))
+
+
+def placed(where: str, empty: bytes, a: bytes, b: bytes) -> bytes:
+    """``empty`` alone, before, between or after the members ``a`` and ``b``; or after
+    160 KB of right empty members (whole engine chunks of nothing before any output)."""
+    good = empty_member()
+    return {
+        "only": empty,
+        "first": empty + a + b,
+        "middle": a + empty + b,
+        "last": a + b + empty,
+        "after empties": good * 4000 + empty + good * 4000 + a,
+    }[where]
+
+
+WHERES = ["only", "first", "middle", "last", "after empties"]
+
+
+@pytest.mark.parametrize("where", WHERES)
+@pytest.mark.parametrize("field", ["CRC32", "ISIZE", "right"])
+@pytest.mark.parametrize("shape", list(EMPTY_DEFLATE))
+def test_empty_member_trailer_checked(
+    tmp_path: Path, members: tuple[bytes, bytes], where: str, field: str, shape: str
+) -> None:
+    """An empty member with a wrong CRC32 or ISIZE, wherever it is: one thread's bytes and
+    its ChecksumError (gzip -d: crc error / length error); with a right trailer, the
+    engine's output stands."""
+    empty = empty_member(deflate=EMPTY_DEFLATE[shape])
+    if field != "right":
+        empty = wrong(empty, field)
+    path = tmp_path / "in.gz"
+    path.write_bytes(placed(where, empty, *members))
+    want, error = one_thread(path)
+    assert error is (None if field == "right" else ChecksumError)
+    got, got_error, engine = through_engine(path, engine_chunk=SMALL_CHUNK)
+    assert (got, got_error) == (want, error)
+    if field == "right":
+        assert engine == "rapidgzip"
+    gz = subprocess.run([tool_path("gzip"), "-dc", str(path)], capture_output=True)
+    assert (gz.returncode == 0, gz.stdout) == (field == "right", want)  # gzip agrees
+
+
+@pytest.mark.parametrize("header", list(HEADERS))
+@pytest.mark.parametrize("field", ["CRC32", "ISIZE"])
+def test_empty_member_header_options(tmp_path: Path, members: tuple[bytes, bytes], header: str, field: str) -> None:
+    """Whatever the header holds (a name, an extra field, a comment, a header CRC), an
+    empty member with a wrong trailer is found, alone and between members."""
+    empty = wrong(empty_member(HEADERS[header]), field)
+    for where in ("only", "middle", "after empties"):
+        path = tmp_path / f"{where}.gz"
+        path.write_bytes(placed(where, empty, *members))
+        want, error = one_thread(path)
+        assert error is ChecksumError
+        assert through_engine(path, engine_chunk=SMALL_CHUNK)[:2] == (want, error)
+
+
+@pytest.mark.parametrize("tool", ["gzip", "pigz"])
+@pytest.mark.parametrize("field", ["CRC32", "ISIZE", "right"])
+def test_empty_member_from_the_tools(tmp_path: Path, members: tuple[bytes, bytes], tool: str, field: str) -> None:
+    """The empty members `gzip` and `pigz` write (named, as for a file), damaged or not."""
+    empty = tool_empty(tool, tmp_path)
+    if field != "right":
+        empty = wrong(empty, field)
+    for where in WHERES:
+        path = tmp_path / f"{where}.gz"
+        path.write_bytes(placed(where, empty, *members))
+        want, error = one_thread(path)
+        assert error is (None if field == "right" else ChecksumError)
+        assert through_engine(path, engine_chunk=SMALL_CHUNK)[:2] == (want, error)
+
+
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_empty_member_through_an_index(tmp_path: Path, members: tuple[bytes, bytes], where: str) -> None:
+    """Through an index made of the intact file (its checkpoints are where the engine's
+    chunks start), an empty member whose CRC32 turned wrong: one thread's bytes and error."""
+    good = placed(where, empty_member(), *members)
+    index = index_of(good)
+    path = tmp_path / "in.gz"
+    path.write_bytes(placed(where, wrong(empty_member(), "CRC32"), *members))
+    want, error = one_thread(path)
+    assert error is ChecksumError
+    assert through_engine(path, index=index)[:2] == (want, error)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("where", WHERES)
+def test_empty_member_through_the_engine_reader(tmp_path: Path, members: tuple[bytes, bytes], where: str) -> None:
+    """chute.open's engine reader: the same error class, and a prefix of what one thread's
+    reader returns."""
+    from chute.api.fileobj import ChuteReader
+
+    path = tmp_path / "in.gz"
+    path.write_bytes(placed(where, wrong(empty_member(), "CRC32"), *members))
+
+    def reads(engine: bool) -> tuple[bytes, type[ChuteError] | None]:
+        parts: list[bytes] = []
+        with open(path, "rb") as fp:
+            raw = gzengine.EngineRaw(fp, 2) if engine else None
+            with ChuteReader(fp, raw=raw) as reader:
+                try:
+                    while part := reader.read(100_000):
+                        parts.append(part)
+                except ChuteError as exc:
+                    return b"".join(parts), type(exc)
+        return b"".join(parts), None
+
+    got, error = reads(True)
+    want, want_error = reads(False)
+    assert error is want_error is ChecksumError
+    assert want.startswith(got)
+
+
+@pytest.mark.parametrize("flag", [0x20, 0x40, 0x80])
+@pytest.mark.parametrize("which", ["a member", "an empty member"])
+def test_reserved_header_flags(tmp_path: Path, members: tuple[bytes, bytes], flag: int, which: str) -> None:
+    """A member whose header has a reserved flag bit set, which one thread refuses (gzip
+    -d: not supported) and the engine reads as a member: one thread's bytes and error."""
+    second = members[1] if which == "a member" else empty_member() + members[1]
+    path = tmp_path / "in.gz"
+    path.write_bytes(members[0] + second[:3] + bytes([second[3] | flag]) + second[4:])
+    want, error = one_thread(path)
+    assert error is not None
+    assert through_engine(path, engine_chunk=SMALL_CHUNK)[:2] == (want, error)
+    assert subprocess.run([tool_path("gzip"), "-dc", str(path)], capture_output=True).returncode != 0
+
+
+def test_big_file_with_an_empty_member(big: tuple[Path, bytes], tmp_path: Path) -> None:
+    """An empty member with a wrong CRC32 after the 20 MB member, with the engine's own
+    chunks: one thread's bytes (all the data) and its ChecksumError."""
+    path = tmp_path / "big.gz"
+    path.write_bytes(big[0].read_bytes() + wrong(empty_member(), "CRC32") + gzip_of(b"after"))
+    got, error, _ = through_engine(path)
+    assert error is ChecksumError
+    assert got == big[1]
+
+
+# ----------------------------------------------------------------------------- the search
+
+
+def stored_gzip(data: bytes) -> bytes:
+    """``data`` as one gzip member of stored deflate blocks (level 0): its bytes appear in
+    the compressed file as they are."""
+    import zlib
+
+    z = zlib.compressobj(0, zlib.DEFLATED, 31)
+    return z.compress(data) + z.flush()
+
+
+PLANTS = {
+    "magic": lambda rng: b"\x1f\x8b\x08" + rng.randbytes(rng.randrange(0, 40)),
+    "magic, flags": lambda rng: b"\x1f\x8b\x08" + bytes([rng.choice([0, 2, 4, 8, 16, 30])]) + rng.randbytes(30),
+    "header": lambda rng: empty_member(rng.choice(list(HEADERS.values())))[:-10] + rng.randbytes(rng.randrange(0, 20)),
+    "empty member": lambda rng: empty_member(rng.choice(list(HEADERS.values()))),
+    "bad empty member": lambda rng: wrong(empty_member(), rng.choice(["CRC32", "ISIZE"])),
+    "member": lambda rng: gzip_of(rng.randbytes(rng.randrange(0, 200))),
+}
+
+
+def planted(seed: int, size: int, kinds: list[str], count: int) -> bytes:
+    """``size`` random bytes with ``count`` things of ``kinds`` (:data:`PLANTS`) written in
+    at random places."""
+    rng = random.Random(seed)
+    data = bytearray(rng.randbytes(size))
+    for _ in range(count):
+        thing = PLANTS[rng.choice(kinds)](rng)
+        at = rng.randrange(0, max(1, size - len(thing)))
+        data[at : at + len(thing)] = thing
+    return bytes(data[:size])
+
+
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    seed=st.integers(0, 1 << 30),
+    size=st.integers(1, 300_000),
+    kinds=st.lists(st.sampled_from(list(PLANTS)), min_size=1, max_size=3),
+    count=st.integers(1, 40),
+    around=st.sampled_from(["alone", "between members"]),
+)
+def test_planted_magic_never_a_false_error(
+    tmp_path: Path, members: tuple[bytes, bytes], seed: int, size: int, kinds: list[str], count: int, around: str
+) -> None:
+    """Coincidental ``1f 8b 08`` (bare, with a header after, whole members, empty members
+    with a wrong trailer) inside stored blocks, where they appear in the compressed bytes
+    as they are: the engine's path never raises where one thread does not, and writes the
+    same bytes."""
+    blob = stored_gzip(planted(seed, size, kinds, count))
+    if around == "between members":
+        blob = members[0] + blob + members[1]
+    path = tmp_path / "in.gz"
+    path.write_bytes(blob)
+    want, error = one_thread(path)
+    assert error is None
+    got, got_error, _ = through_engine(path, engine_chunk=SMALL_CHUNK)
+    assert (got_error, got == want) == (None, True)
+
+
+def naive_first_suspect(blob: bytes) -> int | None:
+    """:func:`gzempty.first_suspect` the slow way: every offset in turn."""
+    import tempfile
+
+    from chute.parallel import gzempty
+
+    with tempfile.TemporaryFile() as f:
+        f.write(blob)
+        f.flush()
+        for at in range(len(blob)):
+            if blob.startswith(gzempty.MAGIC, at) and gzempty.suspect_at(f.fileno(), at):
+                return at
+    return None
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(
+    seed=st.integers(0, 1 << 30),
+    size=st.integers(0, 3000),
+    count=st.integers(0, 12),
+    step=st.integers(3, 200),
+    search=st.sampled_from(["memmem", "bytes.find", "pread"]),
+)
+def test_search_finds_the_first_suspect_wherever_reads_cut(
+    seed: int, size: int, count: int, step: int, search: str
+) -> None:
+    """first_suspect() against every offset in turn, with reads of ``step`` bytes (a magic
+    cut by the end of a read is found whole in the next), through libc's memmem,
+    bytes.find, or os.pread where there is no preadv."""
+    import tempfile
+    from unittest import mock
+
+    from chute.parallel import gzempty
+
+    blob = planted(seed, size, list(PLANTS), count)
+    with tempfile.TemporaryFile() as f, mock.patch.object(gzempty, "STEP", step):
+        f.write(blob)
+        f.flush()
+        patches = []
+        if search != "memmem":
+            patches.append(mock.patch.object(gzempty, "_memmem", lambda: None))
+        if search == "pread":
+            patches.append(mock.patch.object(gzempty.os, "preadv", None))
+        for patch in patches:
+            patch.start()
+        try:
+            if search == "memmem":
+                assert gzempty._memmem() is not None  # this platform has it
+            assert gzempty.first_suspect(f.fileno(), len(blob)) == naive_first_suspect(blob)
+        finally:
+            for patch in patches:
+                patch.stop()
+
+
+@pytest.mark.parametrize(
+    ("case", "suspect"),
+    [
+        ("right empty member", False),
+        ("CRC32 wrong", True),
+        ("ISIZE wrong", True),
+        ("cut in its trailer at the end of the file", True),
+        ("cut in its header at the end of the file", True),
+        ("a member with data", False),
+        ("reserved flag bits, a member after", True),
+        ("reserved flag bits, an empty member after", True),
+        ("reserved flag bits, a wrong trailer after", False),
+        ("reserved flag bits, not deflate after", False),
+        ("not deflate", False),
+        ("deflate without output past the probe", True),
+    ],
+)
+def test_what_is_a_suspect(tmp_path: Path, case: str, suspect: bool) -> None:
+    """suspect_at() on each kind of place that reads 1f 8b 08."""
+    from chute.codecs.gzip import MAX_HEADER
+    from chute.parallel import gzempty
+
+    right = empty_member(8)
+    blob = {
+        "right empty member": right,
+        "CRC32 wrong": wrong(right, "CRC32"),
+        "ISIZE wrong": wrong(right, "ISIZE"),
+        "cut in its trailer at the end of the file": right[:-3],
+        "cut in its header at the end of the file": right[:12],
+        "a member with data": wrong(gzip_of(b"data"), "CRC32"),  # the engine checks those
+        "reserved flag bits, a member after": b"\x1f\x8b\x08\x80" + gzip_of(text(3, 300_000))[4:],
+        "reserved flag bits, an empty member after": b"\x1f\x8b\x08\x28" + right[4:],
+        "reserved flag bits, a wrong trailer after": b"\x1f\x8b\x08\x28" + wrong(right, "CRC32")[4:],
+        "reserved flag bits, not deflate after": b"\x1f\x8b\x08\x40" + right[4:-10] + b"\x07\x00" + bytes(8),
+        "not deflate": right[:-10] + b"\x07\x00" + bytes(8),
+        "deflate without output past the probe": right[:-10]
+        + b"\x00\x00\x00\xff\xff" * ((MAX_HEADER + gzempty.PROBE) // 5 + 1)
+        + b"\x03\x00"
+        + bytes(8),
+    }[case]
+    path = tmp_path / "x"
+    path.write_bytes(b"junk" + blob + (b"" if "end of the file" in case else gzip_of(b"next")))
+    with open(path, "rb") as f:
+        assert gzempty.suspect_at(f.fileno(), 4) is suspect
 
 
 def test_window_check_stops_at_a_checkpoint_whose_window_differs() -> None:
@@ -489,3 +831,78 @@ def test_window_check_stops_at_a_checkpoint_whose_window_differs() -> None:
                 if good < len(piece):
                     break
             assert done == stop, step
+
+
+def test_scan_passes_what_it_searched(tmp_path: Path) -> None:
+    """Scan.passed(): true up to the reads before a suspect, false past it and for a file
+    it cannot read; stop() ends the search (what it did not search is not passed)."""
+    from unittest import mock
+
+    from chute.parallel import gzempty
+
+    at = 10_000
+    blob = bytes(at) + wrong(empty_member(), "CRC32") + bytes(5000)
+    path = tmp_path / "x"
+    path.write_bytes(blob)
+    with open(path, "rb") as f, mock.patch.object(gzempty, "STEP", 1000):
+        scan = gzempty.Scan(f.fileno(), len(blob))
+        assert not scan.passed(len(blob))
+        assert scan.done
+        assert scan.passed(at - 1000)
+        assert not scan.passed(at + 1)
+        scan.stop()
+    read, write = __import__("os").pipe()
+    __import__("os").close(write)
+    scan = gzempty.Scan(read, 1 << 20)  # a pipe: pread fails
+    assert not scan.passed(1)
+    __import__("os").close(read)
+    clean = tmp_path / "clean"
+    clean.write_bytes(bytes(1 << 20))  # 350,000 reads of 3 bytes: stopped long before the end
+    with open(clean, "rb") as f, mock.patch.object(gzempty, "STEP", 3):
+        scan = gzempty.Scan(f.fileno(), 1 << 20)
+        scan.stop()
+        assert scan.done
+        assert not scan.passed(1 << 20)
+
+
+@pytest.mark.parametrize("hold", [gzengine.HOLD, 1])
+@pytest.mark.parametrize("where", ["none", "middle", "last"])
+def test_output_held_while_the_search_is_behind(
+    big: tuple[Path, bytes], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hold: int, where: str
+) -> None:
+    """A search slower than the engine (reads of 32 KiB, 1 ms apart: 0.6 s for the file):
+    the output it has not passed yet is held (up to HOLD bytes, then the decode waits),
+    and what is written is still one thread's bytes and error, in order."""
+    import time
+
+    from chute.parallel import gzempty
+
+    search = gzempty.first_suspect
+
+    def slow(fd: int, size: int, progress: object = None) -> int | None:
+        def step(offset: int) -> bool:
+            time.sleep(0.001)
+            return progress(offset)  # type: ignore[operator, no-any-return]
+
+        return search(fd, size, step)
+
+    held = []
+    ready = gzengine._Gate.ready
+
+    def counted(self: object, end: int) -> bool:
+        held.append(not ready(self, end))  # type: ignore[arg-type]
+        return held[-1]
+
+    monkeypatch.setattr(gzempty, "STEP", 32 << 10)
+    monkeypatch.setattr(gzempty, "first_suspect", slow)
+    monkeypatch.setattr(gzengine._Gate, "ready", counted)
+    monkeypatch.setattr(gzengine, "HOLD", hold)
+    blob = big[0].read_bytes()
+    bad = wrong(empty_member(), "CRC32")
+    path = tmp_path / "in.gz"
+    path.write_bytes({"none": blob, "middle": blob + bad + gzip_of(b"after"), "last": blob + bad}[where])
+    want, error = one_thread(path)
+    got, got_error, engine = through_engine(path)
+    assert (got, got_error) == (want, error)
+    assert (error, engine) == ((None, "rapidgzip") if where == "none" else (ChecksumError, None))
+    assert any(held)  # some output did wait
