@@ -287,6 +287,27 @@ def test_open_reader_left_open_at_exit(big: tuple[Path, bytes]) -> None:
     assert (r.returncode, r.stdout, r.stderr) == (0, b"1000\n", b"")
 
 
+def reads_through(path: Path, engine: bool, steps: list[int]) -> tuple[bytes, type[ChuteError] | None]:
+    """What a ``chute.open``-style reader returns of ``path`` in reads of ``steps`` bytes
+    (in turn), through the engine's raw stream or one thread's, and the class of the error
+    that ended it (``None``: the end)."""
+    from chute.api.fileobj import ChuteReader
+
+    parts: list[bytes] = []
+    with open(path, "rb") as fp:
+        raw = gzengine.EngineRaw(fp, 2) if engine else None
+        with ChuteReader(fp, raw=raw) as reader:
+            try:
+                for i in range(10_000):
+                    part = reader.read(steps[i % len(steps)])
+                    if not part:
+                        break
+                    parts.append(part)
+            except ChuteError as exc:
+                return b"".join(parts), type(exc)
+    return b"".join(parts), None
+
+
 @settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     kind=st.sampled_from(LAYOUTS),
@@ -301,8 +322,6 @@ def test_engine_reader_returns_what_one_thread_returns(
 ) -> None:
     """Reads of random sizes through the engine's raw stream: the same error class, and a
     prefix of what a one-thread reader returns (all of it when nothing is wrong)."""
-    from chute.api.fileobj import ChuteReader
-
     blob = layout(kind, text(seed, size), text(seed + 1, size // 3), 100)
     at = min(int(where * len(blob)), len(blob) - 1)
     if damage == "cut":
@@ -312,23 +331,8 @@ def test_engine_reader_returns_what_one_thread_returns(
     path = tmp_path / "in.gz"
     path.write_bytes(blob)
 
-    def reads(engine: bool) -> tuple[bytes, type[ChuteError] | None]:
-        parts: list[bytes] = []
-        with open(path, "rb") as fp:
-            raw = gzengine.EngineRaw(fp, 2) if engine else None
-            with ChuteReader(fp, raw=raw) as reader:
-                try:
-                    for i in range(10_000):
-                        part = reader.read(steps[i % len(steps)])
-                        if not part:
-                            break
-                        parts.append(part)
-                except ChuteError as exc:
-                    return b"".join(parts), type(exc)
-        return b"".join(parts), None
-
-    got, error = reads(True)
-    want, want_error = reads(False)
+    got, error = reads_through(path, True, steps)
+    want, want_error = reads_through(path, False, steps)
     assert error is want_error
     assert want.startswith(got)
     if error is None:
@@ -600,25 +604,11 @@ def test_empty_member_through_an_index(tmp_path: Path, members: tuple[bytes, byt
 def test_empty_member_through_the_engine_reader(tmp_path: Path, members: tuple[bytes, bytes], where: str) -> None:
     """chute.open's engine reader: the same error class, and a prefix of what one thread's
     reader returns."""
-    from chute.api.fileobj import ChuteReader
-
     path = tmp_path / "in.gz"
     path.write_bytes(placed(where, wrong(empty_member(), "CRC32"), *members))
 
-    def reads(engine: bool) -> tuple[bytes, type[ChuteError] | None]:
-        parts: list[bytes] = []
-        with open(path, "rb") as fp:
-            raw = gzengine.EngineRaw(fp, 2) if engine else None
-            with ChuteReader(fp, raw=raw) as reader:
-                try:
-                    while part := reader.read(100_000):
-                        parts.append(part)
-                except ChuteError as exc:
-                    return b"".join(parts), type(exc)
-        return b"".join(parts), None
-
-    got, error = reads(True)
-    want, want_error = reads(False)
+    got, error = reads_through(path, True, [100_000])
+    want, want_error = reads_through(path, False, [100_000])
     assert error is want_error is ChecksumError
     assert want.startswith(got)
 
