@@ -94,9 +94,17 @@ class TarWriter:
         write_all(self._fp, data)
 
     def add(self, member: Member, fileobj: BinaryIO | None = None) -> None:
-        """Write ``member``'s header, then exactly ``member.size`` bytes read from ``fileobj``."""
+        """Write ``member``'s header, then exactly ``member.size`` bytes read from ``fileobj``.
+
+        Raises ValueError, writing nothing, for a name no tar reads back as given: empty,
+        holding NUL (the format ends names there), or a regular member's ending in ``/``
+        (readers take it for a folder and its data for the next header)."""
         if self.closed:
             raise ValueError("TarWriter is closed")
+        if not member.name or "\0" in member.name or "\0" in member.linkname:
+            raise ValueError(f"{quote(member.name)}: a member's name cannot be empty or hold NUL")
+        if member.type == h.REGULAR and member.name.endswith("/"):
+            raise ValueError(f"{quote(member.name)}: a regular member's name cannot end in '/'")
         if not self.owner:
             member.uid = member.gid = 0
             member.uname = member.gname = ""

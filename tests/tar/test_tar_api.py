@@ -133,3 +133,27 @@ def test_hardlinked_files_stored_once(tmp_path: Path) -> None:
     members = [(m.name, m.type, m.linkname) for m, _ in TarReader(io.BytesIO(buf.getvalue()))]
     assert members == [("src/", h.DIRECTORY, ""), ("src/a", h.REGULAR, ""), ("src/b", h.HARDLINK, "src/a")]
     assert len(buf.getvalue()) < 2 * 10000  # the data once
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        (Member("dir/file/", size=5), "end in '/'"),
+        (Member("", size=5), "empty or hold NUL"),
+        (Member("a\0b", size=5), "empty or hold NUL"),
+        (Member("link", h.SYMLINK, linkname="x\0y"), "empty or hold NUL"),
+    ],
+)
+def test_names_no_tar_reads_back_are_refused(member: Member, why: str, tmp_path: Path) -> None:
+    """A regular member named with a final '/' reads back as a folder (GNU tar takes its
+    data for headers); NUL ends a name in the format. Refused before anything is written,
+    and the archive stays whole: GNU tar lists the members before and after."""
+    out = io.BytesIO()
+    with TarWriter(out) as w:
+        w.add_bytes("before", b"1")
+        with pytest.raises(ValueError, match=why):
+            w.add(member, io.BytesIO(b"12345"))
+        w.add_bytes("after", b"2")
+    (tmp_path / "a.tar").write_bytes(out.getvalue())
+    listed = subprocess.run(["tar", "-tf", str(tmp_path / "a.tar")], capture_output=True, check=True)
+    assert listed.stdout.split() == [b"before", b"after"]
